@@ -1,0 +1,12 @@
+"""Built-in emitters, one module per layer family. Importing this package
+registers them all in bridge.registry.REGISTRY."""
+from . import (  # noqa: F401
+    activations,
+    conv,
+    core,
+    locally_connected,
+    merging,
+    normalization,
+    pooling,
+    reshaping,
+)

@@ -1,0 +1,181 @@
+"""Activation functions (the `activation` option of many layers and the
+Activation layer) and the advanced-activation layers.
+
+Formulas follow the Keras that saved the file: hard_sigmoid is
+clip(0.2x + 0.5, 0, 1) in Keras 1/2 and relu6(x + 3) / 6 in Keras 3.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..context import Tensor
+from ..registry import register
+
+# Keras's own constants (keras/activations.py), not ONNX's float defaults.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _name(spec) -> str:
+    """'relu', or a Keras 3 serialized function {'class_name': 'function', 'config': 'relu'}."""
+    if spec is None:
+        return "linear"
+    if isinstance(spec, dict):
+        cfg = spec.get("config")
+        return cfg if isinstance(cfg, str) else str(spec.get("class_name"))
+    return str(spec)
+
+
+def _softmax(g, x, t):
+    return g.op("Softmax", x, axis=t.onnx_axis(-1))
+
+
+def _log_softmax(g, x, t):
+    return g.op("LogSoftmax", x, axis=t.onnx_axis(-1))
+
+
+def _hard_sigmoid(g, x, t, keras3):
+    if keras3:
+        return g.op("HardSigmoid", x, alpha=1.0 / 6.0, beta=0.5)
+    return g.op("HardSigmoid", x, alpha=0.2, beta=0.5)
+
+
+# name -> f(builder, onnx value, Tensor) -> onnx value
+_ACTIVATIONS = {
+    "linear": lambda g, x, t: x,
+    "relu": lambda g, x, t: g.op("Relu", x),
+    "relu6": lambda g, x, t: g.clip(x, 0.0, 6.0),
+    "sigmoid": lambda g, x, t: g.op("Sigmoid", x),
+    "tanh": lambda g, x, t: g.op("Tanh", x),
+    "softmax": _softmax,
+    "log_softmax": _log_softmax,
+    "softplus": lambda g, x, t: g.op("Softplus", x),
+    "softsign": lambda g, x, t: g.op("Softsign", x),
+    "selu": lambda g, x, t: g.op("Selu", x, alpha=_SELU_ALPHA, gamma=_SELU_SCALE),
+    "elu": lambda g, x, t: g.op("Elu", x, alpha=1.0),
+    "exponential": lambda g, x, t: g.op("Exp", x),
+    "swish": lambda g, x, t: g.op("Mul", x, g.op("Sigmoid", x)),
+    "silu": lambda g, x, t: g.op("Mul", x, g.op("Sigmoid", x)),
+    "hard_swish": lambda g, x, t: g.hard_swish(x),
+    "hard_silu": lambda g, x, t: g.hard_swish(x),
+    "gelu": lambda g, x, t: g.gelu(x, approximate=False),
+    "mish": lambda g, x, t: g.mish(x),
+    "leaky_relu": lambda g, x, t: g.op("LeakyRelu", x, alpha=0.2),
+    "log_sigmoid": lambda g, x, t: g.op("Neg", g.op("Softplus", g.op("Neg", x))),
+    "celu": lambda g, x, t: g.op("Celu", x, alpha=1.0),
+    "hard_tanh": lambda g, x, t: g.clip(x, -1.0, 1.0),
+    "tanh_shrink": lambda g, x, t: g.op("Sub", x, g.op("Tanh", x)),
+    "soft_shrink": lambda g, x, t: g.op("Shrink", x, lambd=0.5, bias=0.5),
+    "hard_shrink": lambda g, x, t: g.op("Shrink", x, lambd=0.5, bias=0.0),
+}
+ACTIVATION_NAMES = sorted(set(_ACTIVATIONS) | {"hard_sigmoid"})
+
+
+def activation_problems(spec) -> list:
+    name = _name(spec)
+    if name in _ACTIVATIONS or name == "hard_sigmoid":
+        return []
+    return [f"activation '{name}' is not a built-in Keras activation this converter knows "
+            f"(known: {', '.join(ACTIVATION_NAMES)}); replace it with a layer and register an "
+            f"emitter for it"]
+
+
+def apply_activation(ctx, t: Tensor, spec) -> Tensor:
+    """t -> activation(t), in t's layout."""
+    name = _name(spec)
+    if name == "linear":
+        return t
+    g = ctx.g
+    if name == "hard_sigmoid":
+        return t.like(_hard_sigmoid(g, t.name, t, ctx.model.keras_major >= 3))
+    return t.like(_ACTIVATIONS[name](g, t.name, t))
+
+
+def check_activation_option(layer, opset) -> list:
+    return activation_problems(layer.config.get("activation"))
+
+
+@register("Activation", check=check_activation_option)
+def activation(layer, inputs, ctx):
+    """Activation(activation)."""
+    return [apply_activation(ctx, inputs[0], layer.config.get("activation"))]
+
+
+def _param(layer, *keys, default):
+    for k in keys:
+        if layer.config.get(k) is not None:
+            return layer.config[k]
+    return default
+
+
+@register("ReLU")
+def relu(layer, inputs, ctx):
+    """ReLU(max_value, negative_slope, threshold), Keras's backend.relu formula:
+    x for x >= threshold (clipped at max_value), negative_slope * (x - threshold) below."""
+    t = inputs[0]
+    g = ctx.g
+    max_value = layer.config.get("max_value")
+    slope = float(_param(layer, "negative_slope", "alpha", default=0.0))
+    threshold = float(layer.config.get("threshold", 0.0) or 0.0)
+    x = t.name
+    if slope != 0.0 and max_value is None and threshold == 0.0:
+        return [t.like(g.op("LeakyRelu", x, alpha=slope))]
+    if threshold != 0.0:
+        pos = g.op("Mul", x, g.op("Cast", g.op("Greater", x, g.f32(threshold)), to=1))
+    else:
+        pos = g.op("Relu", x)
+    if max_value is not None:
+        pos = g.clip(pos, None, float(max_value))
+    if slope != 0.0:
+        neg = g.op("Relu", g.op("Sub", g.f32(threshold), x)) if threshold else g.op("Relu", g.op("Neg", x))
+        pos = g.op("Sub", pos, g.op("Mul", neg, g.f32(slope)))
+    return [t.like(pos)]
+
+
+@register("LeakyReLU")
+def leaky_relu(layer, inputs, ctx):
+    """LeakyReLU(alpha | negative_slope); default 0.3."""
+    slope = float(_param(layer, "negative_slope", "alpha", default=0.3))
+    return [inputs[0].like(ctx.g.op("LeakyRelu", inputs[0].name, alpha=slope))]
+
+
+@register("ELU")
+def elu(layer, inputs, ctx):
+    """ELU(alpha); default 1.0."""
+    alpha = float(_param(layer, "alpha", default=1.0))
+    return [inputs[0].like(ctx.g.op("Elu", inputs[0].name, alpha=alpha))]
+
+
+@register("ThresholdedReLU")
+def thresholded_relu(layer, inputs, ctx):
+    """ThresholdedReLU(theta): x where x > theta, else 0."""
+    theta = float(_param(layer, "theta", default=1.0))
+    return [inputs[0].like(ctx.g.op("ThresholdedRelu", inputs[0].name, alpha=theta))]
+
+
+@register("Softmax")
+def softmax(layer, inputs, ctx):
+    """Softmax(axis): an int or (Keras 3) a list of axes."""
+    t = inputs[0]
+    axis = layer.config.get("axis", -1)
+    axes = axis if isinstance(axis, (list, tuple)) else [axis]
+    g = ctx.g
+    if len(axes) == 1:
+        return [t.like(g.op("Softmax", t.name, axis=t.onnx_axis(axes[0])))]
+    onnx_axes = sorted(t.onnx_axis(a) for a in axes)
+    m = g.reduce("ReduceMax", t.name, onnx_axes, keepdims=True)
+    e = g.op("Exp", g.op("Sub", t.name, m))
+    return [t.like(g.op("Div", e, g.reduce("ReduceSum", e, onnx_axes, keepdims=True)))]
+
+
+@register("PReLU")
+def prelu(layer, inputs, ctx):
+    """PReLU(shared_axes); weight alpha has the input shape without batch,
+    with 1 on shared axes."""
+    t = inputs[0]
+    alpha = ctx.weight(layer, "alpha")
+    full = alpha.reshape((1,) + alpha.shape)
+    if t.perm:
+        full = np.transpose(full, t.perm)
+    slope = ctx.const(full[0], "alpha")
+    return [t.like(ctx.g.op("PRelu", t.name, slope))]

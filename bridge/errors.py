@@ -1,0 +1,41 @@
+"""Every error a user can cause is a BridgeError with a message that says what
+went wrong, where (file, layer name and class) and what to do about it."""
+
+
+class BridgeError(Exception):
+    """Base of every error a user of the converter can cause."""
+
+
+class InputFileError(BridgeError):
+    """The path is missing, a directory, or not a readable Keras file."""
+
+
+class ConfigError(BridgeError):
+    """The model architecture (JSON config) is malformed or inconsistent."""
+
+
+class WeightsError(BridgeError):
+    """Stored weights are missing or do not fit the architecture."""
+
+
+class UnsupportedError(BridgeError):
+    """One or more layers or options cannot be converted."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = "1 layer is not supported" if n == 1 else f"{n} layers are not supported"
+        super().__init__(head + ": " + "; ".join(self.problems))
+
+
+class OpsetError(BridgeError):
+    """The requested opset is outside what the converter and runtime support."""
+
+
+class ReferenceError_(BridgeError):
+    """A reference file for parity checking is missing or does not fit the model."""
+
+
+def layer_where(layer):
+    """'name' (Class) for messages."""
+    return f"layer '{layer.name}' ({layer.class_name})"
