@@ -26,6 +26,9 @@ class Tensor:
     shape: tuple                    # Keras shape in Keras layout; None = unknown
     perm: Optional[tuple] = None    # ONNX value = transpose(Keras value, perm)
     dtype: int = TensorProto.FLOAT
+    # Keras mask (Embedding(mask_zero), Masking): the ONNX name of a bool
+    # (batch, time) value that travels with the tensor; None when unmasked.
+    mask: Optional[str] = None
 
     @property
     def rank(self) -> int:

@@ -8,5 +8,6 @@ from . import (  # noqa: F401
     merging,
     normalization,
     pooling,
+    recurrent,
     reshaping,
 )

@@ -1,0 +1,2 @@
+"""Cases for the conv family."""
+CASES = []

@@ -1,0 +1,2 @@
+"""Cases for the locally_connected family."""
+CASES = []

@@ -1,0 +1,2 @@
+"""Cases for the merging family."""
+CASES = []

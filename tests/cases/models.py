@@ -1,0 +1,2 @@
+"""Cases for the models family."""
+CASES = []

@@ -1,0 +1,2 @@
+"""Cases for the normalization family."""
+CASES = []

@@ -1,0 +1,2 @@
+"""Cases for the recurrent family."""
+CASES = []

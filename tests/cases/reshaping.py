@@ -1,0 +1,2 @@
+"""Cases for the reshaping family."""
+CASES = []
