@@ -111,6 +111,7 @@ def _functional(body, source: str) -> Model:
     model = Model(name=body.get("name", "model"), layers=layers,
                   inputs=_refs(body.get("input_layers", []), source, "input_layers"),
                   outputs=_refs(body.get("output_layers", []), source, "output_layers"))
+    _renumber_nested_calls(model)
     for ref in model.inputs + model.outputs:
         if ref.layer not in names:
             raise ConfigError(f"{source}: the model's inputs/outputs name a layer '{ref.layer}' that "
@@ -133,3 +134,22 @@ def _call(node, layer: Layer, source: str) -> Call:
     raise ConfigError(f"{source}: layer '{layer.name}' ({layer.class_name}) has inbound nodes in a "
                       f"format this reader does not know ({type(node).__name__}); re-save the model "
                       f"with tf.keras as .h5")
+
+
+def _renumber_nested_calls(model: Model) -> None:
+    """tf.keras numbers a nested model's calls from 1 when the model was built
+    on its own Input (node 0 is that construction and is not serialized);
+    Keras 2.2 and older numbered them from 0. Refer to calls by position."""
+    refs = [r for l in model.layers for c in l.calls for r in c.inputs] + model.outputs
+    by_name = {l.name: l for l in model.layers}
+    shifted = {name for name, l in by_name.items()
+               if l.inner is not None and any(r.layer == name and r.call >= len(l.calls) for r in refs)}
+    if not shifted:
+        return
+
+    def fix(r: TensorRef) -> TensorRef:
+        return TensorRef(r.layer, r.call - 1, r.index) if r.layer in shifted else r
+
+    for l in model.layers:
+        l.calls = [Call(tuple(fix(r) for r in c.inputs), c.kwargs) for c in l.calls]
+    model.outputs = [fix(r) for r in model.outputs]

@@ -114,20 +114,16 @@ def attach_weights(model: Model, root, path: str) -> None:
 
 
 def _distribute(inner: Model, ws: list, path: str) -> None:
-    """A nested model's group holds all its layers' weights, named
-    '<inner layer>/<weight>:0' (possibly under further scopes)."""
-    names = {l.name: l for l in inner.layers}
+    """A nested model's group holds the weights of all the layers inside it,
+    at any depth, named '<layer>/<weight>:0' (possibly under more scopes)."""
+    leaves = {l.name: l for l in inner.walk() if l.inner is None}
     groups: dict = {}
     for w in ws:
         parts = w.name.split("/")[:-1]
-        owner = next((p for p in reversed(parts) if p in names), None)
+        owner = next((p for p in reversed(parts) if p in leaves), None)
         if owner is None:
             raise WeightsError(f"{path}: weight '{w.name}' of nested model '{inner.name}' names no "
                                f"layer of that model; the weights belong to another model")
         groups.setdefault(owner, []).append(w)
     for owner, lws in groups.items():
-        layer = names[owner]
-        if layer.inner is not None:
-            _distribute(layer.inner, lws, path)
-        else:
-            layer.weights = lws
+        leaves[owner].weights = lws
