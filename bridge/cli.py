@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("model")
     i.add_argument("--weights")
     i.add_argument("--opset", type=int)
+
+    sub.add_parser("layers", help="print the supported Keras layer classes (Markdown table)")
     return p
 
 
@@ -79,6 +81,10 @@ def main(argv=None) -> int:
                 rc = _convert(a)
             elif a.cmd == "check":
                 rc = _report(a.model, a.onnx, a.reference, a)
+            elif a.cmd == "layers":
+                from .registry import support_table
+                print(support_table())
+                rc = 0
             else:
                 rc = _inspect(a)
         for w in caught:

@@ -153,7 +153,7 @@ def build(model: Model, opset: int) -> onnx.ModelProto:
                            f"pass the weights file too: --weights weights.h5")
     problems = support_problems(model, opset)
     if problems:
-        raise UnsupportedError(problems)
+        raise UnsupportedError(problems, model.source)
     g = opsets.builder_for(opset)
     caught = []
     ctx = Context(g, model, opset, warn=caught.append)

@@ -21,11 +21,12 @@ class WeightsError(BridgeError):
 class UnsupportedError(BridgeError):
     """One or more layers or options cannot be converted."""
 
-    def __init__(self, problems):
+    def __init__(self, problems, source: str = ""):
         self.problems = list(problems)
         n = len(self.problems)
         head = "1 layer is not supported" if n == 1 else f"{n} layers are not supported"
-        super().__init__(head + ": " + "; ".join(self.problems))
+        prefix = f"{source}: " if source else ""
+        super().__init__(prefix + head + ": " + "; ".join(self.problems))
 
 
 class OpsetError(BridgeError):

@@ -74,3 +74,13 @@ class EmitterRegistry:
 
 REGISTRY = EmitterRegistry()
 register = REGISTRY.register
+
+
+def support_table(registry: EmitterRegistry = None) -> str:
+    """Markdown table of the registered Keras classes (kept in the README)."""
+    registry = registry or REGISTRY
+    rows = ["| Keras class | from opset | emitter module |", "|---|---|---|"]
+    for name in registry.class_names():
+        e = registry._by_class[name][0]
+        rows.append(f"| {name} | {e.min_opset} | {e.fn.__module__.rsplit('.', 1)[-1]} |")
+    return "\n".join(rows)

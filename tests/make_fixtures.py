@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from tests.cases import all_cases  # noqa: E402
+from tests.cases import EXTRA_FAMILIES, FAMILIES, all_cases  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 BATCH = 3
@@ -87,7 +87,7 @@ def main() -> None:
     p.add_argument("--case", action="append")
     a = p.parse_args()
     import tf_keras as keras
-    cases = [c for c in all_cases(a.family) if not a.case or c.name in a.case]
+    cases = [c for c in all_cases(a.family or FAMILIES + EXTRA_FAMILIES) if not a.case or c.name in a.case]
     for c in cases:
         make(c, keras)
         print(f"{c.family}/{c.name}")
