@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     locally_connected,
     merging,
     normalization,
+    norm_layers,
     pooling,
     recurrent,
     reshaping,

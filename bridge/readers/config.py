@@ -119,21 +119,84 @@ def _functional(body, source: str) -> Model:
     return model
 
 
+_CONSTANT = "_CONSTANT_VALUE"   # tf.keras: a constant inside an op layer's first argument
+
+
+def _is_entry(v) -> bool:
+    return isinstance(v, list) and len(v) in (3, 4) and isinstance(v[0], str)
+
+
+def _is_ref(v) -> bool:
+    return (isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str)
+            and isinstance(v[1], int) and isinstance(v[2], int))
+
+
+def map_refs(value, fn):
+    """`value` (call kwargs or arguments) with every TensorRef replaced by fn(ref)."""
+    if isinstance(value, TensorRef):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_refs(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {k: map_refs(v, fn) for k, v in value.items()}
+    return value
+
+
 def _call(node, layer: Layer, source: str) -> Call:
-    # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
-    if isinstance(node, list):
-        refs, kwargs = [], {}
-        for entry in node:
-            if not (isinstance(entry, list) and len(entry) >= 3):
-                raise ConfigError(f"{source}: layer '{layer.name}' ({layer.class_name}) has an "
-                                  f"inbound node entry {entry!r} that is not [layer, node, tensor]")
-            refs.append(TensorRef(entry[0], int(entry[1]), int(entry[2])))
+    # Keras 2: [[name, node_index, tensor_index, kwargs], ...]. Op layers
+    # (TFOpLambda) keep their first argument's structure: one bare entry, or
+    # nested lists, with constants as ["_CONSTANT_VALUE", -1, value, kwargs].
+    # Tensors named in kwargs ([name, node, tensor]) become TensorRefs in
+    # Call.kwargs and join Call.inputs after the positional ones. A first
+    # argument that is not a plain list of tensors is kept, as the list of
+    # positional arguments, in kwargs["__args__"] (TensorRefs and constants).
+    if not isinstance(node, list):
+        raise ConfigError(f"{source}: layer '{layer.name}' ({layer.class_name}) has inbound nodes in a "
+                          f"format this reader does not know ({type(node).__name__}); re-save the model "
+                          f"with tf.keras as .h5")
+    refs, kwargs = [], {}
+
+    def arg(entry):
+        if _is_entry(entry):
             if len(entry) > 3 and isinstance(entry[3], dict):
                 kwargs.update(entry[3])
-        return Call(tuple(refs), kwargs)
-    raise ConfigError(f"{source}: layer '{layer.name}' ({layer.class_name}) has inbound nodes in a "
-                      f"format this reader does not know ({type(node).__name__}); re-save the model "
-                      f"with tf.keras as .h5")
+            if entry[0] == _CONSTANT:
+                return ("const", entry[2])
+            try:
+                ref = TensorRef(entry[0], int(entry[1]), int(entry[2]))
+            except (TypeError, ValueError):
+                ref = None
+            if ref is not None:
+                refs.append(ref)
+                return ref
+        elif isinstance(entry, list):
+            return [arg(e) for e in entry]
+        raise ConfigError(f"{source}: layer '{layer.name}' ({layer.class_name}) has an "
+                          f"inbound node entry {entry!r} that is not [layer, node, tensor]")
+
+    first = arg(node) if _is_entry(node) else [arg(e) for e in node]
+    plain = isinstance(first, list) and all(isinstance(a, TensorRef) for a in first)
+
+    def unconst(v):
+        if isinstance(v, tuple):
+            return v[1]
+        return [unconst(x) for x in v] if isinstance(v, list) else v
+
+    def tensors(v):
+        if _is_ref(v):
+            ref = TensorRef(v[0], v[1], v[2])
+            refs.append(ref)
+            return ref
+        if isinstance(v, list):
+            return [tensors(x) for x in v]
+        if isinstance(v, dict):
+            return {k: tensors(x) for k, x in v.items()}
+        return v
+
+    kwargs = tensors(kwargs)
+    if not plain:
+        kwargs["__args__"] = [unconst(first)]
+    return Call(tuple(refs), kwargs)
 
 
 def _renumber_nested_calls(model: Model) -> None:
@@ -151,5 +214,5 @@ def _renumber_nested_calls(model: Model) -> None:
         return TensorRef(r.layer, r.call - 1, r.index) if r.layer in shifted else r
 
     for l in model.layers:
-        l.calls = [Call(tuple(fix(r) for r in c.inputs), c.kwargs) for c in l.calls]
+        l.calls = [Call(tuple(fix(r) for r in c.inputs), map_refs(c.kwargs, fix)) for c in l.calls]
     model.outputs = [fix(r) for r in model.outputs]

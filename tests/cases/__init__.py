@@ -14,6 +14,7 @@ from typing import Callable
 
 FAMILIES = ["core", "activations", "conv", "locally_connected", "pooling", "reshaping",
             "normalization", "merging", "models", "recurrent"]
+FAMILIES += ["norm_layers", "attention", "preprocessing", "tfops"]
 # Made by make_fixtures.py but not converted by the built-in registry alone
 # (they need an emitter the test registers first).
 EXTRA_FAMILIES = ["custom"]
