@@ -200,9 +200,7 @@ def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None) -> onnx.Mo
     file's own record.
     """
     opset = resolve_opset(opset)
-    model = read_model(src, weights=weights)
-    if backend is not None:
-        model.backend = str(backend).lower()
+    model = read_model(src, weights=weights, backend=backend)
     proto = build(model, opset)
     if dst is not None:
         save(proto, dst)

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     activations,
     conv,
     core,
+    legacy,
     locally_connected,
     merging,
     normalization,

@@ -1,4 +1,12 @@
-"""File -> IR. Picks the reader from what the file is, not its extension alone."""
+"""File -> IR. Picks the reader from what the file is, not its extension
+alone, then normalizes (bridge.normalize) so that every later stage sees the
+Keras 2 / tf.keras schema computing what TensorFlow computes.
+
+    HDF5 with model_config     model.save('m.h5'): Keras 1, Keras 2, tf.keras, Keras 3
+    zip with config.json       model.save('m.keras'): Keras 3
+    JSON                       model.to_json(), with `weights`: a save_weights()
+                               HDF5 (Keras 1/2) or a Keras 3 .weights.h5
+"""
 from __future__ import annotations
 
 import json
@@ -6,6 +14,7 @@ import os
 
 from ..errors import ConfigError, InputFileError
 from ..ir import Model
+from ..normalize import normalize
 from .config import parse_model
 from .hdf5 import read_h5_model, read_weights_file
 
@@ -13,7 +22,19 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def read_model(src, weights=None) -> Model:
+def read_model(src, weights=None, backend=None) -> Model:
+    """Read a Keras model file into the normalized IR.
+
+    `weights`: the weights for an architecture JSON `src`. `backend`: the
+    Keras backend the file was saved under ('tensorflow', 'theano', 'cntk');
+    overrides what the file records (Keras 1 files record nothing).
+    """
+    model = read_raw(src, weights)
+    return normalize(model, backend=backend)
+
+
+def read_raw(src, weights=None) -> Model:
+    """The IR exactly as the file says it (no normalization)."""
     src = os.fspath(src)
     _check_path(src)
     with open(src, "rb") as fh:
@@ -24,8 +45,12 @@ def read_model(src, weights=None) -> Model:
                                  f"architecture JSON: drop --weights")
         return read_h5_model(src)
     if head.startswith(_ZIP_MAGIC):
-        raise InputFileError(f"{src}: this is a Keras 3 .keras archive, which this version cannot "
-                             f"read yet; save the model as HDF5 with tf-keras (model.save('m.h5'))")
+        if weights is not None:
+            raise InputFileError(f"{src}: this is a Keras 3 .keras archive, which holds its own "
+                                 f"weights; --weights is only for an architecture JSON: drop "
+                                 f"--weights")
+        from .keras3 import read_keras_archive
+        return read_keras_archive(src)
     if head.lstrip()[:1] in (b"{", b"["):
         return _read_json(src, weights)
     if not head:
@@ -51,6 +76,11 @@ def _read_json(src: str, weights) -> Model:
             cfg = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{src}: not valid JSON ({e}); pass the output of model.to_json()") from None
+    if isinstance(cfg, str):            # json.dumps(model.to_json()): a JSON string of JSON
+        try:
+            cfg = json.loads(cfg)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{src}: not valid JSON ({e}); pass the output of model.to_json()") from None
     model = parse_model(cfg, src)
     model.source = src
     model.keras_version = str(cfg.get("keras_version", "")) if isinstance(cfg, dict) else ""
@@ -60,5 +90,10 @@ def _read_json(src: str, weights) -> Model:
         return model
     weights = os.fspath(weights)
     _check_path(weights)
+    with open(weights, "rb") as fh:
+        whead = fh.read(8)
+    if whead != _HDF5_MAGIC:
+        raise InputFileError(f"{weights}: the weights file is not HDF5; pass the file written by "
+                             f"model.save_weights('weights.h5') (or 'x.weights.h5' in Keras 3)")
     read_weights_file(model, weights)
     return model

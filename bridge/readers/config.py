@@ -1,12 +1,22 @@
 """Keras model config (the JSON of model.to_json() / the `model_config`
-attribute) -> IR graph. Sequential models become functional graphs, so every
-later stage sees one shape of model."""
+attribute / a `.keras` archive's config.json) -> IR graph. Sequential models
+become functional graphs, so every later stage sees one shape of model.
+
+Understands the config formats of every Keras version: Keras 1 (Sequential
+as a bare list, the legacy Sequential whose first layer merges whole
+branches, inbound nodes as [layer, node, tensor]), Keras 2 / tf.keras
+([layer, node, tensor, kwargs]) and Keras 3 (module / registered_name,
+inbound nodes as {"args": [...__keras_tensor__...], "kwargs": {...}},
+inputs/outputs possibly as dicts). Layer *configs* are kept as written; the
+normalize package turns them into the one schema emitters read.
+"""
 from __future__ import annotations
 
 from ..errors import ConfigError
 from ..ir import Call, Layer, Model, TensorRef
 
 MODEL_CLASSES = ("Sequential", "Model", "Functional")
+_KERAS_TENSOR = "__keras_tensor__"
 
 
 def parse_model(cfg: dict, source: str) -> Model:
@@ -24,7 +34,18 @@ def parse_model(cfg: dict, source: str) -> Model:
                       f"rebuild it as a functional model and save again")
 
 
+def _legacy_spec(spec):
+    """Keras 0.x / early 1.x Sequential entries: {"name": "Dense", "custom_name": "dense_1", ...}."""
+    if isinstance(spec, dict) and "class_name" not in spec and "custom_name" in spec:
+        conf = dict(spec)
+        cls = conf.pop("name")
+        conf["name"] = conf.pop("custom_name")
+        return {"class_name": cls, "config": conf}
+    return spec
+
+
 def _layer(spec: dict, source: str) -> Layer:
+    spec = _legacy_spec(spec)
     try:
         cls = spec["class_name"]
         conf = spec.get("config") or {}
@@ -32,6 +53,8 @@ def _layer(spec: dict, source: str) -> Layer:
     except (KeyError, TypeError) as e:
         raise ConfigError(f"{source}: a layer entry in the model config lacks {e}: the config is "
                           f"malformed; re-export it with model.to_json()") from None
+    if isinstance(conf, list):          # a Keras 1 / 2.0 nested Sequential: config is the layer list
+        conf = {"name": name, "layers": conf}
     layer = Layer(name=name, class_name=cls, config=conf)
     if cls in MODEL_CLASSES:
         layer.inner = parse_model({"class_name": cls, "config": conf}, source)
@@ -39,25 +62,33 @@ def _layer(spec: dict, source: str) -> Layer:
 
 
 def _sequential(body, source: str) -> Model:
-    # Keras 2.0-2.1 wrote the layer list directly; later versions a dict.
+    # Keras 1 and 2.0-2.1 wrote the layer list directly; later versions a dict.
     if isinstance(body, list):
-        specs, name = body, "sequential"
+        specs, name, build_shape = body, "sequential", None
     elif isinstance(body, dict) and isinstance(body.get("layers"), list):
-        specs, name = body["layers"], body.get("name", "sequential")
+        specs, name = body["layers"], body.get("name") or "sequential"
+        build_shape = body.get("build_input_shape")
     else:
         raise ConfigError(f"{source}: the Sequential config has no layer list; the config is malformed")
     if not specs:
         raise ConfigError(f"{source}: the Sequential model '{name}' has no layers")
+    specs = [_legacy_spec(s) for s in specs]
+    first_spec = specs[0]
+    if (isinstance(first_spec, dict) and first_spec.get("class_name") == "Merge"
+            and isinstance((first_spec.get("config") or {}).get("layers"), list)):
+        return _legacy_merge_sequential(specs, name, source)
     layers = [_layer(s, source) for s in specs]
     if layers[0].class_name != "InputLayer":
         first = layers[0]
         shape = _declared_input_shape(first)
+        if shape is None and isinstance(build_shape, list):
+            shape = list(build_shape)
         if shape is None:
             raise ConfigError(f"{source}: the Sequential model '{name}' does not declare its input "
                               f"shape (first layer '{first.name}' has no batch_input_shape); build "
                               f"the model with an Input or input_shape= before saving")
         inp = Layer(name=f"{first.name}_input", class_name="InputLayer",
-                    config={"batch_input_shape": shape, "dtype": first.config.get("dtype", "float32"),
+                    config={"batch_input_shape": shape, "dtype": _declared_dtype(first),
                             "name": f"{first.name}_input"})
         layers.insert(0, inp)
     prev = TensorRef(layers[0].name, 0, 0)
@@ -65,6 +96,41 @@ def _sequential(body, source: str) -> Model:
         l.calls.append(Call((prev,), {}))
         prev = TensorRef(l.name, 0, 0)
     return Model(name=name, layers=layers, inputs=[TensorRef(layers[0].name, 0, 0)], outputs=[prev])
+
+
+def _legacy_merge_sequential(specs, name: str, source: str) -> Model:
+    """Keras 1: Sequential([Merge([branch_1, branch_2, ...], mode=...), ...]).
+
+    Each branch (usually a Sequential) is inlined as its own input and chain
+    of layers; the Merge layer then takes the branch outputs. This is also
+    the order Keras 1 wrote their weights in (`flattened_layers`)."""
+    merge_conf = dict(specs[0].get("config") or {})
+    branches = merge_conf.pop("layers")
+    layers, inputs, outs = [], [], []
+    for b in branches:
+        b = _legacy_spec(b)
+        if not isinstance(b, dict) or "class_name" not in b:
+            raise ConfigError(f"{source}: a branch of the Merge layer in Sequential '{name}' is not "
+                              f"a layer config; the config is malformed")
+        if b["class_name"] in MODEL_CLASSES:
+            sub = parse_model(b, source)
+        else:  # a single layer with its own input shape
+            sub = _sequential([b], source)
+        layers.extend(sub.layers)
+        inputs.extend(sub.inputs)
+        outs.extend(sub.outputs)
+    merge_name = merge_conf.get("name") or "merge"
+    merge = Layer(name=merge_name, class_name="Merge", config=merge_conf)
+    merge.calls.append(Call(tuple(outs), {}))
+    layers.append(merge)
+    prev = TensorRef(merge_name, 0, 0)
+    for s in specs[1:]:
+        l = _layer(s, source)
+        l.calls.append(Call((prev,), {}))
+        layers.append(l)
+        prev = TensorRef(l.name, 0, 0)
+    _check_unique(layers, source)
+    return Model(name=name, layers=layers, inputs=inputs, outputs=[prev])
 
 
 def _declared_input_shape(layer: Layer):
@@ -75,24 +141,60 @@ def _declared_input_shape(layer: Layer):
         return list(c["batch_shape"])
     if c.get("input_shape") is not None:
         return [None] + list(c["input_shape"])
+    if c.get("input_dim") is not None and layer.class_name not in ("Embedding",):
+        # Keras 1: Dense(input_dim=...), LSTM(input_dim=, input_length=)
+        if c.get("input_length", "absent") != "absent":
+            return [None, c.get("input_length"), c["input_dim"]]
+        return [None, c["input_dim"]]
     if layer.inner is not None and layer.inner.layers and layer.inner.layers[0].class_name == "InputLayer":
         return _declared_input_shape(layer.inner.layers[0])
     return None
 
 
+def _declared_dtype(layer: Layer):
+    c = layer.config
+    if layer.inner is not None and layer.inner.layers and layer.inner.layers[0].class_name == "InputLayer":
+        return _declared_dtype(layer.inner.layers[0])
+    return c.get("input_dtype") or c.get("dtype") or "float32"
+
+
+def _is_ref(v) -> bool:
+    return (isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str)
+            and isinstance(v[1], int) and isinstance(v[2], int))
+
+
 def _refs(value, source: str, what: str) -> list:
-    """[["name", node, tensor], ...] or a single ["name", node, tensor]."""
-    if not isinstance(value, list):
+    """[["name", node, tensor], ...], a single ["name", node, tensor], or
+    (Keras 3) a dict or nested list of them, in order."""
+    if not isinstance(value, (list, dict)):
         raise ConfigError(f"{source}: the model config's {what} is not a list; the config is malformed")
-    if value and isinstance(value[0], str):
-        value = [value]
     out = []
-    for v in value:
-        if not (isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str)):
+
+    def walk(v):
+        if _is_ref(v):
+            out.append(TensorRef(v[0], int(v[1]), int(v[2])))
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list) and v and not isinstance(v[0], str):
+            for x in v:
+                walk(x)
+        else:
             raise ConfigError(f"{source}: the model config's {what} entry {v!r} is not "
                               f"[layer, node, tensor]; the config is malformed")
-        out.append(TensorRef(v[0], int(v[1]), int(v[2])))
+
+    if isinstance(value, list) and not value:
+        return out
+    walk(value)
     return out
+
+
+def _check_unique(layers, source):
+    seen = set()
+    for l in layers:
+        if l.name in seen:
+            raise ConfigError(f"{source}: two layers are named '{l.name}'; the config is malformed")
+        seen.add(l.name)
 
 
 def _functional(body, source: str) -> Model:
@@ -124,11 +226,6 @@ _CONSTANT = "_CONSTANT_VALUE"   # tf.keras: a constant inside an op layer's firs
 
 def _is_entry(v) -> bool:
     return isinstance(v, list) and len(v) in (3, 4) and isinstance(v[0], str)
-
-
-def _is_ref(v) -> bool:
-    return (isinstance(v, list) and len(v) >= 3 and isinstance(v[0], str)
-            and isinstance(v[1], int) and isinstance(v[2], int))
 
 
 def map_refs(value, fn):

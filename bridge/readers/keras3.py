@@ -1,0 +1,290 @@
+"""Keras 3: `.keras` archives and `.weights.h5` files.
+
+A `.keras` file is a zip of config.json (the model, Keras 3 serialization),
+metadata.json (keras_version) and model.weights.h5. The weights store has
+no variable names: a layer's variables sit at `layers/<key>/vars/<i>`, where
+<key> is the snake_case class name made unique with _1, _2, ... in the order
+the model lists its layers (not the layer's name), and sub-objects nest
+further (an RNN's `cell`, a wrapper's `layer` / `forward_layer`, a nested
+model's own `layers`). This reader walks the config in that order, finds each
+layer's group, and names its variables the way tf.keras names them (kernel,
+bias, gamma, ...), so that later stages see the one Keras 2 schema.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+
+from ..errors import ConfigError, InputFileError, WeightsError
+from ..ir import Model, Weight
+from .config import parse_model
+
+
+def read_keras_archive(path: str) -> Model:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise InputFileError(f"{path}: not a readable .keras archive ({e}); the file is truncated "
+                             f"or damaged: re-save the model with model.save('model.keras')") from None
+    with zf:
+        names = set(zf.namelist())
+        if "config.json" not in names:
+            raise InputFileError(f"{path}: this zip file has no config.json, so it is not a Keras 3 "
+                                 f".keras archive; save the model with model.save('model.keras')")
+        try:
+            cfg = json.loads(zf.read("config.json").decode("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: config.json in the archive is not valid JSON ({e}); the "
+                              f"file is damaged: re-save the model") from None
+        meta = {}
+        if "metadata.json" in names:
+            try:
+                meta = json.loads(zf.read("metadata.json").decode("utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                meta = {}
+        model = parse_model(cfg, path)
+        model.source = path
+        model.keras_version = str(meta.get("keras_version") or "3")
+        model.backend = "tensorflow"   # every Keras 3 backend computes cross-correlation
+        model.extra["format"] = "keras3"
+        if "model.weights.h5" in names:
+            import h5py
+            data = zf.read("model.weights.h5")
+            with h5py.File(io.BytesIO(data), "r") as f:
+                attach_keras3_weights(model, f, path)
+        elif "model.weights.npz" in names:
+            with np.load(io.BytesIO(zf.read("model.weights.npz"))) as z:
+                attach_keras3_weights(model, _NpzStore(dict(z)), path)
+        elif any(n.endswith(".weights.json") or n.endswith(".weights.h5") for n in names):
+            raise InputFileError(f"{path}: the archive's weights are sharded over several files, "
+                                 f"which this reader does not read; re-save the model without "
+                                 f"max_shard_size")
+        elif _needs_weights(model):
+            raise InputFileError(f"{path}: the archive has no model.weights.h5; it is truncated "
+                                 f"or damaged: re-save the model")
+    return model
+
+
+def _needs_weights(model: Model) -> bool:
+    from .hdf5 import WEIGHTLESS
+    return any(l.class_name not in WEIGHTLESS and l.inner is None for l in model.walk())
+
+
+class _NpzStore:
+    """The npz weights store (flat keys 'layers/dense/vars/0') seen as groups."""
+
+    def __init__(self, flat: dict, prefix: str = ""):
+        self.flat, self.prefix = flat, prefix
+
+    def _children(self):
+        out = []
+        for k in self.flat:
+            if k.startswith(self.prefix):
+                head = k[len(self.prefix):].split("/", 1)[0]
+                if head not in out:
+                    out.append(head)
+        return out
+
+    def __contains__(self, key):
+        return key in self._children()
+
+    def __getitem__(self, key):
+        full = self.prefix + key
+        if full in self.flat:
+            return self.flat[full]
+        if key not in self:
+            raise KeyError(key)
+        return _NpzStore(self.flat, full + "/")
+
+    def keys(self):
+        return self._children()
+
+    def __len__(self):
+        return len(self._children())
+
+    @property
+    def attrs(self):
+        return {}
+
+
+# -- naming --------------------------------------------------------------------
+
+def to_snake_case(name: str) -> str:
+    """keras.src.utils.naming.to_snake_case."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _unique(base: str, used: dict) -> str:
+    if base in used:
+        used[base] += 1
+        return f"{base}_{used[base]}"
+    used[base] = 0
+    return base
+
+
+def _vars(g) -> list:
+    if g is None or "vars" not in g:
+        return []
+    v = g["vars"]
+    n = len(v.keys())
+    return [np.asarray(v[str(i)]) for i in range(n)]
+
+
+def _vars_name(g):
+    try:
+        n = g["vars"].attrs.get("name")
+    except (KeyError, AttributeError):
+        return None
+    if isinstance(n, bytes):
+        n = n.decode("utf-8")
+    return n
+
+
+# -- which variable is which, per class (the Keras 3 creation order) -----------
+
+def _own_names(cls: str, c: dict, n: int) -> list:
+    """Keras 2 short names of a layer's own Keras 3 variables, in stored order."""
+    bias = [] if c.get("use_bias", True) is False else ["bias"]
+    if cls == "EinsumDense":
+        return ["kernel"] + (["bias"] if c.get("bias_axes") else [])
+    if cls in ("Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
+               "Conv3DTranspose", "LocallyConnected1D", "LocallyConnected2D"):
+        return ["kernel"] + bias
+    if cls in ("DepthwiseConv1D", "DepthwiseConv2D"):
+        return ["depthwise_kernel"] + bias
+    if cls in ("SeparableConv1D", "SeparableConv2D"):
+        return ["depthwise_kernel", "pointwise_kernel"] + bias
+    if cls in ("BatchNormalization", "SyncBatchNormalization"):
+        return ((["gamma"] if c.get("scale", True) else []) + (["beta"] if c.get("center", True) else [])
+                + ["moving_mean", "moving_variance"])
+    if cls in ("LayerNormalization", "GroupNormalization", "RMSNormalization"):
+        return (["gamma"] if c.get("scale", True) else []) + (
+            ["beta"] if c.get("center", True) and not c.get("rms_scaling") and cls != "RMSNormalization" else [])
+    if cls == "Embedding":
+        return ["embeddings"]
+    if cls == "PReLU":
+        return ["alpha"]
+    if cls == "Normalization":
+        return ["mean", "variance", "count"]
+    if cls == "Attention":
+        return (["scale"] if c.get("use_scale") else []) + (
+            ["concat_score_weight"] if c.get("score_mode") == "concat" else [])
+    if cls == "AdditiveAttention":
+        return ["scale"] if c.get("use_scale", True) else []
+    if cls in ("SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell"):
+        return ["kernel", "recurrent_kernel"] + bias
+    return [f"var_{i}" for i in range(n)]
+
+
+_RNN = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+_CELL_NAME = {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell",
+              "ConvLSTM1D": "conv_lstm_cell", "ConvLSTM2D": "conv_lstm_cell",
+              "ConvLSTM3D": "conv_lstm_cell"}
+_MHA_PARTS = (("query_dense", "query"), ("key_dense", "key"), ("value_dense", "value"),
+              ("output_dense", "attention_output"))
+
+
+def _spec_parts(spec: dict):
+    return spec.get("class_name", ""), spec.get("config") or {}
+
+
+def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
+    """Weights of one layer (class `cls`, config `c`) stored in group `g`,
+    named '<scope>/<short>' as tf.keras names them."""
+    if cls in _RNN:
+        cell = g["cell"] if g is not None and "cell" in g else None
+        arrs = _vars(cell)
+        names = _own_names("LSTMCell", c, len(arrs))
+        return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
+    if cls == "Bidirectional":
+        fcls, fconf = _spec_parts(c.get("layer") or {})
+        bcls, bconf = _spec_parts(c.get("backward_layer") or c.get("layer") or {})
+        fname = _prefixed("forward_", fconf.get("name") or to_snake_case(fcls))
+        bname = _prefixed("backward_", (c.get("backward_layer") or {}).get("config", {}).get("name")
+                          or fconf.get("name") or to_snake_case(bcls))
+        fg = g["forward_layer"] if g is not None and "forward_layer" in g else None
+        bg = g["backward_layer"] if g is not None and "backward_layer" in g else None
+        return (_named(fcls, fconf, fg, f"{scope}/{fname}", path)
+                + _named(bcls, bconf, bg, f"{scope}/{bname}", path))
+    if cls == "TimeDistributed":
+        icls, iconf = _spec_parts(c.get("layer") or {})
+        ig = g["layer"] if g is not None and "layer" in g else None
+        return _named(icls, iconf, ig, scope, path)
+    if cls in ("MultiHeadAttention", "GroupedQueryAttention"):
+        out = []
+        for part, short in _MHA_PARTS:
+            sub = g[part] if g is not None and part in g else None
+            arrs = _vars(sub)
+            out += _zip(["kernel", "bias"][:len(arrs)], arrs, f"{scope}/{short}", cls, path)
+        return out
+    arrs = _vars(g)
+    return _zip(_own_names(cls, c, len(arrs)), arrs, scope, cls, path)
+
+
+def _prefixed(prefix: str, name: str) -> str:
+    return name if name.startswith(prefix) else prefix + name
+
+
+def _zip(names: list, arrs: list, scope: str, cls: str, path: str) -> list:
+    if len(names) != len(arrs):
+        if all(n.startswith("var_") for n in names) or not arrs:
+            names = [f"var_{i}" for i in range(len(arrs))]
+        else:
+            raise WeightsError(f"{path}: '{scope}' ({cls}) has {len(arrs)} stored variable(s) but "
+                               f"its config implies {len(names)} ({', '.join(names)}); the weights "
+                               f"do not belong to this architecture")
+    return [Weight(f"{scope}/{n}", a) for n, a in zip(names, arrs)]
+
+
+# -- attaching -----------------------------------------------------------------
+
+def attach_keras3_weights(model: Model, root, path: str) -> None:
+    """Keras 3 weights store (a .keras archive's model.weights.h5, or a
+    .weights.h5 file) -> the layers of `model`."""
+    if "layers" not in root:
+        if _needs_weights(model):
+            raise WeightsError(f"{path}: the weights store has no 'layers' group; it does not "
+                               f"hold this model's weights")
+        return
+    _attach_model(model, root["layers"], path)
+
+
+def _attach_model(model: Model, layers_group, path: str) -> None:
+    used: dict = {}
+    keys = list(layers_group.keys())
+    claimed = set()
+    by_vars_name = {}
+    for k in keys:
+        n = _vars_name(layers_group[k])
+        if n is not None:
+            by_vars_name.setdefault(n, k)
+    for layer in model.layers:
+        cls = layer.class_name
+        key = _unique(to_snake_case(cls), used)
+        if layer.class_name == "InputLayer":
+            continue
+        if key in layers_group:
+            n = _vars_name(layers_group[key])
+            if n is not None and n != layer.name and layer.name in by_vars_name:
+                key = by_vars_name[layer.name]     # saved under another order: trust the names
+        elif layer.name in by_vars_name:
+            key = by_vars_name[layer.name]
+        else:
+            key = None
+        g = layers_group[key] if key is not None else None
+        if key is not None:
+            claimed.add(key)
+        if layer.inner is not None:
+            if g is not None and "layers" in g:
+                _attach_model(layer.inner, g["layers"], path)
+            elif _needs_weights(layer.inner):
+                raise WeightsError(f"{path}: no weights stored for nested model '{layer.name}' "
+                                   f"({cls}); the weights do not belong to this architecture")
+            continue
+        layer.weights = _named(cls, layer.config, g, layer.name, path)
