@@ -31,7 +31,12 @@ class Opset13:
         base = name or f"{self.scope}/{op_type}"
         node_name = self.graph.fresh(base)
         outs = [node_name if i == 0 else self.graph.fresh(f"{node_name}:{i}") for i in range(n_out)]
-        self.graph.node(op_type, [i if i is not None else "" for i in inputs], outs, node_name, **attrs)
+        names = [i if i is not None else "" for i in inputs]
+        # Omit trailing absent optionals: runtimes treat a present-but-empty
+        # input differently (ONNX Runtime will not fuse Conv+BN over one).
+        while names and names[-1] == "":
+            names.pop()
+        self.graph.node(op_type, names, outs, node_name, **attrs)
         return outs[0] if n_out == 1 else outs
 
     def const(self, array, name: str) -> str:

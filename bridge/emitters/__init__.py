@@ -2,8 +2,10 @@
 registers them all in bridge.registry.REGISTRY."""
 from . import (  # noqa: F401
     activations,
+    attention,
     conv,
     core,
+    einsum,
     legacy,
     locally_connected,
     merging,

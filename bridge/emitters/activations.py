@@ -120,6 +120,9 @@ def relu(layer, inputs, ctx):
     x = t.name
     if slope != 0.0 and max_value is None and threshold == 0.0:
         return [t.like(g.op("LeakyRelu", x, alpha=slope))]
+    if slope == 0.0 and threshold == 0.0:
+        # One Clip, not Relu then Clip: ONNX Runtime fuses Conv + Clip (ReLU6 nets).
+        return [t.like(g.op("Relu", x) if max_value is None else g.clip(x, 0.0, float(max_value)))]
     if threshold != 0.0:
         pos = g.op("Mul", x, g.op("Cast", g.op("Greater", x, g.f32(threshold)), to=1))
     else:

@@ -1,0 +1,374 @@
+"""MultiHeadAttention, Attention (dot and concat scores) and AdditiveAttention.
+
+MultiHeadAttention(num_heads, key_dim, value_dim, use_bias, output_shape,
+attention_axes, softmax_robust_masking; dropout is training-only) called as
+(query, value, key=None, attention_mask=None, return_attention_scores,
+use_causal_mask), with Keras masks of query / value / key (Embedding
+mask_zero upstream) merged in as Keras merges them. The projections are the
+EinsumDense lowering of einsum.py (MatMul + Reshape); with one attention
+axis the scores are a batched MatMul of the heads-major query and key and
+the softmax an ONNX Softmax on the last axis; with several attention axes
+Keras's own einsum equations run as ONNX Einsum and the softmax is Keras's
+exp(x - logsumexp(x)) over those axes. Masks are applied the way the Keras
+that saved the file applies them: tf-keras adds (1 - mask) * -1e9 to the
+scores (or, with softmax_robust_masking, selects -1e9), so even fully masked
+rows match.
+
+Attention(use_scale, score_mode 'dot' | 'concat', causal; call:
+use_causal_mask, mask=[query_mask, value_mask], return_attention_scores) and
+AdditiveAttention(use_scale): scores, `scores -= 1e9 * (1 - mask)`, softmax,
+weights @ value, times the query mask.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from onnx import TensorProto
+
+from ..context import Tensor
+from ..errors import ConfigError, layer_where
+from ..registry import register
+from .calls import bound_call
+from .einsum import einsum_with_kernel
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_NEG = -1e9   # tf-keras _large_compatible_negative(float32), Keras 3 _large_negative_number
+
+
+# -- shared pieces ---------------------------------------------------------------
+def _bool(ctx, name, dtype):
+    return name if dtype == TensorProto.BOOL else ctx.g.op("Cast", name, to=TensorProto.BOOL)
+
+
+def _causal(ctx, tq, tv, q_name=None, v_name=None, q_axis=1, v_axis=1):
+    """A bool (tq, tv) lower-triangular matrix: row >= column."""
+    g = ctx.g
+    if tq is not None and tv is not None:
+        m = np.arange(tq)[:, None] >= np.arange(tv)[None, :]
+        return ctx.const(m, f"causal_{tq}x{tv}")
+
+    def length(name, axis, n):
+        if n is not None:
+            return g.i64(n)
+        return g.op("Gather", g.op("Shape", name), g.i64(axis), axis=0)
+    rows = g.op("Range", g.i64(0), length(q_name, q_axis, tq), g.i64(1))
+    cols = g.op("Range", g.i64(0), length(v_name, v_axis, tv), g.i64(1))
+    return g.op("GreaterOrEqual", g.unsqueeze(rows, [1]), cols)
+
+
+def _expand_mask(ctx, mask, rank, target_rank, axis):
+    """Keras's repeated expand_dims(mask, axis) (negative axis) up to target_rank."""
+    if rank >= target_rank:
+        return mask
+    marks = ["m"] * rank
+    for _ in range(target_rank - len(marks)):
+        pos = len(marks) + 1 + axis
+        marks.insert(pos, "new")
+    return ctx.g.unsqueeze(mask, [i for i, m in enumerate(marks) if m == "new"])
+
+
+def _sublayer_weights(layer, ctx, names, use_bias):
+    """{sublayer: (kernel, bias)} by the sublayer each stored name ends in
+    ('mha/query/kernel:0'), else by Keras's order (query, key, value, output)."""
+    found = {}
+    for w in layer.weights:
+        parts = w.name.split(":")[0].split("/")
+        if len(parts) >= 2:
+            sub = parts[-2].strip("_")
+            sub = sub[:-len("_dense")] if sub.endswith("_dense") else sub
+            if sub in names:
+                found.setdefault(sub, {})[parts[-1]] = w.array
+    if all("kernel" in found.get(n, {}) and (not use_bias or "bias" in found[n]) for n in names):
+        return {n: (found[n]["kernel"], found[n]["bias"] if use_bias else None) for n in names}
+    per = 2 if use_bias else 1
+    if len(layer.weights) != per * len(names):
+        have = ", ".join(w.name for w in layer.weights) or "none"
+        raise ConfigError(f"{ctx.model.source}: {layer_where(layer)} stores weights ({have}) that "
+                          f"are not the {len(names)} projections it needs; re-save the model")
+    out = {}
+    for i, n in enumerate(names):
+        ws = layer.weights[i * per:(i + 1) * per]
+        out[n] = (ws[0].array, ws[1].array if use_bias else None)
+    return out
+
+
+# -- MultiHeadAttention ------------------------------------------------------------
+def _attention_axes(layer, rank):
+    """Attention axes of the projected (rank + 1) tensors, non-negative, in order."""
+    axes = layer.config.get("attention_axes")
+    R = rank + 1
+    if axes is None:
+        return tuple(range(1, R - 2))
+    if isinstance(axes, int):
+        axes = [axes]
+    return tuple(int(a) % R for a in axes)
+
+
+def _check_mha(layer, opset) -> list:
+    problems = []
+    c = layer.config
+    for call in layer.calls:
+        kw = call.kwargs or {}
+        if kw.get("training") is True and float(c.get("dropout", 0.0) or 0.0) > 0:
+            problems.append("is called with training=True and dropout > 0, so Keras drops attention "
+                            "weights at random even in predict(); call it with training=False and "
+                            "save again")
+        axes = c.get("attention_axes")
+        if kw.get("use_causal_mask") and axes is not None:
+            axes = [axes] if isinstance(axes, int) else list(axes)
+            shape = c.get("query_shape")
+            R = len(shape) + 1 if shape else None
+            if R is None or [a % R for a in axes] != [1]:
+                problems.append(f"use_causal_mask=True with attention_axes={axes!r}: Keras builds "
+                                f"the causal mask from axis 1 only, which this converter supports "
+                                f"only for attention over axis 1")
+    for key in ("use_gate", "sliding_window"):
+        if c.get(key) not in (None, False):
+            problems.append(f"{key}={c.get(key)!r} is not supported yet")
+    return problems
+
+
+def _projection(ctx, x: Tensor, kernel, bias, n_out: int, tag: str) -> Tensor:
+    """Keras's _build_proj_equation(rank - 1, bound_dims, n_out)."""
+    free = x.rank - 1
+    bound = kernel.ndim - n_out
+    L = _LETTERS
+    X = L[:free] + L[free:free + bound] if bound == 1 else None
+    if X is None:   # output projection: the input's last `bound` axes are contracted
+        X = L[:x.rank]
+        W = X[x.rank - bound:] + L[x.rank:x.rank + n_out]
+        O = X[:x.rank - bound] + W[bound:]
+    else:
+        W = X[free:] + L[free + 1:free + 1 + n_out]
+        O = X[:free] + W[1:]
+    return einsum_with_kernel(ctx, x, X, W, O, kernel, bias, tag=tag)
+
+
+def _mha_mask(ctx, query, value, key, attention_mask, causal, keras3):
+    """(mask, rank, is_bool) as Keras's _compute_attention_mask leaves it, or
+    (None, 0, True): Keras masks of query ([B, T, 1]), value and key ([B, 1, S])
+    and the causal mask ([1, T, S]) ANDed; the attention_mask is cast to bool
+    when one of them exists (always in Keras 3), else passed on as it is."""
+    g = ctx.g
+    auto = None
+
+    def conj(a, b):
+        return b if a is None else g.op("And", a, b)
+    if query.mask is not None:
+        auto = conj(auto, g.unsqueeze(query.mask, [2]))
+    if value.mask is not None:
+        auto = conj(auto, g.unsqueeze(value.mask, [1]))
+    if key is not None and key.mask is not None and key.mask != value.mask:
+        auto = conj(auto, g.unsqueeze(key.mask, [1]))
+    if causal:
+        cm = _causal(ctx, query.shape[1], value.shape[1], query.name, value.name)
+        auto = conj(auto, g.unsqueeze(cm, [0]))
+    if attention_mask is None:
+        return auto, 3, True
+    am = ctx.keras(attention_mask)
+    if keras3 or auto is not None:
+        m = _bool(ctx, am.name, am.dtype)
+        return (m if auto is None else g.op("And", m, auto)), max(am.rank, 3), True
+    return am.name, am.rank, am.dtype == TensorProto.BOOL
+
+
+def _apply_mask(ctx, scores, mask, is_bool, robust):
+    """tf-keras Softmax(robust_masking): scores + (1 - mask) * -1e9, or
+    where(mask, scores, -1e9)."""
+    g = ctx.g
+    if robust:
+        m = mask if is_bool else g.op("Greater", g.op("Cast", mask, to=TensorProto.FLOAT), g.f32(0.5))
+        return g.op("Where", m, scores, g.f32(_NEG))
+    mf = g.op("Cast", mask, to=TensorProto.FLOAT)
+    return g.op("Add", scores, g.op("Mul", g.op("Sub", g.f32(1.0), mf), g.f32(_NEG)))
+
+
+@register("MultiHeadAttention", check=_check_mha)
+def multi_head_attention(layer, inputs, ctx):
+    """MultiHeadAttention(num_heads, key_dim, value_dim, use_bias, output_shape,
+    attention_axes, softmax_robust_masking) called with (query, value, key,
+    attention_mask, return_attention_scores, use_causal_mask)."""
+    g = ctx.g
+    c = layer.config
+    args, kw = bound_call(ctx.call, inputs)
+    query = args[0]
+    value = kw.get("value", args[1] if len(args) > 1 else None)
+    key = kw.get("key", args[2] if len(args) > 2 else None)
+    if value is None:
+        raise ConfigError(f"{layer_where(layer)}: the call has no `value` tensor; the config is malformed")
+    attention_mask = kw.get("attention_mask", args[3] if len(args) > 3 else None)
+    return_scores = bool(kw.get("return_attention_scores", False))
+    causal = bool(kw.get("use_causal_mask", False))
+    keras3 = ctx.model.keras_major >= 3
+    use_bias = c.get("use_bias", True) is not False
+    heads, key_dim = int(c["num_heads"]), int(c["key_dim"])
+    w = _sublayer_weights(layer, ctx, ["query", "key", "value", "attention_output"], use_bias)
+
+    q_in, v_in = ctx.keras(query), ctx.keras(value)
+    k_in = ctx.keras(key) if key is not None else v_in
+    q = _projection(ctx, q_in, *w["query"], 2, "query/kernel")
+    k = _projection(ctx, k_in, *w["key"], 2, "key/kernel")
+    v = _projection(ctx, v_in, *w["value"], 2, "value/kernel")
+    q = q.like(g.op("Mul", q.name, g.f32(1.0 / math.sqrt(float(key_dim)))))
+
+    R = q.rank
+    attn = _attention_axes(layer, query.rank)
+    batch = [i for i in range(R) if i not in attn and i != R - 1]
+    scores_shape = tuple([q.shape[i] for i in batch] + [q.shape[i] for i in attn]
+                         + [k.shape[i] for i in attn])
+    srank = len(scores_shape)
+
+    if len(attn) == 1:
+        qt = ctx.to_perm(q, batch + list(attn) + [R - 1])
+        kt = ctx.to_perm(k, batch + [R - 1] + list(attn))
+        vt = ctx.to_perm(v, batch + list(attn) + [R - 1])
+        scores = g.op("MatMul", qt.name, kt.name)
+    else:
+        dot_eq, combine_eq = _keras_equations(R, attn)
+        qk, kk, vk = ctx.keras(q), ctx.keras(k), ctx.keras(v)
+        scores = g.op("Einsum", kk.name, qk.name, equation=dot_eq)
+
+    mask, mrank, is_bool = _mha_mask(ctx, query, value, key, attention_mask, causal, keras3)
+    if mask is not None:
+        mask = _expand_mask(ctx, mask, mrank, srank, -len(attn) * 2 - 1)
+        scores = _apply_mask(ctx, scores, mask, is_bool, bool(c.get("softmax_robust_masking")))
+
+    if len(attn) == 1:
+        probs = g.op("Softmax", scores, axis=-1)
+    else:
+        axes = list(range(srank - len(attn), srank))
+        probs = g.op("Exp", g.op("Sub", scores, g.reduce("ReduceLogSumExp", scores, axes, keepdims=True)))
+
+    v_dim = v.shape[-1]
+    comb_shape = tuple(q.shape[:-1]) + (v_dim,)
+    if len(attn) == 1:
+        y = g.op("MatMul", probs, vt.name)
+        combined = Tensor(name=y, shape=comb_shape, perm=tuple(batch + list(attn) + [R - 1]),
+                          dtype=query.dtype)
+    else:
+        y = g.op("Einsum", probs, vk.name, equation=combine_eq)
+        combined = Tensor(name=y, shape=comb_shape, dtype=query.dtype)
+    out = _projection(ctx, combined, *w["attention_output"], w["attention_output"][0].ndim - 2,
+                      "attention_output/kernel")
+    out = replace(out, mask=query.mask)
+    if return_scores:
+        return [out, Tensor(name=probs, shape=scores_shape, dtype=query.dtype)]
+    return [out]
+
+
+def _keras_equations(rank, attn_axes):
+    """multi_head_attention._build_attention_equation."""
+    target = _LETTERS[:rank]
+    batch_dims = [i for i in range(rank) if i not in attn_axes and i != rank - 1]
+    offset = rank
+    source = ""
+    for i in range(rank):
+        if i in batch_dims or i == rank - 1:
+            source += target[i]
+        else:
+            source += _LETTERS[offset]
+            offset += 1
+    product = "".join([target[i] for i in batch_dims] + [target[i] for i in attn_axes]
+                      + [source[i] for i in attn_axes])
+    return f"{source},{target}->{product}", f"{product},{source}->{target}"
+
+
+# -- Attention / AdditiveAttention -------------------------------------------------
+def _check_dense_attention(layer, opset) -> list:
+    problems = []
+    mode = layer.config.get("score_mode", "dot")
+    if layer.class_name == "Attention" and mode not in ("dot", "concat"):
+        problems.append(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is malformed")
+    for call in layer.calls:
+        kw = call.kwargs or {}
+        if kw.get("training") is True and float(layer.config.get("dropout", 0.0) or 0.0) > 0:
+            problems.append("is called with training=True and dropout > 0, so Keras drops attention "
+                            "weights at random even in predict(); call it with training=False")
+    return problems
+
+
+def _scalar_weight(ctx, layer, name):
+    w = ctx.weight(layer, name)
+    return float(np.asarray(w, np.float32).reshape(-1)[0])
+
+
+@register("Attention", "AdditiveAttention", check=_check_dense_attention)
+def dense_attention(layer, inputs, ctx):
+    """Attention(use_scale, score_mode, causal) / AdditiveAttention(use_scale),
+    called on [query, value(, key)] with mask, use_causal_mask,
+    return_attention_scores."""
+    g = ctx.g
+    c = layer.config
+    args, kw = bound_call(ctx.call, inputs)
+    ins = args[0] if isinstance(args[0], list) else list(args)
+    if len(ins) not in (2, 3):
+        raise ConfigError(f"{layer_where(layer)}: takes [query, value] or [query, value, key], got "
+                          f"{len(ins)} tensors; the config is malformed")
+    q, v = ctx.keras(ins[0]), ctx.keras(ins[1])
+    k = ctx.keras(ins[2]) if len(ins) > 2 else v
+    # mask=[query_mask, value_mask] given in the call, else the Keras masks
+    # of the inputs: (name, dtype) pairs
+    masks = kw.get("mask")
+    if isinstance(masks, list):
+        masks = [(m.name, m.dtype) if isinstance(m, Tensor) else None for m in masks]
+    elif any(t.mask is not None for t in ins):
+        masks = [(t.mask, TensorProto.BOOL) if t.mask is not None else None for t in ins]
+    else:
+        masks = []
+    q_mask = masks[0] if len(masks) > 0 else None
+    v_mask = masks[1] if len(masks) > 1 else None
+
+    r = q.rank
+    swap = list(range(r - 2)) + [r - 1, r - 2]
+    if layer.class_name == "Attention" and c.get("score_mode", "dot") == "dot":
+        scores = g.op("MatMul", q.name, ctx.to_perm(k, swap).name)
+        if c.get("use_scale"):
+            scores = g.op("Mul", scores, g.f32(_scalar_weight(ctx, layer, "scale")))
+    else:
+        qe = g.unsqueeze(q.name, [r - 1])     # (..., Tq, 1, dim)
+        ke = g.unsqueeze(k.name, [r - 2])     # (..., 1, Tv, dim)
+        s = g.op("Add", qe, ke)
+        if layer.class_name == "Attention":
+            if c.get("use_scale"):
+                s = g.op("Mul", g.f32(_scalar_weight(ctx, layer, "scale")), s)
+            s = g.reduce("ReduceSum", g.op("Tanh", s), [r], keepdims=False)
+            scores = g.op("Mul", g.f32(_scalar_weight(ctx, layer, "concat_score_weight")), s)
+        else:
+            t = g.op("Tanh", s)
+            if c.get("use_scale", True):
+                scale = ctx.weight(layer, "scale", shape=(v.shape[-1],))
+                t = g.op("Mul", ctx.const(np.asarray(scale, np.float32), "scale"), t)
+            scores = g.reduce("ReduceSum", t, [r], keepdims=False)
+
+    mask = None
+    if v_mask is not None:
+        mask = g.unsqueeze(_bool(ctx, *v_mask), [r - 2])
+    if c.get("causal") or kw.get("use_causal_mask"):
+        cm = _causal(ctx, q.shape[-2], k.shape[-2], q.name, k.name, r - 2, r - 2)
+        mask = cm if mask is None else g.op("And", mask, cm)
+    if mask is not None:
+        pad = g.op("Cast", g.op("Not", mask), to=TensorProto.FLOAT)
+        scores = g.op("Sub", scores, g.op("Mul", g.f32(1.0e9), pad))
+    weights = g.op("Softmax", scores, axis=-1)
+    y = g.op("MatMul", weights, v.name)
+    out_mask = None
+    if q_mask is not None:
+        qf = q_mask[0] if q_mask[1] == TensorProto.FLOAT else g.op("Cast", q_mask[0], to=TensorProto.FLOAT)
+        y = g.op("Mul", y, g.unsqueeze(qf, [r - 1]))
+        out_mask = _bool(ctx, *q_mask)
+    out = Tensor(name=y, shape=tuple(q.shape[:-1]) + (v.shape[-1],), dtype=q.dtype, mask=out_mask)
+    if kw.get("return_attention_scores"):
+        scores_shape = tuple(q.shape[:-1]) + (k.shape[-2],)
+        return [out, Tensor(name=weights, shape=scores_shape, dtype=q.dtype)]
+    return [out]
+def _dtype_of(t, kw, i):
+    masks = kw.get("mask")
+    if isinstance(masks, list) and len(masks) > i and isinstance(masks[i], Tensor):
+        return masks[i].dtype
+    return TensorProto.BOOL
+
+
+def _bool_name(t, name):
+    return t.mask == name
