@@ -172,15 +172,17 @@ def build(model: Model, opset: int) -> onnx.ModelProto:
         out_vis.append(_value_info(name, t.shape, t.dtype))
     in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
 
-    graph = helper.make_graph(g.graph.nodes, model.name, in_vis, out_vis,
-                              initializer=list(g.graph.initializers.values()))
     from . import __version__
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="keras-onnx-bridge", producer_version=__version__)
+    # Filled in place: make_graph + make_model would copy every weight twice.
+    proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
+    proto.opset_import.add(domain="", version=opset)
     proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
+    proto.graph.name = model.name
+    proto.graph.node.extend(g.graph.nodes)
+    proto.graph.input.extend(in_vis)
+    proto.graph.output.extend(out_vis)
+    proto.graph.initializer.extend(g.graph.initializers.values())
     run_passes(proto)
-    proto = onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
-    onnx.checker.check_model(proto, full_check=True)
     for w in caught:
         warnings.warn(w, BridgeWarning, stacklevel=3)
     return proto
@@ -202,19 +204,24 @@ def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None) -> onnx.Mo
     opset = resolve_opset(opset)
     model = read_model(src, weights=weights, backend=backend)
     proto = build(model, opset)
+    # Serialized once: the checker (full_check includes strict shape
+    # inference) and the file share the bytes; a large model costs a
+    # noticeable fraction of a second per serialization.
+    data = proto.SerializeToString()
+    onnx.checker.check_model(data, full_check=True)
     if dst is not None:
-        save(proto, dst)
+        save(data, dst)
     return proto
 
 
-def save(proto: onnx.ModelProto, dst) -> None:
+def save(data: bytes, dst) -> None:
     """Write atomically: a failed write never leaves a partial file at dst."""
     dst = os.fspath(dst)
     folder = os.path.dirname(os.path.abspath(dst))
     fd, tmp = tempfile.mkstemp(prefix=".bridge-", suffix=".onnx", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(proto.SerializeToString())
+            fh.write(data)
         os.replace(tmp, dst)
     except BaseException:
         if os.path.exists(tmp):

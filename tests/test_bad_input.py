@@ -205,11 +205,9 @@ def test_bad_opset(tmp_path, opset):
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    import onnx
-
-    def boom(self):
+    def boom(data, fh=None):
         raise OSError("disk full")
-    monkeypatch.setattr(onnx.ModelProto, "SerializeToString", boom)
+    monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
         bridge.to_onnx(DENSE, tmp_path / "o.onnx")
     assert list(tmp_path.iterdir()) == []
