@@ -133,6 +133,10 @@ def _resolve_backend(model: Model, backend, inferred) -> None:
         model.backend = inferred
         model.extra["backend_from"] = "weight names"
         return
+    if not _may_be_theano(model):
+        model.backend = "tensorflow"
+        model.extra["backend_from"] = "version"
+        return
     model.backend = "tensorflow"
     model.extra["backend_from"] = "default"
     dependent = [l for l in model.walk() if _backend_dependent(l)]
@@ -148,6 +152,19 @@ def _resolve_backend(model: Model, backend, inferred) -> None:
 
 
 _TF_NAME = re.compile(r":\d+$")
+
+
+def _may_be_theano(model: Model) -> bool:
+    """Theano ran Keras 1 and standalone Keras 2.0-2.3; tf.keras ('2.x-tf',
+    2.4 and later) and Keras 3 never ran on it."""
+    v = (model.keras_version or "").strip()
+    m = re.match(r"(\d+)(?:\.(\d+))?", v)
+    if not m:
+        return True
+    major, minor = int(m.group(1)), int(m.group(2) or 0)
+    if major >= 3 or v.endswith("-tf") or (major == 2 and minor >= 4):
+        return False
+    return True
 
 
 def _backend_from_weight_names(model: Model):

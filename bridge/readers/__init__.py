@@ -51,7 +51,7 @@ def read_raw(src, weights=None) -> Model:
                                  f"--weights")
         from .keras3 import read_keras_archive
         return read_keras_archive(src)
-    if head.lstrip()[:1] in (b"{", b"["):
+    if head.lstrip()[:1] in (b"{", b"[", b'"'):
         return _read_json(src, weights)
     if not head:
         raise InputFileError(f"{src}: the file is empty; pass a Keras model file (.h5)")

@@ -240,6 +240,7 @@ def map_refs(value, fn):
 
 
 def _call(node, layer: Layer, source: str) -> Call:
+    # Keras 1: [[name, node_index, tensor_index], ...]
     # Keras 2: [[name, node_index, tensor_index, kwargs], ...]. Op layers
     # (TFOpLambda) keep their first argument's structure: one bare entry, or
     # nested lists, with constants as ["_CONSTANT_VALUE", -1, value, kwargs].
@@ -247,6 +248,9 @@ def _call(node, layer: Layer, source: str) -> Call:
     # Call.kwargs and join Call.inputs after the positional ones. A first
     # argument that is not a plain list of tensors is kept, as the list of
     # positional arguments, in kwargs["__args__"] (TensorRefs and constants).
+    # Keras 3: {"args": [...], "kwargs": {...}}, read into the same form.
+    if isinstance(node, dict) and ("args" in node or "kwargs" in node):
+        return _keras3_call(node, layer)
     if not isinstance(node, list):
         raise ConfigError(f"{source}: layer '{layer.name}' ({layer.class_name}) has inbound nodes in a "
                           f"format this reader does not know ({type(node).__name__}); re-save the model "
@@ -294,6 +298,51 @@ def _call(node, layer: Layer, source: str) -> Call:
     if not plain:
         kwargs["__args__"] = [unconst(first)]
     return Call(tuple(refs), kwargs)
+
+
+def _keras_tensor(v):
+    if isinstance(v, dict) and v.get("class_name") == _KERAS_TENSOR:
+        kh = (v.get("config") or {}).get("keras_history")
+        if isinstance(kh, list) and len(kh) >= 3:
+            return TensorRef(str(kh[0]), int(kh[1]), int(kh[2]))
+    return None
+
+
+def _keras3_call(node: dict, layer: Layer) -> Call:
+    """Keras 3 node -> the Keras 2 form above. Positional args that are one
+    tensor or one list of tensors are the plain case; anything else is kept
+    in kwargs["__args__"]. Tensors in kwargs become TensorRefs joining the
+    inputs. MultiHeadAttention-style calls (query, value, key) keep the query
+    as the positional input and pass value / key by keyword, as tf.keras
+    wrote them."""
+    refs = []
+
+    def conv(v):
+        t = _keras_tensor(v)
+        if t is not None:
+            refs.append(t)
+            return t
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        if isinstance(v, dict) and v.get("class_name") is None:
+            return {k: conv(x) for k, x in v.items()}
+        return v
+
+    args = list(node.get("args") or [])
+    kwargs = dict(node.get("kwargs") or {})
+    if (layer.class_name in ("MultiHeadAttention", "GroupedQueryAttention") and len(args) > 1
+            and all(_keras_tensor(a) is not None or a is None for a in args)):
+        for key, a in zip(("value", "key"), args[1:]):
+            if a is not None:
+                kwargs.setdefault(key, a)
+        args = args[:1]
+    cargs = [conv(a) for a in args]
+    plain_one = len(cargs) == 1 and (isinstance(cargs[0], TensorRef) or (
+        isinstance(cargs[0], list) and cargs[0] and all(isinstance(x, TensorRef) for x in cargs[0])))
+    ckwargs = {k: conv(v) for k, v in kwargs.items()}
+    if not plain_one and cargs:
+        ckwargs["__args__"] = cargs
+    return Call(tuple(refs), ckwargs)
 
 
 def _renumber_nested_calls(model: Model) -> None:
