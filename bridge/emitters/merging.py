@@ -29,6 +29,11 @@ from ..errors import ConfigError, layer_where
 from ..registry import register
 
 
+def _where(ctx, layer) -> str:
+    """'file: layer 'name' (Class)' for messages."""
+    return f"{ctx.model.source}: {layer_where(layer)}" if ctx.model.source else layer_where(layer)
+
+
 # -- layout helpers ---------------------------------------------------------
 def _layout(t: Tensor):
     return None if is_identity(t.perm) else tuple(t.perm)
@@ -72,7 +77,7 @@ def _aligned(ctx, t: Tensor, rank: int, perm) -> str:
     return ctx.g.unsqueeze(src.name, inserted)
 
 
-def _broadcast_shape(layer, shapes) -> tuple:
+def _broadcast_shape(ctx, layer, shapes) -> tuple:
     """_Merge._compute_elemwise_op_output_shape over the non-batch axes."""
     out = tuple(shapes[0][1:])
     for s in shapes[1:]:
@@ -91,7 +96,7 @@ def _broadcast_shape(layer, shapes) -> tuple:
             elif j == 1 or i == j:
                 res.append(i)
             else:
-                raise ConfigError(f"{layer_where(layer)}: inputs of shapes "
+                raise ConfigError(f"{_where(ctx, layer)}: inputs of shapes "
                                   f"{[tuple(x) for x in shapes]} cannot be merged elementwise; "
                                   f"the config does not match the model")
         out = tuple(res)
@@ -99,7 +104,7 @@ def _broadcast_shape(layer, shapes) -> tuple:
 
 
 def _and_masks(ctx, masks):
-    masks = [m for m in masks if m is not None]
+    masks = list(dict.fromkeys(m for m in masks if m is not None))
     if not masks:
         return None
     out = masks[0]
@@ -111,12 +116,12 @@ def _and_masks(ctx, masks):
 # -- elementwise merges -----------------------------------------------------
 def _elementwise(layer, inputs, ctx, combine):
     if not inputs:
-        raise ConfigError(f"{layer_where(layer)}: a merge layer needs at least one input; the "
+        raise ConfigError(f"{_where(ctx, layer)}: a merge layer needs at least one input; the "
                           f"config is malformed")
     rank = max(t.rank for t in inputs)
     perm = _common_perm(inputs)
     names = [_aligned(ctx, t, rank, perm) for t in inputs]
-    shape = _broadcast_shape(layer, [t.shape for t in inputs])
+    shape = _broadcast_shape(ctx, layer, [t.shape for t in inputs])
     y = combine(ctx.g, names) if len(names) > 1 else names[0]
     return [Tensor(name=y, shape=shape, perm=perm, dtype=inputs[0].dtype,
                    mask=_and_masks(ctx, [t.mask for t in inputs]))]
@@ -190,12 +195,12 @@ def concatenate(layer, inputs, ctx):
     axis = int(layer.config.get("axis", -1))
     rank = inputs[0].rank
     if any(t.rank != rank for t in inputs) or not -rank <= axis < rank:
-        raise ConfigError(f"{layer_where(layer)}: cannot concatenate shapes "
+        raise ConfigError(f"{_where(ctx, layer)}: cannot concatenate shapes "
                           f"{[t.shape for t in inputs]} along axis {axis}; the config does not "
                           f"match the model")
     axis %= rank
     if axis == 0:
-        raise ConfigError(f"{layer_where(layer)}: concatenating along the batch axis (axis=0) "
+        raise ConfigError(f"{_where(ctx, layer)}: concatenating along the batch axis (axis=0) "
                           f"changes the batch size, which this converter does not support; "
                           f"concatenate along another axis")
     perm = _common_perm(inputs)
@@ -224,7 +229,7 @@ def _concat_mask(layer, ts, axis, ctx):
             parts.append(t.mask)
             continue
         if t.shape[-1] != 1:
-            raise ConfigError(f"{layer_where(layer)}: Keras cannot combine the mask of one input "
+            raise ConfigError(f"{_where(ctx, layer)}: Keras cannot combine the mask of one input "
                               f"with an unmasked input of shape {t.shape} along axis {axis}; the "
                               f"model does not run in Keras either")
         # ones_like(input) with its size-1 last axis dropped, in Keras order
@@ -235,20 +240,20 @@ def _concat_mask(layer, ts, axis, ctx):
 
 
 # -- Dot --------------------------------------------------------------------
-def _dot_axes(layer, r1: int, r2: int) -> tuple:
+def _dot_axes(ctx, layer, r1: int, r2: int) -> tuple:
     axes = layer.config.get("axes")
     if isinstance(axes, int) and not isinstance(axes, bool):
         a = (axes % r1, axes % r2) if axes < 0 else (axes, axes)
     elif isinstance(axes, (list, tuple)) and len(axes) == 2 and all(isinstance(a, int) for a in axes):
         a = (axes[0] % r1 if axes[0] < 0 else axes[0], axes[1] % r2 if axes[1] < 0 else axes[1])
     else:
-        raise ConfigError(f"{layer_where(layer)}: axes={axes!r} is neither an int nor a pair of "
+        raise ConfigError(f"{_where(ctx, layer)}: axes={axes!r} is neither an int nor a pair of "
                           f"ints; the config is malformed")
     if not (0 <= a[0] < r1 and 0 <= a[1] < r2):
-        raise ConfigError(f"{layer_where(layer)}: axes={axes!r} is out of range for inputs of rank "
+        raise ConfigError(f"{_where(ctx, layer)}: axes={axes!r} is out of range for inputs of rank "
                           f"{r1} and {r2}; the config does not match the model")
     if 0 in a:
-        raise ConfigError(f"{layer_where(layer)}: axes={axes!r} includes the batch axis, which "
+        raise ConfigError(f"{_where(ctx, layer)}: axes={axes!r} includes the batch axis, which "
                           f"Keras's batch_dot refuses; the model does not run in Keras either")
     return a
 
@@ -269,9 +274,9 @@ def dot(layer, inputs, ctx):
     input in its own layout."""
     x, y = inputs
     g = ctx.g
-    a0, a1 = _dot_axes(layer, x.rank, y.rank)
+    a0, a1 = _dot_axes(ctx, layer, x.rank, y.rank)
     if x.shape[a0] is not None and y.shape[a1] is not None and x.shape[a0] != y.shape[a1]:
-        raise ConfigError(f"{layer_where(layer)}: axis {a0} of {x.shape} and axis {a1} of "
+        raise ConfigError(f"{_where(ctx, layer)}: axis {a0} of {x.shape} and axis {a1} of "
                           f"{y.shape} differ in size; the config does not match the model")
     xn, yn = x.name, y.name
     if layer.config.get("normalize", False):

@@ -23,49 +23,40 @@ their extra moving_stddev / renorm_* weights are ignored), trainable, and the
 call's `training` keyword (training=True on a trainable layer normalizes
 with the statistics of the batch itself, as Keras's predict then does).
 momentum, the initializers, regularizers and constraints, fused and
-synchronized only matter while training. Keras 1 files: mode 0 is the same
-layer (weights running_mean / running_std, the latter holding the
-variance), mode 2 always uses batch statistics, mode 1 is refused.
+synchronized only matter while training. (Keras 1 files arrive here
+normalized: mode 0 as this layer; modes 1 and 2 are the legacy emitters'.)
 """
 from __future__ import annotations
 
 import numpy as np
 from onnx import helper
 
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
+
+
+def _where(ctx, layer) -> str:
+    """'file: layer 'name' (Class)' for messages."""
+    return f"{ctx.model.source}: {layer_where(layer)}" if ctx.model.source else layer_where(layer)
 
 _CLASSES = ("BatchNormalization", "SyncBatchNormalization")
 
 
 def _uses_batch_stats(layer, call) -> bool:
     """Whether Keras's predict normalizes this call with batch statistics: a
-    trainable layer called with training=True (a frozen layer ignores it),
-    or Keras 1 mode 2."""
-    if _mode(layer) == 2:
-        return True
+    trainable layer called with training=True (a frozen layer ignores it)."""
     trainable = layer.config.get("trainable", True) is not False
     return trainable and call is not None and (call.kwargs or {}).get("training") is True
 
 
-def _mode(layer) -> int:
-    mode = layer.config.get("mode", 0)
-    return 0 if mode is None else int(mode)
-
-
 def check_batch_norm(layer, opset) -> list:
     problems = []
-    mode = _mode(layer)
-    if mode not in (0, 2):
-        problems.append(f"Keras 1 BatchNormalization mode={mode} (sample-wise normalization) is "
-                        f"not supported; only mode 0 (feature-wise) and mode 2 (batch statistics) "
-                        f"convert: rebuild the layer with mode=0")
     axis = layer.config.get("axis", -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
     if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
         problems.append(f"axis={axis!r} is not an int or a list of ints; the config is malformed")
     if any(_uses_batch_stats(layer, call) for call in layer.calls):
-        why = "is called with training=True" if mode != 2 else "has mode=2"
+        why = "is called with training=True"
         if layer.config.get("renorm"):
             problems.append(f"{why}, so Keras normalizes with batch statistics corrected by batch "
                             f"renormalization, which this converter does not reproduce; call the "
@@ -77,7 +68,7 @@ def check_batch_norm(layer, opset) -> list:
     return problems
 
 
-def _axes(layer, t, vbs: bool) -> list:
+def _axes(ctx, layer, t, vbs: bool) -> list:
     """Keras axes of the input, non-negative, in the config's order."""
     axis = layer.config.get("axis", -1)
     axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
@@ -88,31 +79,18 @@ def _axes(layer, t, vbs: bool) -> list:
     for a in axes:
         a = int(a)
         if not -rank <= a < rank:
-            raise ConfigError(f"{layer_where(layer)}: axis={axis!r} is out of range for an input of "
+            raise ConfigError(f"{_where(ctx, layer)}: axis={axis!r} is out of range for an input of "
                               f"rank {t.rank}; the config does not match the model")
         a %= rank
         if vbs:
             if a == 0:
-                raise ConfigError(f"{layer_where(layer)}: with virtual_batch_size, the saved axis "
+                raise ConfigError(f"{_where(ctx, layer)}: with virtual_batch_size, the saved axis "
                                   f"{axis!r} cannot include 0; the config is malformed")
             a -= 1
         out.append(a)
     if len(set(out)) != len(out):
-        raise ConfigError(f"{layer_where(layer)}: axis={axis!r} repeats an axis; the config is malformed")
+        raise ConfigError(f"{_where(ctx, layer)}: axis={axis!r} repeats an axis; the config is malformed")
     return out
-
-
-def _find_weight(ctx, layer, names, shape):
-    """The first of `names` stored (Keras 2/3), or a Keras 1 '<layer>_<name>'."""
-    for n in names:
-        w = ctx.weight(layer, n, shape=shape, required=False)
-        if w is not None:
-            return w
-    for n in names:
-        for stored in layer.weights:
-            if stored.short.endswith("_" + n):
-                return ctx.weight(layer, stored.short, shape=shape)
-    return ctx.weight(layer, names[0], shape=shape)  # raises with the stored names
 
 
 def _params(layer, t, axes, ctx, vbs: bool):
@@ -120,7 +98,7 @@ def _params(layer, t, axes, ctx, vbs: bool):
     shape in Keras layout (1 on the axes that are not normalized)."""
     dims = [t.shape[a] for a in axes]
     if None in dims:
-        raise ConfigError(f"{layer_where(layer)}: the normalized axis has an unknown size in the "
+        raise ConfigError(f"{_where(ctx, layer)}: the normalized axis has an unknown size in the "
                           f"input shape {t.shape}; the config is malformed")
     full = tuple(t.shape[i] if i in axes else 1 for i in range(t.rank))
     if len(axes) == 1 and not vbs:
@@ -132,10 +110,10 @@ def _params(layer, t, axes, ctx, vbs: bool):
     c = layer.config
     center = c.get("center", True) is not False
     scale = c.get("scale", True) is not False
-    mean = _find_weight(ctx, layer, ["moving_mean", "running_mean"], stored)
-    var = _find_weight(ctx, layer, ["moving_variance", "running_std"], stored)
-    gamma = _find_weight(ctx, layer, ["gamma"], stored) if scale else None
-    beta = _find_weight(ctx, layer, ["beta"], stored) if center else None
+    mean = ctx.weight(layer, "moving_mean", shape=stored)
+    var = ctx.weight(layer, "moving_variance", shape=stored)
+    gamma = ctx.weight(layer, "gamma", shape=stored) if scale else None
+    beta = ctx.weight(layer, "beta", shape=stored) if center else None
 
     def f(w, default):
         a = np.full(stored, default, np.float64) if w is None else np.asarray(w, np.float64)
@@ -164,12 +142,12 @@ def _onnx_const(ctx, t, keras_full, tag):
 @register(*_CLASSES, check=check_batch_norm)
 def batch_normalization(layer, inputs, ctx):
     """BatchNormalization(axis, epsilon, center, scale, virtual_batch_size,
-    renorm, trainable; Keras 1: mode) and the call's `training` keyword."""
+    renorm, trainable) and the call's `training` keyword."""
     t = inputs[0]
     g = ctx.g
     c = layer.config
     vbs = c.get("virtual_batch_size") is not None
-    axes = _axes(layer, t, vbs)
+    axes = _axes(ctx, layer, t, vbs)
     eps = float(c.get("epsilon", 1e-3))
     gamma, beta, mean, var = _params(layer, t, axes, ctx, vbs)
     if _uses_batch_stats(layer, ctx.call):
@@ -195,9 +173,10 @@ def _batch_statistics(layer, t, axes, gamma, beta, eps, ctx):
     """Normalization by the mean and (biased) variance of the batch itself
     over every axis but the normalized ones, then gamma and beta."""
     if t.mask is not None:
-        raise ConfigError(f"{layer_where(layer)}: normalizing a masked input with batch statistics "
-                          f"(training=True or mode=2) weighs the statistics by the mask, which this "
-                          f"converter does not reproduce; call the layer with training=False")
+        raise UnsupportedError([f"{layer_where(layer)}: normalizing a masked input with batch "
+                                f"statistics (training=True) weighs the statistics by the mask, "
+                                f"which this converter does not reproduce; call the layer with "
+                                f"training=False"], ctx.model.source)
     g = ctx.g
     red = sorted(t.onnx_axis(a) for a in range(t.rank) if a not in axes)
     mean = g.reduce("ReduceMean", t.name, red, keepdims=True)

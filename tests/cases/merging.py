@@ -131,6 +131,17 @@ def _masked(name, merge, **kw):
     return Case(name=name, build=build, input_kinds=(("int", 5), ("int", 5)))
 
 
+def _masked_concat_time_unmasked(keras):
+    """Concatenate along time of a masked and an unmasked (batch, steps, 1)
+    value: Keras concatenates the mask with all-true steps."""
+    L = keras.layers
+    a = keras.Input(shape=(6,), name="a", dtype="int32")
+    b = keras.Input(shape=(4, 1), name="b")
+    ea = L.Embedding(5, 1, mask_zero=True, name="ea")(a)
+    h = L.Concatenate(axis=1, name="merge")([ea, b])
+    return keras.Model([a, b], L.LSTM(3, name="lstm")(h))
+
+
 CASES = [
     # elementwise, same shapes, 2 and more inputs
     _merge("add_2", "Add", [(4,), (4,)]),
@@ -200,13 +211,10 @@ CASES = [
     Case("residual_block", _residual),
     Case("dot_after_conv1d", _dot_after_conv),
     Case("nested_merges", _nested_merges),
-    # masks: see MASK_CASES
-]
-
-# Need Embedding and LSTM emitters (not registered yet).
-MASK_CASES = [
+    # masks
     _masked("masked_add", "Add"),
     _masked("masked_concat_last", "Concatenate"),
     _masked("masked_concat_time", "Concatenate", axis=1),
     _masked("masked_concat_one_unmasked", "Concatenate_unmasked"),
+    Case("masked_concat_time_unmasked", _masked_concat_time_unmasked, input_kinds=(("int", 5), "float")),
 ]

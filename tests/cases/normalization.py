@@ -56,6 +56,15 @@ def _sync(keras):
     return keras.Model(inp, keras.layers.experimental.SyncBatchNormalization(name="sbn")(inp))
 
 
+def _masked(keras):
+    """BN keeps the Embedding mask for the LSTM after it."""
+    L = keras.layers
+    inp = keras.Input(shape=(6,), name="x", dtype="int32")
+    h = L.Embedding(5, 4, mask_zero=True, name="emb")(inp)
+    h = L.BatchNormalization(name="bn")(h)
+    return keras.Model(inp, L.LSTM(3, name="lstm")(h))
+
+
 CASES = [
     # axis forms, plain Keras-layout inputs
     layer_case("bn_2d", _bn(), (6,)),
@@ -109,4 +118,5 @@ CASES = [
     _after_conv("bn_after_conv3d", conv="Conv3D", shape=(4, 4, 4, 2)),
     _after_conv("bn_after_conv2d_virtual_batch", virtual_batch_size=3),
     Case("bn_shared_two_layouts", _shared),
+    Case("bn_masked_input", _masked, input_kinds=(("int", 5),)),
 ]
