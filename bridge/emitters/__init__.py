@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     normalization,
     norm_layers,
     pooling,
+    preprocessing,
     recurrent,
     reshaping,
 )

@@ -119,11 +119,7 @@ def _layer_norm(layer, inputs, ctx, native: bool):
                 scale = ctx.const(_onnx_layout(x, gamma).reshape(tail), "gamma")
             elif native:   # the ONNX op needs a scale input
                 scale = ctx.const(np.ones(tail, np.float32), "ones")
-            bias = None
-            if beta is not None:
-                bias = ctx.const(_onnx_layout(x, beta).reshape(tail), "beta")
-            elif native:   # onnxruntime 1.31 crashes on an empty optional bias input ("")
-                bias = ctx.const(np.zeros(tail, np.float32), "zeros")
+            bias = ctx.const(_onnx_layout(x, beta).reshape(tail), "beta") if beta is not None else None
             y = g.layer_norm(x.name, scale, bias, axis=t.rank - k, rank=t.rank, epsilon=eps)
             return [x.like(y)]
 

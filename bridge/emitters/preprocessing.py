@@ -1,0 +1,554 @@
+"""Preprocessing layers at inference, and the layers that are identities there.
+
+- Identity, and the random augmentation layers (RandomFlip, RandomRotation,
+  RandomZoom, RandomTranslation, RandomContrast, RandomBrightness,
+  RandomHeight, RandomWidth, Keras 3's colour / geometry augmentations):
+  identities at inference (cast to float32 as Keras casts them). A call with
+  training=True (random at predict time too) is refused.
+- RandomCrop: tf-keras resizes at inference (smart_resize: a centred crop to
+  the target aspect ratio, then bilinear); Keras 3 passes the images through.
+- Rescaling(scale, offset): x * scale + offset, scale/offset scalars or
+  per-channel lists, in the tensor's own layout.
+- Normalization(axis, mean, variance, invert): (x - mean) / max(sqrt(var),
+  1e-7) (invert: mean + x * max(sqrt(var), 1e-7)), mean/variance from the
+  config or the stored weights (an adapted layer).
+- Resizing(height, width, interpolation, crop_to_aspect_ratio; Keras 3:
+  antialias, data_format): tf.image.resize. bilinear is ONNX Resize (linear,
+  half-pixel); nearest a Gather of TensorFlow's source indices; area,
+  bicubic, lanczos3/5, gaussian, mitchellcubic and every antialiased kernel
+  are TensorFlow's own resampling weights as two MatMuls (static height and
+  width needed).
+- CenterCrop(height, width): a crop, or (smaller input) smart_resize.
+- CategoryEncoding(num_tokens, output_mode one_hot/multi_hot/count) and
+  Discretization(bin_boundaries, output_mode) are exact; the lookup and text
+  layers (StringLookup, IntegerLookup, TextVectorization, Hashing,
+  HashedCrossing) are refused with a message saying why.
+
+Images are (batch, height, width, channels) unless a Keras 3 layer says
+data_format='channels_first'.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from onnx import TensorProto
+
+from ..context import Tensor, channels_first_perm
+from ..errors import ConfigError, UnsupportedError, layer_where
+from ..registry import register
+
+_FLOAT = TensorProto.FLOAT
+
+
+def _float(ctx, t: Tensor) -> Tensor:
+    """t cast to float32 (Keras's convert_inputs to the compute dtype)."""
+    if t.dtype == _FLOAT:
+        return t
+    return replace(t, name=ctx.g.op("Cast", t.name, to=_FLOAT), dtype=_FLOAT)
+
+
+def _training_problems(layer) -> list:
+    if any((c.kwargs or {}).get("training") is True for c in layer.calls):
+        return ["is called with training=True, so Keras applies the random transformation even in "
+                "predict(); random augmentation cannot be exported: call it with training=False "
+                "(or leave training unset) and save again"]
+    return []
+
+
+# -- identities ------------------------------------------------------------------
+_RANDOM = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+           "RandomBrightness", "RandomHeight", "RandomWidth",
+           # Keras 3 augmentations whose inference path returns the images
+           "RandomGrayscale", "RandomHue", "RandomSaturation", "RandomSharpness", "RandomShear",
+           "RandomColorJitter", "RandomColorDegeneration", "RandomPosterization", "RandomInvert",
+           "RandomErasing", "RandomGaussianBlur", "RandomPerspective", "RandomElasticTransform",
+           "Solarization", "Equalization", "MixUp", "CutMix", "AugMix", "RandAugment")
+
+
+@register("Identity")
+def identity(layer, inputs, ctx):
+    """Identity: no config key matters."""
+    return list(inputs)
+
+
+@register(*_RANDOM, check=lambda layer, opset: _training_problems(layer))
+def random_augmentation(layer, inputs, ctx):
+    """The identity at inference (the input cast to float32); no config key matters."""
+    return [_float(ctx, inputs[0])]
+
+
+# -- Rescaling -----------------------------------------------------------------------
+def _broadcast_const(ctx, t: Tensor, value, tag: str) -> str:
+    """A Keras-broadcast constant (scalar or trailing-aligned array) in t's layout."""
+    a = np.asarray(value, dtype=np.float64).astype(np.float32)
+    if a.ndim == 0:
+        return ctx.g.f32(float(a)) if a.size == 1 else ctx.const(a, tag)
+    if a.ndim > t.rank:
+        raise ConfigError(f"{ctx.where()}: {tag} has shape {a.shape}, which does not broadcast "
+                          f"against the input shape {t.shape}")
+    a = a.reshape((1,) * (t.rank - a.ndim) + a.shape)
+    if t.perm:
+        a = np.transpose(a, t.perm)
+    while a.ndim > 1 and a.shape[0] == 1:
+        a = a[0]
+    return ctx.const(np.ascontiguousarray(a), tag)
+
+
+@register("Rescaling")
+def rescaling(layer, inputs, ctx):
+    """Rescaling(scale, offset): x * scale + offset."""
+    t = _float(ctx, inputs[0])
+    g = ctx.g
+    c = layer.config
+    y = g.op("Mul", t.name, _broadcast_const(ctx, t, c.get("scale", 1.0), "scale"))
+    offset = c.get("offset", 0.0)
+    if np.any(np.asarray(offset, np.float64) != 0):
+        y = g.op("Add", y, _broadcast_const(ctx, t, offset, "offset"))
+    return [t.like(y)]
+
+
+# -- Normalization ---------------------------------------------------------------------
+def _check_normalization(layer, opset) -> list:
+    c = layer.config
+    if (c.get("mean") is None) != (c.get("variance") is None):
+        return ["has only one of mean / variance in its config; the config is malformed"]
+    return []
+
+
+@register("Normalization", check=_check_normalization)
+def normalization(layer, inputs, ctx):
+    """Normalization(axis, mean, variance, invert), or the stored mean /
+    variance of an adapted layer; epsilon is Keras's backend.epsilon() 1e-7."""
+    t = _float(ctx, inputs[0])
+    g = ctx.g
+    c = layer.config
+    axis = c.get("axis", -1)
+    axes = () if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
+    keep = sorted(a % t.rank for a in axes)
+    if any(t.shape[a] is None for a in keep):
+        raise ConfigError(f"{layer_where(layer)}: a kept axis of {axes!r} has an unknown size in "
+                          f"the input shape {t.shape}; the config is malformed")
+    kept_shape = tuple(t.shape[a] for a in keep)
+    full = tuple(t.shape[i] if i in keep else 1 for i in range(t.rank))
+    if c.get("mean") is not None:
+        mean = np.asarray(c["mean"], np.float64) * np.ones(kept_shape)
+        var = np.asarray(c["variance"], np.float64) * np.ones(kept_shape)
+    else:
+        mean = np.asarray(ctx.weight(layer, "mean"), np.float64)
+        var = np.asarray(ctx.weight(layer, "variance"), np.float64)
+        if mean.size != int(np.prod(kept_shape)) or var.size != mean.size:
+            raise ConfigError(f"{layer_where(layer)}: stored mean {mean.shape} / variance "
+                              f"{var.shape} do not fit the kept axes {kept_shape}")
+    mean = mean.reshape(full).astype(np.float32)
+    var = var.reshape(full).astype(np.float32)
+    # float32 sqrt and max, as Keras computes them
+    denom = np.maximum(np.sqrt(var), np.float32(1e-7)).astype(np.float32)
+    m = _broadcast_const(ctx, t, mean, "mean")
+    d = _broadcast_const(ctx, t, denom, "stddev")
+    if c.get("invert"):
+        y = g.op("Add", m, g.op("Mul", t.name, d))
+    else:
+        y = g.op("Div", g.op("Sub", t.name, m), d)
+    return [t.like(y)]
+
+
+# -- resampling --------------------------------------------------------------------------
+_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
+                   "mitchellcubic")
+
+
+def _kernel(name):
+    """TensorFlow's sampling kernels (sampling_kernels.h): (function, radius)."""
+    if name in ("lanczos3", "lanczos5"):
+        r = 3 if name == "lanczos3" else 5
+        pi = 3.14159265359
+
+        def lanczos(x):
+            x = abs(x)
+            if x > r:
+                return 0.0
+            if x <= 1e-3:
+                return 1.0
+            return r * math.sin(pi * x) * math.sin(pi * x / r) / (pi * pi * x * x)
+        return lanczos, float(r)
+    if name == "gaussian":
+        return (lambda x: 0.0 if abs(x) >= 1.5 else math.exp(-x * x / (2.0 * 0.25))), 1.5
+    if name == "mitchellcubic":
+        def mitchell(x):
+            x = abs(x)
+            if x >= 2.0:
+                return 0.0
+            if x >= 1.0:
+                return (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
+            return (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
+        return mitchell, 2.0
+    if name == "keyscubic":
+        def keys(x):
+            x = abs(x)
+            if x >= 2.0:
+                return 0.0
+            if x >= 1.0:
+                return ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+            return ((1.5 * x - 2.5) * x) * x + 1.0
+        return keys, 2.0
+    if name == "triangle":
+        return (lambda x: max(0.0, 1.0 - abs(x))), 1.0
+    raise KeyError(name)
+
+
+def _span_matrix(kernel_name, n_in, n_out, antialias):
+    """(n_out, n_in) weights of tf.raw_ops.ScaleAndTranslate (translation 0)."""
+    kernel, radius = _kernel(kernel_name)
+    f32 = np.float32
+    scale = f32(n_out) / f32(n_in)
+    inv_scale = f32(1.0 / float(scale))
+    kscale = max(inv_scale, f32(1.0)) if antialias else f32(1.0)
+    one_over = f32(1.0) / kscale
+    r = f32(radius) * kscale
+    m = np.zeros((n_out, n_in))
+    tiny = 1000.0 * np.finfo(np.float32).tiny
+    for x in range(n_out):
+        c = f32(f32(x) + f32(0.5)) * inv_scale          # float32, as TensorFlow computes it
+        if c < 0 or c > n_in:
+            continue
+        lo = min(max(math.ceil(f32(c - r) - f32(0.5)), 0), n_in - 1)
+        hi = min(max(math.floor(f32(c + r) - f32(0.5)), 0), n_in - 1) + 1
+        ws = np.array([kernel(float(abs(f32(f32(f32(j) + f32(0.5)) - c) * one_over)))
+                       for j in range(lo, hi)], np.float32)
+        total = float(np.sum(ws, dtype=np.float32))
+        if abs(total) >= tiny:
+            m[x, lo:hi] = ws * np.float32(1.0 / total)
+    return m.astype(np.float32)
+
+
+def _area_matrix(n_in, n_out):
+    """(n_out, n_in) weights of tf.raw_ops.ResizeArea (no half-pixel centers)."""
+    s = float(np.float32(n_in) / np.float32(n_out))
+    m = np.zeros((n_out, n_in))
+    for y in range(n_out):
+        a = float(np.float32(y * s))
+        b = float(np.float32((y + 1) * s))
+        for i in range(math.floor(a), math.ceil(b)):
+            w = (min(i + 1, b) - max(i, a))
+            m[y, min(i, n_in - 1)] += w / s
+    return m.astype(np.float32)
+
+
+def _nearest_indices(n_in, n_out):
+    """tf.raw_ops.ResizeNearestNeighbor(half_pixel_centers=True) source indices."""
+    s = np.float32(n_in) / np.float32(n_out)
+    idx = np.floor((np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * s).astype(np.int64)
+    return np.clip(idx, 0, n_in - 1)
+
+
+def resize_weights(interp, n_in, n_out, antialias=False):
+    """(n_out, n_in) float32 resampling weights of one axis of tf.image.resize."""
+    if interp == "area":
+        return _area_matrix(n_in, n_out)
+    if interp == "bilinear":
+        return _span_matrix("triangle", n_in, n_out, antialias)
+    if interp == "bicubic":
+        if antialias:
+            return _span_matrix("keyscubic", n_in, n_out, True)
+        from .reshaping import resize_matrix
+        return resize_matrix("bicubic", n_in, n_out)
+    return _span_matrix(interp, n_in, n_out, antialias)
+
+
+def _image_axes(layer):
+    """(height axis, width axis) of the Keras layout."""
+    if layer.config.get("data_format") == "channels_first":
+        return -2, -1
+    return -3, -2
+
+
+def _to_nchw(ctx, t: Tensor, layer) -> Tensor:
+    """t with its image axes last in ONNX: (..., C, H, W)."""
+    if layer.config.get("data_format") == "channels_first":
+        return ctx.keras(t)
+    return ctx.channels_first(t)
+
+
+def _wrap_nchw(name, x: Tensor, h, w, layer) -> Tensor:
+    shape = list(x.shape)
+    ha, wa = _image_axes(layer)
+    shape[ha], shape[wa] = h, w
+    return Tensor(name=name, shape=tuple(shape), perm=x.perm, dtype=_FLOAT)
+
+
+def _crop(ctx, x: Tensor, h0, w0, h, w, layer) -> Tensor:
+    """x[..., h0:h0+h, w0:w0+w, ...] on an (..., H, W) ONNX value."""
+    H, W = x.onnx_shape[-2:]
+    if (h0, w0, h, w) == (0, 0, H, W):
+        return x
+    r = x.rank
+    y = ctx.g.op("Slice", x.name, ctx.g.i64([h0, w0]), ctx.g.i64([h0 + h, w0 + w]),
+                 ctx.g.i64([r - 2, r - 1]))
+    return _wrap_nchw(y, x, h, w, layer)
+
+
+def _resize(ctx, x: Tensor, h, w, interp, layer, antialias=False) -> Tensor:
+    """tf.image.resize of the (..., H, W) ONNX value x to (h, w)."""
+    g = ctx.g
+    H, W = x.onnx_shape[-2:]
+    if (H, W) == (h, w) and interp in ("bilinear", "nearest", "bicubic", "area"):
+        return x      # half-pixel sampling at the same size is the identity
+    if interp == "bilinear" and not antialias:
+        # ONNX Resize (linear, half-pixel) to sizes (leading dims, h, w)
+        lead = g.op("Slice", g.op("Shape", x.name), g.i64([0]), g.i64([x.rank - 2]))
+        y = g.op("Resize", x.name, "", "", g.op("Concat", lead, g.i64([h, w]), axis=0),
+                 mode="linear", coordinate_transformation_mode="half_pixel")
+        return _wrap_nchw(y, x, h, w, layer)
+    if H is None or W is None:
+        raise UnsupportedError([f"{layer_where(layer)}: interpolation '{interp}'"
+                                f"{' with antialias' if antialias else ''} is exported with "
+                                f"TensorFlow's resampling weights, which need a static height and "
+                                f"width (the input has {(H, W)}); give the model's Input a fixed "
+                                f"image size"])
+    y = x.name
+    if interp == "nearest" and not antialias:
+        if w != W:
+            y = g.op("Gather", y, ctx.const(_nearest_indices(W, w), f"cols_{W}_{w}"), axis=x.rank - 1)
+        if h != H:
+            y = g.op("Gather", y, ctx.const(_nearest_indices(H, h), f"rows_{H}_{h}"), axis=x.rank - 2)
+        return _wrap_nchw(y, x, h, w, layer)
+    exact_same = interp in ("bilinear", "bicubic", "area")   # same size: identity weights
+    if w != W or not exact_same:
+        y = g.op("MatMul", y, ctx.const(resize_weights(interp, W, w, antialias).T.copy(),
+                                        f"cols_{interp}_{W}_{w}"))
+    if h != H or not exact_same:
+        y = g.op("MatMul", ctx.const(resize_weights(interp, H, h, antialias),
+                                     f"rows_{interp}_{H}_{h}"), y)
+    return _wrap_nchw(y, x, h, w, layer)
+
+
+def _aspect_crop_box(H, W, h, w):
+    """smart_resize's centred crop to the target aspect ratio: (h0, w0, ch, cw)."""
+    ch = int(np.float32(W * h) / np.float32(w))
+    cw = int(np.float32(H * w) / np.float32(h))
+    ch, cw = min(H, ch), min(W, cw)
+    return int(np.float32(H - ch) / np.float32(2)), int(np.float32(W - cw) / np.float32(2)), ch, cw
+
+
+def _smart_resize(ctx, x: Tensor, h, w, interp, layer) -> Tensor:
+    H, W = x.onnx_shape[-2:]
+    if H is None or W is None:
+        raise UnsupportedError([f"{layer_where(layer)}: cropping to the target aspect ratio needs a "
+                                f"static image size (the input has {(H, W)}); give the model's "
+                                f"Input a fixed image size"])
+    h0, w0, ch, cw = _aspect_crop_box(H, W, h, w)
+    return _resize(ctx, _crop(ctx, x, h0, w0, ch, cw, layer), h, w, interp, layer)
+
+
+def _check_resizing(layer, opset) -> list:
+    c = layer.config
+    problems = []
+    interp = str(c.get("interpolation", "bilinear")).lower()
+    if interp not in _INTERPOLATIONS:
+        problems.append(f"interpolation {interp!r} is not one tf.image.resize offers "
+                        f"({', '.join(_INTERPOLATIONS)})")
+    if c.get("pad_to_aspect_ratio"):
+        problems.append("pad_to_aspect_ratio=True is not supported yet; resize without it")
+    for key in ("height", "width"):
+        if not isinstance(c.get(key), int) or c.get(key) < 1:
+            problems.append(f"{key}={c.get(key)!r} is not a positive integer; the config is malformed")
+    return problems
+
+
+@register("Resizing", check=_check_resizing)
+def resizing(layer, inputs, ctx):
+    """Resizing(height, width, interpolation, crop_to_aspect_ratio; Keras 3:
+    antialias, data_format)."""
+    c = layer.config
+    t = _float(ctx, inputs[0])
+    h, w = int(c["height"]), int(c["width"])
+    interp = str(c.get("interpolation", "bilinear")).lower()
+    x = _to_nchw(ctx, t, layer)
+    if c.get("crop_to_aspect_ratio"):
+        H, W = x.onnx_shape[-2:]
+        if H is None or W is None:
+            raise UnsupportedError([f"{layer_where(layer)}: crop_to_aspect_ratio needs a static "
+                                    f"image size (the input has {(H, W)}); give the model's Input "
+                                    f"a fixed image size"])
+        h0, w0, ch, cw = _aspect_crop_box(H, W, h, w)
+        x = _crop(ctx, x, h0, w0, ch, cw, layer)
+    return [_resize(ctx, x, h, w, interp, layer, antialias=bool(c.get("antialias", False)))]
+
+
+def _check_crop(layer, opset) -> list:
+    problems = _training_problems(layer) if layer.class_name == "RandomCrop" else []
+    for key in ("height", "width"):
+        if not isinstance(layer.config.get(key), int):
+            problems.append(f"{key}={layer.config.get(key)!r} is not an integer; the config is malformed")
+    return problems
+
+
+@register("CenterCrop", check=_check_crop)
+def center_crop(layer, inputs, ctx):
+    """CenterCrop(height, width): the centred crop, or smart_resize when the
+    image is smaller than the target."""
+    c = layer.config
+    t = _float(ctx, inputs[0])
+    h, w = int(c["height"]), int(c["width"])
+    x = _to_nchw(ctx, t, layer)
+    H, W = x.onnx_shape[-2:]
+    if H is None or W is None:
+        raise UnsupportedError([f"{layer_where(layer)}: CenterCrop needs a static image size to "
+                                f"choose between cropping and resizing (the input has {(H, W)}); "
+                                f"give the model's Input a fixed image size"])
+    if H >= h and W >= w:
+        return [_crop(ctx, x, int((H - h) / 2), int((W - w) / 2), h, w, layer)]
+    if ctx.model.keras_major >= 3:
+        # Keras 3: resize with crop_to_aspect_ratio=True (bilinear)
+        return [_smart_resize(ctx, x, h, w, "bilinear", layer)]
+    return [_smart_resize(ctx, x, h, w, "bilinear", layer)]
+
+
+@register("RandomCrop", check=_check_crop)
+def random_crop(layer, inputs, ctx):
+    """RandomCrop(height, width) at inference: tf-keras smart_resize (bilinear),
+    Keras 3 the images unchanged."""
+    t = _float(ctx, inputs[0])
+    if ctx.model.keras_major >= 3:
+        return [t]
+    c = layer.config
+    return [_smart_resize(ctx, _to_nchw(ctx, t, layer), int(c["height"]), int(c["width"]),
+                          "bilinear", layer)]
+
+
+# -- categorical ------------------------------------------------------------------------
+def _check_category_encoding(layer, opset) -> list:
+    c = layer.config
+    problems = []
+    mode = c.get("output_mode", "multi_hot")
+    if mode not in ("one_hot", "multi_hot", "count", "binary"):
+        problems.append(f"output_mode={mode!r} is not one_hot, multi_hot or count")
+    if c.get("sparse"):
+        problems.append("sparse=True outputs a SparseTensor, which ONNX has no equivalent of; "
+                        "use sparse=False")
+    return problems
+
+
+def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dtype="float32"):
+    """Keras's encode_categorical_inputs(idx, mode, depth) for dense inputs."""
+    g = ctx.g
+    t = ctx.keras(idx)
+    x = t.name
+    shape = list(t.shape)
+    if mode == "one_hot" and shape[-1] != 1:
+        x = g.unsqueeze(x, [t.rank])
+        shape.append(1)
+    if len(shape) == 1:
+        raise UnsupportedError([f"{layer_where(layer)}: output_mode={mode!r} on a batch of scalars "
+                                f"counts over the whole batch in Keras; give the input a feature "
+                                f"axis (shape (batch, n))"])
+    if len(shape) > 2:
+        raise ConfigError(f"{layer_where(layer)}: output_mode={mode!r} supports inputs of rank 2 "
+                          f"at most (Keras refuses {tuple(t.shape)} too)")
+    tok = ctx.const(np.arange(depth, dtype=_np_dtype(t.dtype)), f"tokens_{depth}")
+    hits = g.op("Cast", g.op("Equal", g.unsqueeze(x, [2]), tok), to=_FLOAT)   # (B, n, depth)
+    if weights is not None:
+        hits = g.op("Mul", hits, g.unsqueeze(ctx.keras(weights).name, [2]))
+    if mode in ("multi_hot", "one_hot", "binary"):
+        y = g.reduce("ReduceMax", hits, [1], keepdims=False)
+    else:
+        y = g.reduce("ReduceSum", hits, [1], keepdims=False)
+    dt = _ONNX_DTYPES.get(out_dtype, _FLOAT)
+    if dt != _FLOAT:
+        y = g.op("Cast", y, to=dt)
+    return Tensor(name=y, shape=(shape[0], depth), dtype=dt)
+
+
+_ONNX_DTYPES = {"float32": _FLOAT, "float64": TensorProto.DOUBLE, "float16": TensorProto.FLOAT16,
+                "int32": TensorProto.INT32, "int64": TensorProto.INT64}
+
+
+def _np_dtype(dt):
+    from onnx import helper
+    return helper.tensor_dtype_to_np_dtype(dt)
+
+
+def _dtype_name(layer, default):
+    dt = layer.config.get("dtype") or default
+    if isinstance(dt, dict):
+        dt = (dt.get("config") or {}).get("name", default)
+    return {"mixed_float16": "float32", "mixed_bfloat16": "float32"}.get(dt, dt)
+
+
+@register("CategoryEncoding", check=_check_category_encoding)
+def category_encoding(layer, inputs, ctx):
+    """CategoryEncoding(num_tokens, output_mode, sparse=False) and the call's
+    count_weights."""
+    c = layer.config
+    _, kw = _call_kwargs(ctx, inputs)
+    mode = c.get("output_mode", "multi_hot")
+    depth = int(c.get("num_tokens") or c.get("max_tokens"))
+    x = inputs[0]
+    return [_encode(ctx, layer, x, depth, mode, kw.get("count_weights"),
+                    _dtype_name(layer, "float32"))]
+
+
+def _call_kwargs(ctx, inputs):
+    from .calls import bound_call
+    return bound_call(ctx.call, inputs)
+
+
+def _check_discretization(layer, opset) -> list:
+    c = layer.config
+    problems = []
+    if c.get("bin_boundaries") is None:
+        problems.append("has no bin_boundaries in its config (it was adapted: its boundaries are "
+                        "only in its summary state); rebuild it with "
+                        "Discretization(bin_boundaries=layer.bin_boundaries) and save again")
+    mode = c.get("output_mode", "int")
+    if mode not in ("int", "one_hot", "multi_hot", "count"):
+        problems.append(f"output_mode={mode!r} is not int, one_hot, multi_hot or count")
+    if c.get("sparse"):
+        problems.append("sparse=True outputs a SparseTensor, which ONNX has no equivalent of")
+    return problems
+
+
+@register("Discretization", check=_check_discretization)
+def discretization(layer, inputs, ctx):
+    """Discretization(bin_boundaries, output_mode): tf.raw_ops.Bucketize (the
+    number of boundaries <= x), then the categorical encoding."""
+    g = ctx.g
+    c = layer.config
+    t = ctx.keras(inputs[0])
+    b = np.asarray(c["bin_boundaries"], np.float32).reshape(-1)
+    x = t.name if t.dtype == _FLOAT else g.op("Cast", t.name, to=_FLOAT)
+    ge = g.op("Cast", g.op("GreaterOrEqual", g.unsqueeze(x, [t.rank]), ctx.const(b, "bin_boundaries")),
+              to=TensorProto.INT64)
+    idx = g.reduce("ReduceSum", ge, [t.rank], keepdims=False)
+    mode = c.get("output_mode", "int")
+    if mode == "int":
+        dt = _ONNX_DTYPES.get(_dtype_name(layer, "int64"), TensorProto.INT64)
+        if dt != TensorProto.INT64:
+            idx = g.op("Cast", idx, to=dt)
+        return [Tensor(name=idx, shape=t.shape, dtype=dt)]
+    return [_encode(ctx, layer, Tensor(name=idx, shape=t.shape, dtype=TensorProto.INT64),
+                    len(b) + 1, mode, None, _dtype_name(layer, "float32"))]
+
+
+# -- refused --------------------------------------------------------------------------------
+_LOOKUP_WHY = {
+    "StringLookup": "maps strings through a vocabulary table; ONNX Runtime's standard operators "
+                    "have no string hash table",
+    "TextVectorization": "splits and normalizes strings with TensorFlow's text ops, which have no "
+                         "ONNX equivalent",
+    "Hashing": "hashes with FarmHash / SipHash, which no ONNX operator computes",
+    "HashedCrossing": "hashes feature crosses with FarmHash, which no ONNX operator computes",
+    "IntegerLookup": "maps through a vocabulary hash table this converter does not export yet",
+}
+
+
+def _refuse(layer, opset) -> list:
+    return [f"{_LOOKUP_WHY[layer.class_name]}; keep it outside the exported model (apply it to the "
+            f"data before calling the ONNX model) and export the rest"]
+
+
+@register(*_LOOKUP_WHY, check=_refuse)
+def _lookup(layer, inputs, ctx):   # never reached: check() refuses the layer first
+    raise UnsupportedError([f"{layer_where(layer)}: {_refuse(layer, ctx.opset)[0]}"])
