@@ -58,9 +58,38 @@ def make_inputs(model, case, rng) -> list:
         kind = case.input_kinds[i] if i < len(case.input_kinds) else "float"
         if isinstance(kind, tuple) and kind[0] == "int":
             xs.append(rng.integers(0, kind[1], shape).astype(t.dtype.name))
+        elif isinstance(kind, tuple) and kind[0] in ("int_padded", "int_padded_empty"):
+            keep = _steps_kept(shape[0], shape[1], rng, empty_row=kind[0] == "int_padded_empty")
+            ids = rng.integers(1, kind[1], shape) * keep.reshape(keep.shape + (1,) * (len(shape) - 2))
+            xs.append(ids.astype(t.dtype.name))
+        elif isinstance(kind, tuple) and kind[0] == "float_masked":
+            keep = _steps_kept(shape[0], shape[1], rng).reshape(shape[:2] + [1] * (len(shape) - 2))
+            x = rng.standard_normal(shape).astype("float32")
+            xs.append(np.where(keep, x, np.float32(kind[1])).astype("float32"))
         else:
             xs.append(rng.standard_normal(shape).astype("float32"))
     return xs
+
+
+def _steps_kept(batch, steps, rng, empty_row=False):
+    """(batch, steps) bool: which steps a mask keeps. Row 0 is padded at the
+    start, row 1 at the end and in the middle, row 2 has scattered gaps (or
+    none kept, with empty_row), further rows repeat the pattern."""
+    keep = np.ones((batch, steps), bool)
+    cut = max(1, steps // 3)
+    for b in range(batch):
+        kind = b % 3
+        if kind == 0:
+            keep[b, :cut] = False
+        elif kind == 1:
+            keep[b, steps - cut:] = False
+            keep[b, steps // 2 - 1] = False
+        elif empty_row:
+            keep[b] = False
+        else:
+            keep[b] = rng.random(steps) > 0.4
+            keep[b, rng.integers(0, steps)] = True
+    return keep
 
 
 def make(case, keras) -> None:

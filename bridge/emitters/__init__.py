@@ -13,6 +13,6 @@ from . import (  # noqa: F401
     norm_layers,
     pooling,
     preprocessing,
-    recurrent,
+    recurrent, recurrent_scan, conv_lstm, embedding, wrappers,  # the sequence family
     reshaping,
 )
