@@ -73,9 +73,9 @@ class Context:
 
     # -- layout ---------------------------------------------------------
     def to_perm(self, t: Tensor, perm) -> Tensor:
-        perm = None if perm is None or is_identity(perm) else tuple(perm)
-        if (t.perm or None) == perm:
-            return t
+        perm = None if is_identity(perm) else tuple(perm)
+        if (None if is_identity(t.perm) else tuple(t.perm)) == perm:
+            return t if t.perm == perm else replace(t, perm=perm)
         cur = t.perm or tuple(range(t.rank))
         want = perm or tuple(range(t.rank))
         inv = np.argsort(cur)

@@ -162,11 +162,9 @@ def build(model: Model, opset: int) -> onnx.ModelProto:
         g.graph.reserve(t.name)
     outs = emit_graph(model, ctx, ins)
 
-    out_vis, used = [], set()
-    for ref, t in zip(model.outputs, outs):
+    out_vis = []
+    for name, t in zip(output_names(model), outs):
         t = ctx.keras(t)
-        name = ref.layer if ref.layer not in used else f"{ref.layer}_{ref.call}_{ref.index}"
-        used.add(name)
         g.graph.reserve(name)
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
         out_vis.append(_value_info(name, t.shape, t.dtype))
@@ -186,6 +184,20 @@ def build(model: Model, opset: int) -> onnx.ModelProto:
     for w in caught:
         warnings.warn(w, BridgeWarning, stacklevel=3)
     return proto
+
+
+def output_names(model: Model) -> list:
+    """Keras's own output names: the layer name, then name_1, name_2, ...
+    when one layer gives several outputs (Functional._set_output_names)."""
+    names, counts = [], {}
+    for ref in model.outputs:
+        proposal = ref.layer
+        while proposal in names:
+            n = counts.get(ref.layer, 1)
+            proposal = f"{ref.layer}_{n}"
+            counts[ref.layer] = n + 1
+        names.append(proposal)
+    return names
 
 
 def _value_info(name, shape, dtype):
