@@ -15,4 +15,5 @@ from . import (  # noqa: F401
     preprocessing,
     recurrent, recurrent_scan, conv_lstm, embedding, wrappers,  # the sequence family
     reshaping,
+    tfops,
 )
