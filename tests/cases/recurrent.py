@@ -446,9 +446,97 @@ def _bi_stack_sequential(keras):
     ])
 
 
+def _seq2seq(keras):
+    enc_in = keras.Input(shape=(6, 3), name="encoder_in")
+    dec_in = keras.Input(shape=(4, 2), name="decoder_in")
+    _, h, c = keras.layers.LSTM(5, return_state=True, name="encoder")(enc_in)
+    y = keras.layers.LSTM(5, return_sequences=True, name="decoder")(dec_in, initial_state=[h, c])
+    y = keras.layers.TimeDistributed(keras.layers.Dense(3, activation="softmax"), name="head")(y)
+    return keras.Model([enc_in, dec_in], y)
+
+
+def _lstm_autoencoder(keras):
+    return keras.Sequential([
+        keras.layers.LSTM(6, activation="relu", input_shape=(5, 2)),
+        keras.layers.RepeatVector(5),
+        keras.layers.LSTM(6, activation="relu", return_sequences=True),
+        keras.layers.TimeDistributed(keras.layers.Dense(2)),
+    ])
+
+
+def _next_frame(keras):
+    x = keras.Input(shape=(None, 8, 8, 1), name="frames")
+    h = keras.layers.ConvLSTM2D(4, 3, padding="same", return_sequences=True)(x)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.ConvLSTM2D(4, 3, padding="same", return_sequences=True)(h)
+    h = keras.layers.BatchNormalization()(h)
+    return keras.Model(x, keras.layers.Conv3D(1, 3, padding="same", activation="sigmoid")(h))
+
+
+def _cnn_lstm(keras):
+    x = keras.Input(shape=(4, 8, 8, 2), name="clips")
+    h = keras.layers.TimeDistributed(keras.layers.Conv2D(3, 3, activation="relu"))(x)
+    h = keras.layers.TimeDistributed(keras.layers.MaxPooling2D(2))(h)
+    h = keras.layers.TimeDistributed(keras.layers.Flatten())(h)
+    h = keras.layers.LSTM(5)(h)
+    return keras.Model(x, keras.layers.Dense(2)(h))
+
+
+def _text_classifier(keras):
+    return keras.Sequential([
+        keras.layers.Embedding(7, 4, input_length=8, mask_zero=True),
+        keras.layers.SpatialDropout1D(0.2),
+        keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True)),
+        keras.layers.Bidirectional(keras.layers.LSTM(3)),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def _conv1d_lstm(keras):
+    x = keras.Input(shape=(12,), dtype="int32", name="ids")
+    h = keras.layers.Embedding(7, 4)(x)
+    h = keras.layers.Conv1D(5, 3, activation="relu")(h)
+    h = keras.layers.MaxPooling1D(2)(h)
+    h = keras.layers.LSTM(4)(h)
+    return keras.Model(x, keras.layers.Dense(2)(h))
+
+
+def _seq_consumers(keras):
+    """Time-major sequences from recurrent layers feeding the other families."""
+    x = keras.Input(shape=(6, 3), name="x")
+    a = keras.layers.LSTM(4, return_sequences=True)(x)
+    b = keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True))(x)
+    outs = [
+        keras.layers.Flatten()(a),
+        keras.layers.Conv1D(3, 2)(a),
+        keras.layers.GlobalMaxPooling1D()(a),
+        keras.layers.GlobalAveragePooling1D()(b),
+        keras.layers.Concatenate()([a, b]),
+        keras.layers.Concatenate(axis=1)([a, b]),
+        keras.layers.Add()([a, b]),
+        keras.layers.Concatenate()([a, x]),
+        keras.layers.LayerNormalization()(a),
+        keras.layers.BatchNormalization()(b),
+        keras.layers.Permute((2, 1))(a),
+        keras.layers.Reshape((3, 8))(a),
+        keras.layers.Cropping1D((1, 2))(a),
+        keras.layers.MaxPooling1D(2)(b),
+        keras.layers.Dot(axes=(2, 2))([a, b]),
+        keras.layers.Attention()([a, b]),
+    ]
+    return keras.Model(x, outs)
+
+
 _models = [
+    Case("seq_consumers", _seq_consumers),
     Case("stack_mixed", _stack_mixed),
+    Case("conv1d_lstm", _conv1d_lstm, input_kinds=(("int", 7),)),
     Case("bi_stack_sequential", _bi_stack_sequential),
+    Case("seq2seq", _seq2seq),
+    Case("lstm_autoencoder", _lstm_autoencoder),
+    Case("next_frame_convlstm", _next_frame),
+    Case("cnn_lstm", _cnn_lstm),
+    Case("text_classifier", _text_classifier, input_kinds=(("int_padded", 7),)),
 ]
 
 CASES = _single + _rnn_cells + _bidirectional + _wrappers + _masks + _conv + _cudnn + _models
