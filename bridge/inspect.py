@@ -41,7 +41,8 @@ def inspect_model(src, *, weights=None, opset=None) -> str:
                     if REGISTRY.min_opset(layer.class_name) else "no emitter"]
                 status = "no: " + "; ".join(why)
             else:
-                status = "yes"
+                note = em.note(layer, model.keras_major) if em.note else None
+                status = f"yes ({note})" if note else "yes"
             rows.append(("  " * depth + layer.name, layer.class_name, shape_txt, str(params), status))
             if layer.inner is not None:
                 add(layer.inner, scope + (layer.name,), depth + 1)

@@ -20,6 +20,7 @@ class Emitter:
     fn: Callable
     min_opset: int
     check: Optional[Callable] = None   # (layer, opset) -> list of problems
+    note: Optional[Callable] = None    # (layer, keras_major) -> str | None, shown by inspect
 
 
 class EmitterRegistry:
@@ -27,13 +28,15 @@ class EmitterRegistry:
         self._by_class: dict[str, list[Emitter]] = {}
 
     def register(self, *class_names: str, min_opset: int = 13, check: Optional[Callable] = None,
-                 replace: bool = False):
+                 note: Optional[Callable] = None, replace: bool = False):
         """Decorator registering `fn(layer, inputs, ctx) -> outputs` for each class name.
 
         `min_opset` lets one layer have several decompositions: conversion
         picks the highest `min_opset` at or below the target opset.
         `check(layer, opset)` returns the problems that make a layer
         unconvertible, so they can all be reported before emitting anything.
+        `note(layer, keras_major)` says how a convertible layer is exported
+        when that is worth knowing (e.g. a fallback); `bridge inspect` shows it.
         A second registration for the same class and min_opset raises unless
         `replace=True`.
         """
@@ -49,7 +52,7 @@ class EmitterRegistry:
                                      f"registered ({clash[0].fn.__module__}.{clash[0].fn.__name__}); "
                                      f"pass replace=True to override it")
                 entries[:] = [e for e in entries if e.min_opset != min_opset]
-                entries.append(Emitter(cls, fn, min_opset, check))
+                entries.append(Emitter(cls, fn, min_opset, check, note))
                 entries.sort(key=lambda e: e.min_opset)
             return fn
         return deco

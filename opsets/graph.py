@@ -32,7 +32,10 @@ class Graph:
         if name in self.initializers:
             return name
         self.reserve(name)
-        self.initializers[name] = numpy_helper.from_array(np.ascontiguousarray(array), name)
+        a = np.asarray(array)
+        if not a.flags.c_contiguous:   # (0-d arrays always are; ascontiguousarray would make them 1-d)
+            a = np.ascontiguousarray(a)
+        self.initializers[name] = numpy_helper.from_array(a, name)
         return name
 
     def node(self, op_type: str, inputs, outputs, name: str, domain: str = "", **attrs):

@@ -26,6 +26,8 @@ def assert_fully_shaped(proto: onnx.ModelProto) -> None:
     known = {v.name: v for v in list(g.value_info) + list(g.output) + list(g.input)}
     for node in g.node:
         for out in node.output:
+            if not out:   # an optional output left out
+                continue
             assert out in known, f"{node.op_type} {node.name}: output {out} has no inferred type"
             t = known[out].type.tensor_type
             assert t.HasField("shape"), f"{node.op_type} {node.name}: output {out} has no shape"

@@ -66,3 +66,10 @@ def test_console_entry_points(tmp_path):
     r = subprocess.run([sys.executable, "-m", "bridge", "convert", str(tmp_path / "missing.h5")],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_inspect_names_the_scan_fallback(capsys):
+    src = os.path.join(FIXTURES, "recurrent", "lstm_scan_swish.h5")
+    assert cli.main(["inspect", src]) == 0
+    text = capsys.readouterr().out
+    assert "Scan" in text and "swish" in text

@@ -18,7 +18,7 @@ from ..errors import ConfigError, layer_where
 from ..registry import register
 from . import spatial as sp
 from .recurrent_scan import lstm_step, scan_loop
-from .rnn_common import dims, flag, reverse_time, rnn_config_problems, split_inputs
+from .rnn_common import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
 
 _RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 
@@ -45,7 +45,7 @@ def _pads(sizes, kernel, strides, dilation, padding):
     return {"pads": sp.onnx_pads(pairs)}
 
 
-@register("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", check=_check)
+@register("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", check=_check, note=fallback_reason)
 def conv_lstm(layer, inputs, ctx):
     """ConvLSTMnD(filters, kernel_size, strides, padding, data_format,
     dilation_rate, activation, recurrent_activation, use_bias,

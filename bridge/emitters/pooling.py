@@ -138,8 +138,10 @@ def _masked_mean(ctx, t: Tensor, steps_axis: int, keepdims: bool) -> Tensor:
     as float broadcast over the features."""
     g = ctx.g
     feat_axis = 3 - steps_axis                      # the other non-batch axis of a 3-D tensor
-    m = g.op("Cast", t.mask, to=t.dtype)
-    m = g.unsqueeze(m, [t.onnx_axis(feat_axis)])   # (b, t, 1) or (b, 1, t) in ONNX order
+    m = g.unsqueeze(g.op("Cast", t.mask, to=t.dtype), [feat_axis])   # Keras order: (b, t, 1) or (b, 1, t)
+    shape = tuple(1 if i == feat_axis else d for i, d in enumerate(t.shape))
+    # then into t's own layout (a recurrent output is time-major inside)
+    m = ctx.to_perm(Tensor(name=m, shape=shape, dtype=t.dtype), t.perm).name
     step = t.onnx_axis(steps_axis)
     num = g.reduce("ReduceSum", g.op("Mul", t.name, m), [step], keepdims=keepdims)
     den = g.reduce("ReduceSum", m, [step], keepdims=keepdims)

@@ -41,13 +41,13 @@ from ..errors import ConfigError, layer_where
 from ..ir import Layer
 from ..registry import register
 from .recurrent_scan import scan_cell
-from .rnn_common import (GATES, KINDS, Cell, cell_activations, flag, keras_perm_seq, onnx_activation,
+from .rnn_common import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
-                         scan_reason, split_inputs, state_tensor, time_major_input)
+                         rnn_cells, scan_reason, split_inputs, state_tensor, time_major_input)
 
 _LAYERS = ("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU")
 _MERGE = ("concat", "sum", "mul", "ave", None)
-_NAME_UNUSED_Y = True
+_NAME_UNUSED_Y = False
 
 
 @dataclass
@@ -61,36 +61,6 @@ class DirOut:
 
 def _check_layer(layer, opset) -> list:
     return rnn_config_problems(layer.config, layer.class_name)
-
-
-def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
-    """For `bridge inspect`: why this layer is computed with an ONNX Scan
-    instead of one LSTM / GRU / RNN node (None when it is not)."""
-    keras3 = keras_major >= 3
-    if layer.class_name in KINDS:
-        return scan_reason(layer.config, layer.class_name, keras3)
-    if layer.class_name in ("RNN", "Bidirectional"):
-        specs = ([{"class_name": "RNN", "config": layer.config}] if layer.class_name == "RNN"
-                 else [layer.config.get("layer"), layer.config.get("backward_layer")])
-        reasons = []
-        for spec in specs:
-            if not isinstance(spec, dict):
-                continue
-            cells = rnn_cells(spec.get("class_name"), spec.get("config") or {}) or [
-                (spec.get("class_name"), spec.get("config") or {})]
-            for cls, cfg in cells:
-                r = scan_reason(cfg, cls, keras3) if cls in KINDS else None
-                if r and r not in reasons:
-                    reasons.append(r)
-        return "; ".join(reasons) or None
-    if layer.class_name in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"):
-        return "ONNX has no convolutional LSTM node: computed with an ONNX Scan"
-    if layer.class_name == "TimeDistributed":
-        inner = layer.config.get("layer")
-        if isinstance(inner, dict) and "class_name" in inner:
-            sub = Layer(name=layer.name, class_name=inner["class_name"], config=inner.get("config") or {})
-            return fallback_reason(sub, keras_major)
-    return None
 
 
 # -- one ONNX LSTM / GRU / RNN node --------------------------------------------
@@ -280,7 +250,7 @@ def _vec(name, units) -> Tensor:
     return Tensor(name=name, shape=(None, units))
 
 
-@register(*_LAYERS, check=_check_layer)
+@register(*_LAYERS, check=_check_layer, note=fallback_reason)
 def recurrent_layer(layer, inputs, ctx):
     """LSTM / GRU / SimpleRNN / CuDNNLSTM / CuDNNGRU(units, activation,
     recurrent_activation, use_bias, reset_after, return_sequences,
@@ -298,29 +268,8 @@ def recurrent_layer(layer, inputs, ctx):
 
 # -- RNN(cell) and RNN(StackedRNNCells) ------------------------------------------
 
-_CELLS = ("LSTMCell", "GRUCell", "SimpleRNNCell")
 _RNN_KEYS = ("return_sequences", "return_state", "go_backwards", "time_major",
              "zero_output_for_mask", "stateful", "unroll")
-
-
-def rnn_cells(cls, cfg: dict) -> Optional[list]:
-    """[(cell class, cell config)] of a generic RNN layer, None when it is not
-    an RNN of built-in cells (config key `cell`: one cell or StackedRNNCells)."""
-    if cls != "RNN":
-        return None
-    cell = cfg.get("cell")
-    if isinstance(cell, dict) and cell.get("class_name") == "StackedRNNCells":
-        specs = (cell.get("config") or {}).get("cells") or []
-    elif isinstance(cell, list):
-        specs = cell
-    else:
-        specs = [cell]
-    out = []
-    for spec in specs:
-        if not isinstance(spec, dict) or spec.get("class_name") not in _CELLS:
-            return None
-        out.append((spec["class_name"], dict(spec.get("config") or {})))
-    return out or None
 
 
 def as_cell_spec(cls, cfg: dict):
@@ -361,7 +310,7 @@ def _cell_weights(layer: Layer, cells: list) -> list:
     return out
 
 
-@register("RNN", check=_check_rnn)
+@register("RNN", check=_check_rnn, note=fallback_reason)
 def generic_rnn(layer, inputs, ctx):
     """RNN(cell: LSTMCell | GRUCell | SimpleRNNCell | StackedRNNCells of them,
     return_sequences, return_state, go_backwards, time_major): a stack of
@@ -488,7 +437,7 @@ def _merge_stacked(ctx, mode, v: str, dir_axis: int) -> str:
     return g.reduce(op, v, [dir_axis], keepdims=False)
 
 
-@register("Bidirectional", check=_check_bidirectional)
+@register("Bidirectional", check=_check_bidirectional, note=fallback_reason)
 def bidirectional(layer, inputs, ctx):
     """Bidirectional(layer, backward_layer, merge_mode); extra inputs are the
     initial states, forward ones first."""

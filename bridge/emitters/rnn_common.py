@@ -308,3 +308,56 @@ def keras_perm_seq(rank: int, time_major: bool):
 def state_tensor(ctx, t: Tensor) -> str:
     """A Keras (B, ...) state in Keras layout."""
     return ctx.keras(t).name
+
+
+_CELLS = ("LSTMCell", "GRUCell", "SimpleRNNCell")
+
+
+def rnn_cells(cls, cfg: dict) -> Optional[list]:
+    """[(cell class, cell config)] of a generic RNN layer, None when it is not
+    an RNN of built-in cells (config key `cell`: one cell or StackedRNNCells)."""
+    if cls != "RNN":
+        return None
+    cell = cfg.get("cell")
+    if isinstance(cell, dict) and cell.get("class_name") == "StackedRNNCells":
+        specs = (cell.get("config") or {}).get("cells") or []
+    elif isinstance(cell, list):
+        specs = cell
+    else:
+        specs = [cell]
+    out = []
+    for spec in specs:
+        if not isinstance(spec, dict) or spec.get("class_name") not in _CELLS:
+            return None
+        out.append((spec["class_name"], dict(spec.get("config") or {})))
+    return out or None
+
+
+def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
+    """For `bridge inspect`: why this layer is computed with an ONNX Scan
+    instead of one LSTM / GRU / RNN node (None when it is not)."""
+    keras3 = keras_major >= 3
+    if layer.class_name in KINDS:
+        return scan_reason(layer.config, layer.class_name, keras3)
+    if layer.class_name in ("RNN", "Bidirectional"):
+        specs = ([{"class_name": "RNN", "config": layer.config}] if layer.class_name == "RNN"
+                 else [layer.config.get("layer"), layer.config.get("backward_layer")])
+        reasons = []
+        for spec in specs:
+            if not isinstance(spec, dict):
+                continue
+            cells = rnn_cells(spec.get("class_name"), spec.get("config") or {}) or [
+                (spec.get("class_name"), spec.get("config") or {})]
+            for cls, cfg in cells:
+                r = scan_reason(cfg, cls, keras3) if cls in KINDS else None
+                if r and r not in reasons:
+                    reasons.append(r)
+        return "; ".join(reasons) or None
+    if layer.class_name in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"):
+        return "ONNX has no convolutional LSTM node: computed with an ONNX Scan"
+    if layer.class_name == "TimeDistributed":
+        inner = layer.config.get("layer")
+        if isinstance(inner, dict) and "class_name" in inner:
+            sub = Layer(name=layer.name, class_name=inner["class_name"], config=inner.get("config") or {})
+            return fallback_reason(sub, keras_major)
+    return None

@@ -14,7 +14,7 @@ from ..errors import ConfigError, layer_where
 from ..ir import Call, Layer
 from ..readers.config import MODEL_CLASSES, parse_model
 from ..registry import REGISTRY, register
-from .rnn_common import split_inputs
+from .rnn_common import fallback_reason, split_inputs
 
 
 def inner_layer(layer: Layer, source: str = "") -> Layer:
@@ -76,7 +76,7 @@ def emit_inner(ctx, inner: Layer, ins: list) -> list:
         ctx.layer, ctx.call, ctx.g.scope = saved
 
 
-@register("TimeDistributed", check=_check)
+@register("TimeDistributed", check=_check, note=fallback_reason)
 def time_distributed(layer, inputs, ctx):
     """TimeDistributed(layer): the wrapped layer on every (batch, step) item."""
     g = ctx.g

@@ -540,3 +540,14 @@ _models = [
 ]
 
 CASES = _single + _rnn_cells + _bidirectional + _wrappers + _masks + _conv + _cudnn + _models
+
+
+def _masked_gru_mean(keras):
+    """A mask reaching GlobalAveragePooling1D through a time-major GRU output."""
+    x = keras.Input(shape=(6,), name="ids")
+    h = keras.layers.Embedding(7, 4, mask_zero=True)(x)
+    h = keras.layers.GRU(5, return_sequences=True)(h)
+    return keras.Model(x, keras.layers.GlobalAveragePooling1D()(h))
+
+
+CASES.append(Case("mask_gru_global_average", _masked_gru_mean, input_kinds=PADDED))
