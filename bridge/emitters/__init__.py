@@ -2,6 +2,7 @@
 registers them all in bridge.registry.REGISTRY."""
 from . import (  # noqa: F401
     activations,
+    applications,
     attention,
     conv,
     core,

@@ -12,7 +12,8 @@ Keras's own einsum equations run as ONNX Einsum and the softmax is Keras's
 exp(x - logsumexp(x)) over those axes. Masks are applied the way the Keras
 that saved the file applies them: tf-keras adds (1 - mask) * -1e9 to the
 scores (or, with softmax_robust_masking, selects -1e9), so even fully masked
-rows match.
+rows match. Keras 3 selects -1e9 where the (bool) mask is off, and its
+fused dot_product_attention path computes the same values.
 
 Attention(use_scale, score_mode 'dot' | 'concat', causal; call:
 use_causal_mask, mask=[query_mask, value_mask], return_attention_scores) and
@@ -30,7 +31,7 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from .calls import bound_call
+from .calls import bound_call, forced_training, refuse_training
 from .einsum import einsum_with_kernel
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -111,16 +112,12 @@ def _check_mha(layer, opset) -> list:
     c = layer.config
     for call in layer.calls:
         kw = call.kwargs or {}
-        if kw.get("training") is True and float(c.get("dropout", 0.0) or 0.0) > 0:
-            problems.append("is called with training=True and dropout > 0, so Keras drops attention "
-                            "weights at random even in predict(); call it with training=False and "
-                            "save again")
         axes = c.get("attention_axes")
         if kw.get("use_causal_mask") and axes is not None:
             axes = [axes] if isinstance(axes, int) else list(axes)
             shape = c.get("query_shape")
             R = len(shape) + 1 if shape else None
-            if R is None or [a % R for a in axes] != [1]:
+            if (R is None and axes != [1]) or (R is not None and [a % R for a in axes] != [1]):
                 problems.append(f"use_causal_mask=True with attention_axes={axes!r}: Keras builds "
                                 f"the causal mask from axis 1 only, which this converter supports "
                                 f"only for attention over axis 1")
@@ -192,6 +189,8 @@ def multi_head_attention(layer, inputs, ctx):
     attention_mask, return_attention_scores, use_causal_mask)."""
     g = ctx.g
     c = layer.config
+    if forced_training(ctx) and float(c.get("dropout", 0.0) or 0.0) > 0:
+        refuse_training(ctx, "drops attention weights")
     args, kw = bound_call(ctx.call, inputs)
     query = args[0]
     value = kw.get("value", args[1] if len(args) > 1 else None)
@@ -233,7 +232,8 @@ def multi_head_attention(layer, inputs, ctx):
     mask, mrank, is_bool = _mha_mask(ctx, query, value, key, attention_mask, causal, keras3)
     if mask is not None:
         mask = _expand_mask(ctx, mask, mrank, srank, -len(attn) * 2 - 1)
-        scores = _apply_mask(ctx, scores, mask, is_bool, bool(c.get("softmax_robust_masking")))
+        # Keras 3's Softmax(mask) selects -1e9 (tf-keras adds it unless robust)
+        scores = _apply_mask(ctx, scores, mask, is_bool, keras3 or bool(c.get("softmax_robust_masking")))
 
     if len(attn) == 1:
         probs = g.op("Softmax", scores, axis=-1)
@@ -281,11 +281,6 @@ def _check_dense_attention(layer, opset) -> list:
     mode = layer.config.get("score_mode", "dot")
     if layer.class_name == "Attention" and mode not in ("dot", "concat"):
         problems.append(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is malformed")
-    for call in layer.calls:
-        kw = call.kwargs or {}
-        if kw.get("training") is True and float(layer.config.get("dropout", 0.0) or 0.0) > 0:
-            problems.append("is called with training=True and dropout > 0, so Keras drops attention "
-                            "weights at random even in predict(); call it with training=False")
     return problems
 
 
@@ -301,6 +296,8 @@ def dense_attention(layer, inputs, ctx):
     return_attention_scores."""
     g = ctx.g
     c = layer.config
+    if forced_training(ctx) and float(c.get("dropout", 0.0) or 0.0) > 0:
+        refuse_training(ctx, "drops attention weights")
     args, kw = bound_call(ctx.call, inputs)
     ins = args[0] if isinstance(args[0], list) else list(args)
     if len(ins) not in (2, 3):

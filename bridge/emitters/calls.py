@@ -51,3 +51,20 @@ def bound_call(call, inputs, *, preserve: bool = False):
     if len(first) == 1 and not preserve:
         return [first[0]], kw
     return [first], kw
+
+
+def forced_training(ctx) -> bool:
+    """Whether this call runs in training mode under Keras's predict(): a
+    tf.keras call given training=True explicitly keeps it; Keras 3 records
+    `training` in every node but predict() overrides it with False."""
+    if ctx.model.keras_major >= 3 or ctx.call is None:
+        return False
+    return (ctx.call.kwargs or {}).get("training") is True
+
+
+def refuse_training(ctx, what: str) -> None:
+    """Raise the error for a random-at-predict call (see forced_training)."""
+    from ..errors import UnsupportedError
+    raise UnsupportedError([f"{ctx.where()}: is called with training=True, so Keras {what} at "
+                            f"random even in predict(), which cannot be exported; call it with "
+                            f"training=False (or leave training unset) and save again"])

@@ -38,6 +38,7 @@ from onnx import TensorProto
 from ..context import Tensor, channels_first_perm
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
+from .calls import forced_training, refuse_training
 
 _FLOAT = TensorProto.FLOAT
 
@@ -49,12 +50,9 @@ def _float(ctx, t: Tensor) -> Tensor:
     return replace(t, name=ctx.g.op("Cast", t.name, to=_FLOAT), dtype=_FLOAT)
 
 
-def _training_problems(layer) -> list:
-    if any((c.kwargs or {}).get("training") is True for c in layer.calls):
-        return ["is called with training=True, so Keras applies the random transformation even in "
-                "predict(); random augmentation cannot be exported: call it with training=False "
-                "(or leave training unset) and save again"]
-    return []
+def _no_training(ctx) -> None:
+    if forced_training(ctx):
+        refuse_training(ctx, "applies the random transformation")
 
 
 # -- identities ------------------------------------------------------------------
@@ -73,9 +71,10 @@ def identity(layer, inputs, ctx):
     return list(inputs)
 
 
-@register(*_RANDOM, check=lambda layer, opset: _training_problems(layer))
+@register(*_RANDOM)
 def random_augmentation(layer, inputs, ctx):
     """The identity at inference (the input cast to float32); no config key matters."""
+    _no_training(ctx)
     return [_float(ctx, inputs[0])]
 
 
@@ -328,7 +327,7 @@ def _aspect_crop_box(H, W, h, w):
     """smart_resize's centred crop to the target aspect ratio: (h0, w0, ch, cw)."""
     ch = int(np.float32(W * h) / np.float32(w))
     cw = int(np.float32(H * w) / np.float32(h))
-    ch, cw = min(H, ch), min(W, cw)
+    ch, cw = max(min(H, ch), 1), max(min(W, cw), 1)
     return int(np.float32(H - ch) / np.float32(2)), int(np.float32(W - cw) / np.float32(2)), ch, cw
 
 
@@ -374,11 +373,13 @@ def resizing(layer, inputs, ctx):
                                     f"a fixed image size"])
         h0, w0, ch, cw = _aspect_crop_box(H, W, h, w)
         x = _crop(ctx, x, h0, w0, ch, cw, layer)
-    return [_resize(ctx, x, h, w, interp, layer, antialias=bool(c.get("antialias", False)))]
+    # tf.image.resize ignores antialias for nearest and area
+    antialias = bool(c.get("antialias", False)) and interp not in ("nearest", "area")
+    return [_resize(ctx, x, h, w, interp, layer, antialias=antialias)]
 
 
 def _check_crop(layer, opset) -> list:
-    problems = _training_problems(layer) if layer.class_name == "RandomCrop" else []
+    problems = []
     for key in ("height", "width"):
         if not isinstance(layer.config.get(key), int):
             problems.append(f"{key}={layer.config.get(key)!r} is not an integer; the config is malformed")
@@ -410,6 +411,7 @@ def center_crop(layer, inputs, ctx):
 def random_crop(layer, inputs, ctx):
     """RandomCrop(height, width) at inference: tf-keras smart_resize (bilinear),
     Keras 3 the images unchanged."""
+    _no_training(ctx)
     t = _float(ctx, inputs[0])
     if ctx.model.keras_major >= 3:
         return [t]

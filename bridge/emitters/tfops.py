@@ -1040,3 +1040,196 @@ def tensorflow_op_layer(layer, inputs, ctx):
     c = _Ctx(ctx, layer)
     out = SUPPORTED_RAW_OPS[node["op"]](c, node, ins)
     return out if isinstance(out, list) else [out]
+
+
+# -- Keras 3 operations in functional models (keras.ops.*) ------------------------------------
+# The reader names them "ops.<Class>" (module keras.src.ops.*), apart from the
+# layers of the same name. Arguments are positional (tensors and constants);
+# the operation's own options are in its config.
+def _k3(symbol, names, conf_keys=()):
+    """A Keras 3 op handled by a TFOpLambda handler."""
+    def handler(c, args, kw, conf):
+        p = dict(zip(names, args))
+        p.update({k: v for k, v in kw.items() if k != "name"})
+        for ours, theirs in conf_keys:
+            if theirs in conf:
+                p[ours] = conf[theirs]
+        return SUPPORTED_FUNCTIONS[symbol][0](c, p)
+    return handler
+
+
+def _k3_reduce(symbol):
+    return _k3(symbol, ("input_tensor",), (("axis", "axis"), ("keepdims", "keepdims")))
+
+
+def _k3_slice_spec(key):
+    def item(k):
+        if isinstance(k, dict) and k.get("class_name") == "__slice__":
+            return dict(k.get("config") or {})
+        if isinstance(k, dict) and k.get("class_name") in ("__ellipsis__", "__builtin__ellipsis"):
+            return {"class_name": "__ellipsis__"}
+        if k is Ellipsis or k == "...":
+            return {"class_name": "__ellipsis__"}
+        return k
+    return [item(k) for k in key] if isinstance(key, list) else [item(key)]
+
+
+def _k3_getitem(c, args, kw, conf):
+    return SUPPORTED_FUNCTIONS["__operators__.getitem"][0](
+        c, {"tensor": args[0], "slice_spec": _k3_slice_spec(args[1])})
+
+
+def _k3_split(c, args, kw, conf):
+    x = args[0]
+    n = conf.get("indices_or_sections")
+    axis = _axis(x, conf.get("axis", 0))
+    if isinstance(n, (list, tuple)):   # split points, numpy style
+        size = x.shape[axis]
+        if size is None:
+            c.fail("split at indices along an axis of unknown size is not supported")
+        pts = [0] + [int(i) for i in n] + [size]
+        n = [b - a for a, b in zip(pts, pts[1:])]
+    return SUPPORTED_FUNCTIONS["split"][0](c, {"value": x, "num_or_size_splits": n, "axis": axis})
+
+
+def _k3_einsum(c, args, kw, conf):
+    from .einsum import _relabel
+    eq = str(conf.get("subscripts")).replace(" ", "")
+    if "..." in eq:
+        c.fail(f"einsum {eq!r} with an ellipsis is not supported")
+    ins, out = eq.split("->")
+    terms = ins.split(",")
+    ts = [_keras(c, _tensor(c, a)) for a in args]
+    rel = _relabel(*terms, out)
+    y = c.g.op("Einsum", *[t.name for t in ts], equation=",".join(rel[:-1]) + "->" + rel[-1])
+    sizes = {}
+    for term, t in zip(terms, ts):
+        for ch, d in zip(term, t.shape):
+            if d is not None:
+                sizes[ch] = d
+    return Tensor(name=y, shape=tuple(sizes.get(ch) for ch in out), dtype=ts[0].dtype)
+
+
+def _k3_swapaxes(c, args, kw, conf):
+    x = args[0]
+    perm = list(range(x.rank))
+    a, b = _axis(x, conf["axis1"]), _axis(x, conf["axis2"])
+    perm[a], perm[b] = perm[b], perm[a]
+    return SUPPORTED_FUNCTIONS["transpose"][0](c, {"a": x, "perm": perm})
+
+
+def _k3_pad(c, args, kw, conf):
+    mode = str(conf.get("mode", "constant")).upper()
+    p = {"tensor": args[0], "paddings": conf.get("pad_width"), "mode": mode}
+    if len(args) > 1:
+        p["constant_values"] = args[1]
+    p.update({k: v for k, v in kw.items() if k == "constant_values"})
+    return SUPPORTED_FUNCTIONS["compat.v1.pad"][0](c, p)
+
+
+def _k3_normalize(c, args, kw, conf):
+    if int(conf.get("order", 2)) != 2:
+        c.fail("normalize with an order other than 2 is not supported")
+    x = args[0]
+    g = c.g
+    axis = conf.get("axis", -1)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    ss = g.reduce("ReduceSumSquare", x.name, sorted(x.onnx_axis(a) for a in axes), keepdims=True)
+    eps = conf.get("epsilon")
+    inv = g.op("Min", g.op("Reciprocal", g.op("Sqrt", ss)),
+               _const(c, 1.0 / (1e-7 if eps is None else float(eps)), x.dtype).name)
+    return x.like(g.op("Mul", x.name, inv))
+
+
+def _k3_cast(c, args, kw, conf):
+    dt = conf.get("dtype")
+    if isinstance(dt, dict):
+        dt = (dt.get("config") or {}).get("name", dt)
+    return SUPPORTED_FUNCTIONS["cast"][0](c, {"x": args[0], "dtype": dt})
+
+
+def _k3_where(c, args, kw, conf):
+    return SUPPORTED_FUNCTIONS["where"][0](c, {"condition": args[0], "x": args[1], "y": args[2]})
+
+
+def _k3_stack_like(symbol):
+    def handler(c, args, kw, conf):
+        vals = args[0] if isinstance(args[0], list) else list(args)
+        return SUPPORTED_FUNCTIONS[symbol][0](c, {"values": vals, "axis": conf.get("axis", 0)})
+    return handler
+
+
+SUPPORTED_KERAS_OPS = {
+    "Add": _k3("math.add", ("x", "y")), "Subtract": _k3("math.subtract", ("x", "y")),
+    "Multiply": _k3("math.multiply", ("x", "y")), "Divide": _k3("math.truediv", ("x", "y")),
+    "TrueDivide": _k3("math.truediv", ("x", "y")), "FloorDivide": _k3("math.floordiv", ("x", "y")),
+    "Mod": _k3("math.floormod", ("x", "y")), "Power": _k3("math.pow", ("x", "y")),
+    "Maximum": _k3("math.maximum", ("x", "y")), "Minimum": _k3("math.minimum", ("x", "y")),
+    "Greater": _k3("math.greater", ("x", "y")), "GreaterEqual": _k3("math.greater_equal", ("x", "y")),
+    "Less": _k3("math.less", ("x", "y")), "LessEqual": _k3("math.less_equal", ("x", "y")),
+    "Equal": _k3("math.equal", ("x", "y")), "NotEqual": _k3("math.not_equal", ("x", "y")),
+    "LogicalAnd": _k3("math.logical_and", ("x", "y")), "LogicalOr": _k3("math.logical_or", ("x", "y")),
+    "LogicalNot": _k3("math.logical_not", ("x",)),
+    "Negative": _k3("math.negative", ("x",)), "Absolute": _k3("math.abs", ("x",)),
+    "Abs": _k3("math.abs", ("x",)), "Exp": _k3("math.exp", ("x",)), "Log": _k3("math.log", ("x",)),
+    "Log1p": _k3("math.log1p", ("x",)), "Expm1": _k3("math.expm1", ("x",)),
+    "Sqrt": _k3("math.sqrt", ("x",)), "Rsqrt": _k3("math.rsqrt", ("x",)), "Square": _k3("math.square", ("x",)),
+    "Reciprocal": _k3("math.reciprocal", ("x",)), "Sign": _k3("math.sign", ("x",)),
+    "Floor": _k3("math.floor", ("x",)), "Ceil": _k3("math.ceil", ("x",)), "Round": _k3("math.round", ("x",)),
+    "Sin": _k3("math.sin", ("x",)), "Cos": _k3("math.cos", ("x",)), "Tan": _k3("math.tan", ("x",)),
+    "Tanh": _k3("math.tanh", ("x",)), "Sigmoid": _k3("math.sigmoid", ("x",)), "Erf": _k3("math.erf", ("x",)),
+    "Relu": _k3("nn.relu", ("features",)), "Relu6": _k3("nn.relu6", ("features",)),
+    "Elu": _k3("nn.elu", ("features",)), "Selu": _k3("nn.selu", ("features",)),
+    "Softplus": _k3("math.softplus", ("features",)), "Softsign": _k3("nn.softsign", ("features",)),
+    "Silu": _k3("nn.silu", ("features",)), "Swish": _k3("nn.silu", ("features",)),
+    "LeakyRelu": _k3("nn.leaky_relu", ("features",), (("alpha", "negative_slope"),)),
+    "Gelu": _k3("nn.gelu", ("features",), (("approximate", "approximate"),)),
+    "LogSigmoid": _k3("math.log_sigmoid", ("x",)),
+    "Softmax": _k3("nn.softmax", ("logits",), (("axis", "axis"),)),
+    "LogSoftmax": _k3("nn.log_softmax", ("logits",), (("axis", "axis"),)),
+    "Sum": _k3_reduce("math.reduce_sum"), "Mean": _k3_reduce("math.reduce_mean"),
+    "Max": _k3_reduce("math.reduce_max"), "Min": _k3_reduce("math.reduce_min"),
+    "Prod": _k3_reduce("math.reduce_prod"), "Var": _k3_reduce("math.reduce_variance"),
+    "Std": _k3_reduce("math.reduce_std"), "Logsumexp": _k3_reduce("math.reduce_logsumexp"),
+    "Any": _k3_reduce("math.reduce_any"), "All": _k3_reduce("math.reduce_all"),
+    "Argmax": _k3("math.argmax", ("input",), (("axis", "axis"),)),
+    "Argmin": _k3("math.argmin", ("input",), (("axis", "axis"),)),
+    "Cumsum": _k3("math.cumsum", ("x",), (("axis", "axis"),)),
+    "Reshape": _k3("reshape", ("tensor",), (("shape", "newshape"),)),
+    "Transpose": _k3("transpose", ("a",), (("perm", "axes"),)),
+    "ExpandDims": _k3("expand_dims", ("input",), (("axis", "axis"),)),
+    "Squeeze": _k3("squeeze", ("input",), (("axis", "axis"),)),
+    "Concatenate": _k3_stack_like("concat"), "Stack": _k3_stack_like("stack"),
+    "Split": _k3_split, "Tile": _k3("tile", ("input",), (("multiples", "repeats"),)),
+    "Take": _k3("gather", ("params", "indices"), (("axis", "axis"),)),
+    "Matmul": _k3("linalg.matmul", ("a", "b")), "Einsum": _k3_einsum, "Swapaxes": _k3_swapaxes,
+    "Pad": _k3_pad, "Clip": _k3("clip_by_value", ("t",), (("clip_value_min", "x_min"),
+                                                          ("clip_value_max", "x_max"))),
+    "Cast": _k3_cast, "Where": _k3_where, "GetItem": _k3_getitem, "Normalize": _k3_normalize,
+    "ZerosLike": _k3("zeros_like", ("input",)), "OnesLike": _k3("ones_like", ("input",)),
+    "BroadcastTo": _k3("broadcast_to", ("input",), (("shape", "shape"),)),
+}
+
+
+def _check_keras_op(layer, opset) -> list:
+    op = layer.class_name[len("ops."):]
+    return [] if op in SUPPORTED_KERAS_OPS else [
+        f"Keras 3 operation keras.ops.{op} is not one this converter knows (see "
+        f"bridge.emitters.tfops.SUPPORTED_KERAS_OPS); replace it with a Keras layer, or register "
+        f"an emitter for 'ops.{op}'"]
+
+
+def keras_operation(layer, inputs, ctx):
+    """A Keras 3 operation (keras.ops.*) recorded in a functional model: its
+    positional arguments, keywords and config (see SUPPORTED_KERAS_OPS)."""
+    args, kw = bound_call(ctx.call, inputs, preserve=True)
+    if len(args) == 1 and isinstance(args[0], list) and "__args__" not in (ctx.call.kwargs or {}) \
+            and layer.class_name not in ("ops.Concatenate", "ops.Stack"):
+        args = args[0]
+    op = layer.class_name[len("ops."):]
+    out = SUPPORTED_KERAS_OPS[op](_Ctx(ctx, layer), args, kw, layer.config)
+    return out if isinstance(out, list) else [out]
+
+
+for _op in SUPPORTED_KERAS_OPS:
+    register("ops." + _op, check=_check_keras_op)(keras_operation)

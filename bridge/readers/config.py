@@ -50,6 +50,8 @@ def _layer(spec: dict, source: str) -> Layer:
         cls = spec["class_name"]
         conf = spec.get("config") or {}
         name = spec.get("name") or conf["name"]
+        if str(spec.get("module") or "").startswith(("keras.src.ops", "keras.ops")):
+            cls = "ops." + cls   # a Keras 3 operation (ops.Add), not the layer of that name (Add)
     except (KeyError, TypeError) as e:
         raise ConfigError(f"{source}: a layer entry in the model config lacks {e}: the config is "
                           f"malformed; re-export it with model.to_json()") from None
