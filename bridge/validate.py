@@ -71,14 +71,15 @@ def compare_one(name, actual, expected, *, rtol: float, atol: float) -> OutputPa
     a64, e64 = a.astype(np.float64), e.astype(np.float64)
     if a.size == 0:
         return OutputParity(name, a.shape, str(a.dtype), 0.0, 0.0, (), np.nan, np.nan, True)
-    diff = np.abs(a64 - e64)
-    nan_mismatch = np.isnan(a64) != np.isnan(e64)
-    diff = np.where(np.isnan(a64) & np.isnan(e64), 0.0, diff)
-    diff = np.where(nan_mismatch, np.inf, diff)
+    finite = np.isfinite(a64) & np.isfinite(e64)
+    # inf, -inf and nan must be matched exactly, where Keras has them
+    same_special = (a64 == e64) | (np.isnan(a64) & np.isnan(e64))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(finite, np.abs(a64 - e64), np.where(same_special, 0.0, np.inf))
     flat = int(np.argmax(diff))
     worst = tuple(int(i) for i in np.unravel_index(flat, a.shape))
     max_abs = float(diff.reshape(-1)[flat])
-    ref_norm = float(np.linalg.norm(np.nan_to_num(e64)))
+    ref_norm = float(np.linalg.norm(e64[np.isfinite(e64)]))
     d_norm = float(np.linalg.norm(diff)) if np.isfinite(diff).all() else np.inf
     rel = d_norm / ref_norm if ref_norm > 0 else (0.0 if d_norm == 0 else np.inf)
     passed = bool(rel <= rtol or (atol > 0 and max_abs <= atol))
