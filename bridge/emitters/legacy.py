@@ -73,10 +73,10 @@ def parametric_softplus(layer, inputs, ctx):
 
 @register("SReLU")
 def srelu(layer, inputs, ctx):
-    """SReLU: t_left + min(relu(x - t_left), t_right - t_left)
-    - a_left * relu(t_left - x) + a_right * relu(x - t_right)
-    (Keras 1: t_left + K.relu(x - t_left, a_left, t_right - t_left) +
-    K.relu(x - t_right) * a_right)."""
+    """SReLU (Keras 1): with t_right_actual = t_left + |t_right|,
+    y = t_left + relu(x - t_left, a_left, max=|t_right|) + a_right * relu(x - t_right_actual).
+    K.relu(u, alpha, max_value) is backend-specific in Keras 1: TensorFlow
+    min(relu(u), m) - alpha * relu(-u); Theano min(relu(u, alpha), m)."""
     t = ctx.keras(inputs[0])
     g = ctx.g
     shape = tuple(t.shape[1:]) if None not in t.shape[1:] else None
@@ -84,12 +84,19 @@ def srelu(layer, inputs, ctx):
     al = ctx.weight(layer, "a_left", shape=shape)
     tr = ctx.weight(layer, "t_right", shape=shape)
     ar = ctx.weight(layer, "a_right", shape=shape)
-    tl_c, tr_c = ctx.const(tl, "t_left"), ctx.const(tr, "t_right")
+    span = np.abs(tr)
+    tl_c = ctx.const(tl, "t_left")
     u = g.op("Sub", t.name, tl_c)
-    mid = g.op("Min", g.op("Relu", u), ctx.const(tr - tl, "t_span"))
-    neg = g.op("Mul", ctx.const(al, "a_left"), g.op("Relu", g.op("Neg", u)))
-    right = g.op("Mul", g.op("Relu", g.op("Sub", t.name, tr_c)), ctx.const(ar, "a_right"))
-    y = g.op("Add", g.op("Sub", g.op("Add", tl_c, mid), neg), right)
+    pos = g.op("Relu", u)
+    neg = g.op("Mul", ctx.const(al, "a_left"), g.op("Neg", g.op("Relu", g.op("Neg", u))))  # a * min(u, 0)
+    m = ctx.const(span, "t_span")
+    if ctx.model.backend == "theano":
+        mid = g.op("Min", g.op("Add", pos, neg), m)
+    else:
+        mid = g.op("Add", g.op("Min", pos, m), neg)
+    right = g.op("Mul", g.op("Relu", g.op("Sub", t.name, ctx.const(tl + span, "t_right_actual"))),
+                 ctx.const(ar, "a_right"))
+    y = g.op("Add", g.op("Add", tl_c, mid), right)
     return [t.like(y)]
 
 
@@ -157,3 +164,49 @@ def merge_cos(layer, inputs, ctx):
                g.f32(_K1_EPSILON))
     y = g.unsqueeze(g.op("Div", ab, den), [1])
     return [a.like(y, shape=(a.shape[0], 1, 1))]
+
+
+def _check_theano_pool(layer, opset):
+    c = layer.config
+    n = len(c.get("pool_size") or [])
+    if c.get("mode") not in ("max", "avg") or n not in (1, 2, 3):
+        return [f"Theano pooling with mode {c.get('mode')!r} over {n} axes is not known"]
+    return []
+
+
+@register("TheanoSamePooling", check=_check_theano_pool)
+def theano_same_pooling(layer, inputs, ctx):
+    """Max/AveragePooling1D-3D with padding 'same' saved under Theano
+    (bridge.normalize gives them this class). Theano's pool_2d pads
+    `pads_before` on each side (Keras: pool - 2 for an odd pool over 2, else
+    pool - 1; 3-D: pool - 2 when odd) with padding that never wins a max and
+    is left out of an average, and Keras kept the first ceil(size / stride)
+    outputs. Config: mode ('max' / 'avg'), pool_size, strides, pads_before,
+    data_format."""
+    from . import spatial as sp
+    c = layer.config
+    n = len(c["pool_size"])
+    k = sp.as_tuple(c["pool_size"], n)
+    s = sp.as_tuple(c.get("strides") or c["pool_size"], n)
+    before = sp.as_tuple(c["pads_before"], n)
+    t = inputs[0]
+    sizes = sp.spatial_dims(t, layer)
+    if any(v is None for v in sizes):
+        raise UnsupportedError([f"{layer_where(layer)}: Theano 'same' pooling needs static spatial "
+                                f"sizes; the input has {sizes}"])
+    outs = [-(-size // ss) for size, ss in zip(sizes, s)]
+    after = [max((o - 1) * ss + kk - size - b, 0) for o, ss, kk, size, b in zip(outs, s, k, sizes, before)]
+    x = sp.to_channels_first(ctx, t, layer)
+    g = ctx.g
+    pads = list(before) + list(after)
+    if c["mode"] == "max":
+        y = g.op("MaxPool", x.name, kernel_shape=list(k), strides=list(s), pads=pads)
+    else:
+        y = g.op("AveragePool", x.name, kernel_shape=list(k), strides=list(s), pads=pads,
+                 count_include_pad=0)
+    got = [(size + b + a - kk) // ss + 1 for size, b, a, kk, ss in zip(sizes, before, after, k, s)]
+    if got != outs:
+        axes = list(range(2, 2 + n))
+        y = g.op("Slice", y, g.i64([0] * n), g.i64(outs), g.i64(axes))
+    shape = sp.keras_shape(t.shape[0], outs, sp.channels(t, layer), layer)
+    return [sp.from_channels_first(y, shape, layer, t)]

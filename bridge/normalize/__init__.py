@@ -48,6 +48,9 @@ def normalize(model: Model, backend=None) -> Model:
     elif major >= 3:
         keras3.normalize_model(model)
     _dtypes(model)
+    from ..readers.config import SYNTHESIZED
+    for layer in model.walk():
+        layer.config.pop(SYNTHESIZED, None)
     _resolve_backend(model, backend, fingerprint)
     _insert_pre_pads(model)
     if model.backend == "theano":
@@ -198,19 +201,49 @@ def _theano(model: Model) -> None:
                 continue
             if layer.weights:
                 layer.weights = theano.flip_kernels(layer.class_name, layer.config, layer.weights)
+            pool = theano.same_pooling(layer.class_name, layer.config)
+            if pool is not None:
+                layer.class_name, layer.config = pool
+                continue
             pads = theano.same_padding_rewrite(layer.class_name, layer.config)
             if pads is not None:
                 layer.config = dict(layer.config, padding="valid")
+                if layer.class_name.startswith("ConvLSTM"):
+                    pads = [[0, 0]] + pads      # (time, spatial...) of the sequence
                 _insert_padding(m, layer, pads)
-            elif layer.class_name in ("Conv2DTranspose", "Conv3DTranspose", "Conv1DTranspose") \
-                    and layer.config.get("padding") == "same" and any(
-                        int(s) != 1 for s in _as_list(layer.config.get("strides", 1))):
-                from ..convert import BridgeWarning
-                warnings.warn(f"{model.source}: {layer_where(layer)} is a strided 'same' transposed "
-                              f"convolution saved under Theano, whose padding Theano placed "
-                              f"differently from TensorFlow; the converted model uses "
-                              f"TensorFlow's placement and may differ at the borders",
-                              BridgeWarning, stacklevel=4)
+            elif layer.class_name in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose") \
+                    and layer.config.get("padding") == "same":
+                crops = theano.transposed_same_crops(layer.config)
+                if crops is None:
+                    from ..convert import BridgeWarning
+                    warnings.warn(f"{model.source}: {layer_where(layer)} is a 'same' transposed "
+                                  f"convolution saved under Theano with an even kernel, a stride "
+                                  f"over half the kernel or output_padding, where Theano placed "
+                                  f"its output differently from TensorFlow; the converted model "
+                                  f"uses TensorFlow's placement and may differ",
+                                  BridgeWarning, stacklevel=4)
+                elif any(a != b for a, b in crops):
+                    _crop_after(m, layer, crops)
+
+
+def _crop_after(m: Model, layer: Layer, crops: list) -> None:
+    """`layer` becomes 'valid' and is renamed; a Cropping layer with its old
+    name takes its outputs, so every consumer now reads the cropped tensor."""
+    n = len(crops)
+    old = layer.name
+    new = f"{old}_full"
+    taken = {l.name for l in m.layers}
+    while new in taken:
+        new += "_"
+    layer.name = new
+    layer.config = dict(layer.config, name=new, padding="valid")
+    cfg = {"name": old, "trainable": False,
+           "cropping": [list(c) for c in crops] if n > 1 else list(crops[0])}
+    if n > 1:
+        cfg["data_format"] = layer.config.get("data_format", "channels_last")
+    crop = Layer(name=old, class_name=f"Cropping{n}D", config=cfg)
+    crop.calls = [Call((TensorRef(new, i, 0),), {}) for i in range(len(layer.calls))]
+    m.layers.insert(m.layers.index(layer) + 1, crop)
 
 
 def _as_list(v):

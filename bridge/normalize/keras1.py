@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, WeightsError, layer_where
-from ..ir import Layer, Model, Weight
+from ..ir import Call, Layer, Model, TensorRef, Weight
 
 _DF = {"th": "channels_first", "tf": "channels_last",
        "channels_first": "channels_first", "channels_last": "channels_last"}
@@ -75,7 +75,38 @@ def looks_like_keras1(model: Model) -> bool:
 
 def normalize_model(model: Model) -> None:
     ctx = Keras1Context(model)
+    _name_inputs(model, {})
     _normalize(model, ctx)
+
+
+def _name_inputs(model: Model, uids: dict) -> None:
+    """Keras 1 named a Sequential's implicit input '<class>_input_<uid>'
+    (Layer.create_input_layer), e.g. 'lstm_input_1', 'dense_input_2'."""
+    from ..readers.config import SYNTHESIZED
+    renames = {}
+    for layer in model.layers:
+        first_cls = layer.config.get(SYNTHESIZED) if layer.class_name == "InputLayer" else None
+        if first_cls:
+            prefix = f"{first_cls.lower()}_input_"
+            uids[prefix] = uids.get(prefix, 0) + 1
+            new = f"{prefix}{uids[prefix]}"
+            taken = {l.name for l in model.layers}
+            if new not in taken:
+                renames[layer.name] = new
+                layer.name = new
+                layer.config["name"] = new
+        if layer.inner is not None:
+            _name_inputs(layer.inner, uids)
+    if not renames:
+        return
+
+    def fix(r):
+        return TensorRef(renames.get(r.layer, r.layer), r.call, r.index)
+
+    for layer in model.layers:
+        layer.calls = [Call(tuple(fix(r) for r in c.inputs), c.kwargs) for c in layer.calls]
+    model.inputs = [fix(r) for r in model.inputs]
+    model.outputs = [fix(r) for r in model.outputs]
 
 
 def _normalize(model: Model, ctx: Keras1Context) -> None:
@@ -514,14 +545,20 @@ def _convert_arrays(old_cls, oc, cls, conf, weights, where, ctx, scope) -> list:
         if len(weights) == 3:                       # consume_less='gpu': already concatenated
             arrs = _need(_by_suffix(weights, _SIMPLE), _SIMPLE, where)
             kernel, rec, b = arrs
+            if cls == "ConvLSTM2D" and conf.get("data_format") == "channels_first":
+                kernel, rec = np.transpose(kernel, (2, 3, 1, 0)), np.transpose(rec, (2, 3, 1, 0))
         else:
             d = _by_suffix(weights, gated)
             gates = "zrh" if cls == "GRU" else "ifco"   # Keras 2 order
-            kernel = np.concatenate(_need(d, [f"W_{g}" for g in gates], where), axis=-1)
-            rec = np.concatenate(_need(d, [f"U_{g}" for g in gates], where), axis=-1)
+            ws = _need(d, [f"W_{g}" for g in gates], where)
+            us = _need(d, [f"U_{g}" for g in gates], where)
+            if cls == "ConvLSTM2D" and conf.get("data_format") == "channels_first":
+                # 'th' per gate: (filters, stack, rows, cols) -> (rows, cols, stack, filters)
+                ws = [np.transpose(w, (2, 3, 1, 0)) for w in ws]
+                us = [np.transpose(u, (2, 3, 1, 0)) for u in us]
+            kernel = np.concatenate(ws, axis=-1)
+            rec = np.concatenate(us, axis=-1)
             b = np.concatenate(_need(d, [f"b_{g}" for g in gates], where), axis=-1)
-        if cls == "ConvLSTM2D" and conf.get("data_format") == "channels_first":
-            kernel, rec = np.transpose(kernel, (2, 3, 1, 0)), np.transpose(rec, (2, 3, 1, 0))
         return [("kernel", kernel), ("recurrent_kernel", rec), ("bias", b)]
     if cls == "PReLU":
         return [("alpha", _need(_by_suffix(weights, ["alphas"]), ["alphas"], where)[0])]
