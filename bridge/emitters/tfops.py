@@ -873,7 +873,21 @@ def _getitem(c, p):
 
 
 # -- the layers ---------------------------------------------------------------------------------------
+def _plain(value):
+    """Serialized constants as plain values: Keras 3 writes numpy arrays as
+    {"class_name": "__numpy__", "config": {"value": ..., "dtype": ...}}."""
+    if isinstance(value, dict) and value.get("class_name") in ("__numpy__", "__tensor__"):
+        conf = value.get("config") or {}
+        return np.asarray(conf.get("value"), dtype=conf.get("dtype") or None)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def _bind(names, args, kw):
+    args, kw = _plain(list(args)), _plain(dict(kw))
     p = dict(zip(names, args))
     for k, v in kw.items():
         if k != "name":
@@ -1227,7 +1241,7 @@ def keras_operation(layer, inputs, ctx):
             and layer.class_name not in ("ops.Concatenate", "ops.Stack"):
         args = args[0]
     op = layer.class_name[len("ops."):]
-    out = SUPPORTED_KERAS_OPS[op](_Ctx(ctx, layer), args, kw, layer.config)
+    out = SUPPORTED_KERAS_OPS[op](_Ctx(ctx, layer), _plain(list(args)), _plain(dict(kw)), layer.config)
     return out if isinstance(out, list) else [out]
 
 
