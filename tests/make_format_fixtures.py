@@ -163,6 +163,33 @@ def k3_attention(keras):
     return keras.Model(x, L.Dense(2, name="out")(h), name="k3_attention")
 
 
+def k3_dict_io(keras):
+    L = keras.layers
+    a = keras.Input((4,), name="a")
+    b = keras.Input((3,), name="b")
+    h = L.Concatenate(name="cat")([L.Dense(5, name="da")(a), L.Dense(5, name="db")(b)])
+    return keras.Model({"a": a, "b": b}, {"first": L.Dense(2, name="o1")(h),
+                                          "second": L.Dense(3, name="o2")(h)}, name="k3_dict_io")
+
+
+def k3_wrapped_model(keras):
+    L = keras.layers
+    i = keras.Input((6, 6, 2))
+    inner = keras.Model(i, L.Conv2D(3, 3, name="inner_conv")(i), name="frame_net")
+    return keras.Sequential([keras.Input((4, 6, 6, 2)), L.TimeDistributed(L.Conv2D(2, 3, padding="same")),
+                             L.TimeDistributed(inner), L.Reshape((4, -1)), L.GRU(3)],
+                            name="k3_wrapped_model")
+
+
+def k3_masked_bidirectional(keras):
+    L = keras.layers
+    x = keras.Input((6,), dtype="int32", name="ids")
+    e = L.Embedding(7, 3, mask_zero=True)(x)
+    h = L.Bidirectional(L.LSTM(2, return_sequences=True),
+                        backward_layer=L.GRU(2, return_sequences=True, go_backwards=True))(e)
+    return keras.Model(x, L.GlobalAveragePooling1D()(h), name="k3_masked_bidirectional")
+
+
 def make_k3(only):
     import keras
     made = []
@@ -186,6 +213,20 @@ def make_k3(only):
     archive("k3_rnn", k3_rnn, ints={0: 11})
     archive("k3_sequential", k3_sequential)
     archive("k3_attention", k3_attention)
+    archive("k3_wrapped_model", k3_wrapped_model)
+    archive("k3_masked_bidirectional", k3_masked_bidirectional, ints={0: 7})
+    name = "k3_dict_io"
+    if not only or name in only:
+        keras.utils.set_random_seed(9)
+        model = k3_dict_io(keras)
+        rng = np.random.default_rng(9)
+        randomize_k3(model, rng)
+        xs = {"a": rng.standard_normal((BATCH, 4)).astype("float32"),
+              "b": rng.standard_normal((BATCH, 3)).astype("float32")}
+        ys = model.predict(xs, verbose=0)
+        model.save(os.path.join(OUT, name + ".keras"))
+        save_ref(name, model, [xs["a"], xs["b"]], [ys["first"], ys["second"]], ["a", "b"], ["o1", "o2"])
+        made.append(name)
 
     # float16 end to end, bfloat16 weights, and a mixed-precision policy
     def typed(dtype):

@@ -39,6 +39,9 @@ CASES = [
     ("k3_rnn", "k3_rnn.keras", None, 1e-5),
     ("k3_sequential", "k3_sequential.keras", None, 1e-5),
     ("k3_attention", "k3_attention.keras", None, 1e-5),
+    ("k3_wrapped_model", "k3_wrapped_model.keras", None, 1e-5),
+    ("k3_masked_bidirectional", "k3_masked_bidirectional.keras", None, 1e-5),
+    ("k3_dict_io", "k3_dict_io.keras", None, 1e-5),
     ("k3_json", "k3_json.json", "k3_json.weights.h5", 1e-5),
     ("k3_legacy", "k3_legacy.h5", None, 1e-5),
     ("tfk_json_renamed", "tfk_json_renamed.json", "tfk_json_renamed_weights.h5", 1e-5),
@@ -201,3 +204,35 @@ def test_json_string_of_json(tmp_path):
     proto = bridge.to_onnx(str(src), weights=p("tfk_json_nested_weights.h5"))
     ins, outs = load_reference(p("tfk_json_nested.npz"))
     assert compare(bridge.run(proto, ins, provider="cpu").outputs, outs, rtol=1e-5, atol=0).passed
+
+
+# -- live Keras 3: whole application models, saved and converted afresh ------------
+
+APPS = {
+    "MobileNetV2": dict(input_shape=(96, 96, 3), alpha=0.35),
+    "EfficientNetB0": dict(input_shape=(64, 64, 3)),
+    "MobileNetV3Small": dict(input_shape=(64, 64, 3)),
+}
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("app", sorted(APPS))
+def test_live_keras3_applications(app, tmp_path):
+    keras = pytest.importorskip("keras")
+    if int(keras.__version__.split(".")[0]) < 3:
+        pytest.skip("needs Keras 3")
+    keras.utils.set_random_seed(0)
+    model = getattr(keras.applications, app)(weights=None, classes=7, **APPS[app])
+    rng = np.random.default_rng(0)
+    for v in model.weights:     # random BatchNormalization statistics
+        if "moving_variance" in v.path:
+            v.assign(rng.uniform(0.5, 1.5, v.shape).astype("float32"))
+        elif "moving_mean" in v.path:
+            v.assign(rng.normal(0.0, 0.3, v.shape).astype("float32"))
+    x = (rng.standard_normal((2,) + tuple(model.input_shape[1:])) * 50 + 100).astype("float32")
+    expected = model.predict(x, verbose=0)
+    path = str(tmp_path / f"{app}.keras")
+    model.save(path)
+    got = bridge.run(bridge.to_onnx(path), [x], provider="cpu").outputs
+    rel = np.linalg.norm(list(got.values())[0] - expected) / np.linalg.norm(expected)
+    assert rel <= 1e-5

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..ir import Model, Weight
-from .config import parse_model
+from .config import MODEL_CLASSES, parse_model
 
 
 def read_keras_archive(path: str) -> Model:
@@ -216,6 +216,13 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         icls, iconf = _spec_parts(c.get("layer") or {})
         ig = g["layer"] if g is not None and "layer" in g else None
         return _named(icls, iconf, ig, scope, path)
+    if cls in MODEL_CLASSES:
+        # a model inside a wrapper: its layers' weights, named
+        # '<scope>/<layer>/<short>' so the wrapper can hand them back out
+        inner = parse_model({"class_name": cls, "config": c}, path)
+        if g is not None and "layers" in g:
+            _attach_model(inner, g["layers"], path)
+        return [Weight(f"{scope}/{w.name}", w.array) for l in inner.walk() for w in l.weights]
     if cls in ("MultiHeadAttention", "GroupedQueryAttention"):
         out = []
         for part, short in _MHA_PARTS:
