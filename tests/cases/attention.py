@@ -66,6 +66,27 @@ def _mha_block(keras):
     return keras.Model(x, L.Add()([x1, h]))
 
 
+def _embedded(name, attention, cross=False):
+    """Token ids -> Embedding(mask_zero=True) -> attention: the Keras masks of
+    the query and value take part (ids 0 are padding)."""
+    def build(keras):
+        L = keras.layers
+        a = keras.Input(shape=(6,), name="a", dtype="int32")
+        ins = [a]
+        q = L.Embedding(7, 8, mask_zero=True, name="emb_a")(a)
+        v = q
+        if cross:
+            b = keras.Input(shape=(5,), name="b", dtype="int32")
+            ins.append(b)
+            v = L.Embedding(7, 8, mask_zero=True, name="emb_b")(b)
+        if attention == "mha":
+            out = L.MultiHeadAttention(2, 4, name="mha")(q, v)
+        else:
+            out = getattr(L, attention)(name="att")([q, v])
+        return keras.Model(ins, out, name=name)
+    return Case(name=name, build=build, input_kinds=(("int", 4),) * (2 if cross else 1))
+
+
 def _att(name, cls="Attention", shapes=((4, 5), (6, 5)), call=None, masks=False, **cfg):
     """[query, value(, key)] (+ mask=[query_mask, value_mask]) -> Attention."""
     def build(keras):
@@ -133,6 +154,10 @@ CASES = [
          output_shape=4),
     _mha("mha_dropout", (5, 6), num_heads=2, key_dim=4, dropout=0.5),
     Case("mha_two_calls", _mha_two_calls),
+    _embedded("mha_embedding_masks", "mha"),
+    _embedded("mha_embedding_masks_cross", "mha", cross=True),
+    _embedded("att_embedding_masks", "Attention", cross=True),
+    _embedded("add_att_embedding_masks", "AdditiveAttention"),
     Case("mha_encoder_block", _mha_block),
     # Attention / AdditiveAttention
     _att("att_dot"),
