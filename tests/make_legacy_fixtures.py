@@ -220,6 +220,30 @@ def keras1():
     m.add(Dense(3))
     made("k1_conv3d_th", m)
 
+    # a functional model holding a Sequential, masking, TimeDistributed
+    # convolutions (flipped under Theano), 'cos' merge, a strided 'same'
+    # Deconvolution2D, to_json + save_weights of a functional model
+    inner = Sequential(name="inner_seq")
+    inner.add(Dense(5, activation="relu", input_shape=(4,)))
+    inner.add(Dense(4))
+    q = Input(shape=(4,), name="q")
+    e = inner(q)
+    cos = Flatten()(merge([q, e], mode="cos", dot_axes=1))
+    seq = Input(shape=(5, 6, 6, 2), name="frames")
+    t = TimeDistributed(Convolution2D(3, 3, 3, dim_ordering="tf"))(seq)
+    t = TimeDistributed(Flatten())(t)
+    ids = Input(shape=(6,), dtype="int32", name="ids")
+    emb = Embedding(9, 4, mask_zero=True)(ids)
+    r = GRU(3, consume_less="cpu", go_backwards=True)(emb)
+    r2 = SimpleRNN(2)(t)
+    img = Input(shape=(3, 4, 4), name="img")
+    d = Deconvolution2D(2, 3, 3, output_shape=(None, 2, 8, 8), subsample=(2, 2),
+                        border_mode="same", dim_ordering="th")(img)
+    d = Flatten()(d)
+    out = merge([cos, e, r, r2, d], mode="concat")
+    m = Model(input=[q, seq, ids, img], output=out)
+    made("k1_functional", m, ints={2: 9}, json_too=True)
+
     m = Sequential()
     m.add(LocallyConnected2D(3, 2, 2, dim_ordering="th", input_shape=(2, 5, 5)))
     m.add(Reshape((1, 3, 4, 4)))

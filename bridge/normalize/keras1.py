@@ -400,16 +400,18 @@ def _deconv_output_padding(shape, k, s, pad, df):
     sizes = shape[2:] if df == "channels_first" else shape[1:3]
     if any(v is None for v in sizes):
         return None
-    ops = []
+    ops, default = [], True
     for L, kk, ss in zip(sizes, k, s):
         L = int(L)
         if pad == "same":
             n = -(-L // ss)
             ops.append(L - ((n - 1) * ss + kk - 2 * (kk // 2)))
+            default = default and L == n * ss
         else:
             n = (L - kk) // ss + 1
             ops.append(L - ((n - 1) * ss + kk))
-    return ops
+            default = default and L == n * ss + max(kk - ss, 0)
+    return None if default else ops   # None: the size Keras 2 computes by itself
 
 
 def _pad1d(p) -> list:
