@@ -84,6 +84,8 @@ def _read_json(src: str, weights) -> Model:
     model = parse_model(cfg, src)
     model.source = src
     model.keras_version = str(cfg.get("keras_version", "")) if isinstance(cfg, dict) else ""
+    if not model.keras_version and isinstance(cfg, dict) and "module" in cfg:
+        model.keras_version = "3"       # Keras 3's to_json(): module / registered_name, no version
     model.backend = str(cfg.get("backend", "")) if isinstance(cfg, dict) else ""
     if weights is None:
         model.extra["no_weights"] = True

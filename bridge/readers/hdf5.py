@@ -132,10 +132,17 @@ LeakyReLU ELU ReLU Softmax ThresholdedReLU Identity UnitNormalization Rescaling 
 
 
 def _has_weights(layer) -> bool:
-    if layer.class_name in ("TimeDistributed",):
-        inner = layer.config.get("layer") or {}
+    cls, c = layer.class_name, layer.config
+    if cls == "TimeDistributed":
+        inner = c.get("layer") or {}
         return inner.get("class_name") not in WEIGHTLESS
-    return layer.class_name not in WEIGHTLESS
+    if cls == "Attention":
+        return bool(c.get("use_scale")) or c.get("score_mode") == "concat"
+    if cls == "AdditiveAttention":
+        return bool(c.get("use_scale", True))
+    if cls in ("LayerNormalization", "GroupNormalization"):
+        return bool(c.get("center", True) or c.get("scale", True))
+    return cls not in WEIGHTLESS
 
 
 def attach_weights(model: Model, root, path: str, by_order: bool = False) -> None:
