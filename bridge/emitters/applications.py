@@ -13,6 +13,7 @@ import numpy as np
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
+from .calls import const as _uconst
 from .calls import forced_training, refuse_training
 
 
@@ -32,7 +33,7 @@ def layer_scale(layer, inputs, ctx):
         full = np.transpose(full, t.perm)
     while full.ndim > 1 and full.shape[0] == 1:
         full = full[0]
-    return [t.like(ctx.g.op("Mul", t.name, ctx.const(np.ascontiguousarray(full), "gamma")))]
+    return [t.like(ctx.g.op("Mul", t.name, _uconst(ctx, np.ascontiguousarray(full), "gamma")))]
 
 
 @register("StochasticDepth")

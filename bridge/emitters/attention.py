@@ -32,6 +32,7 @@ from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
 from .calls import bound_call, forced_training, refuse_training
+from .calls import const as _uconst
 from .einsum import einsum_with_kernel
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -48,7 +49,7 @@ def _causal(ctx, tq, tv, q_name=None, v_name=None, q_axis=1, v_axis=1):
     g = ctx.g
     if tq is not None and tv is not None:
         m = np.arange(tq)[:, None] >= np.arange(tv)[None, :]
-        return ctx.const(m, f"causal_{tq}x{tv}")
+        return _uconst(ctx, m, f"causal_{tq}x{tv}")
 
     def length(name, axis, n):
         if n is not None:
@@ -336,7 +337,7 @@ def dense_attention(layer, inputs, ctx):
             t = g.op("Tanh", s)
             if c.get("use_scale", True):
                 scale = ctx.weight(layer, "scale", shape=(v.shape[-1],))
-                t = g.op("Mul", ctx.const(np.asarray(scale, np.float32), "scale"), t)
+                t = g.op("Mul", _uconst(ctx, np.asarray(scale, np.float32), "scale"), t)
             scores = g.reduce("ReduceSum", t, [r], keepdims=False)
 
     mask = None

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError, layer_where
 from ..registry import register
+from .calls import const as _uconst
 
 
 def _axes(layer, t, key="axis", default=-1) -> list:
@@ -116,10 +117,10 @@ def _layer_norm(layer, inputs, ctx, native: bool):
             tail = tuple(x.onnx_shape[t.rank - k:])
             scale = None
             if gamma is not None:
-                scale = ctx.const(_onnx_layout(x, gamma).reshape(tail), "gamma")
+                scale = _uconst(ctx, _onnx_layout(x, gamma).reshape(tail), "gamma")
             elif native:   # the ONNX op needs a scale input
-                scale = ctx.const(np.ones(tail, np.float32), "ones")
-            bias = ctx.const(_onnx_layout(x, beta).reshape(tail), "beta") if beta is not None else None
+                scale = _uconst(ctx, np.ones(tail, np.float32), "ones")
+            bias = _uconst(ctx, _onnx_layout(x, beta).reshape(tail), "beta") if beta is not None else None
             y = g.layer_norm(x.name, scale, bias, axis=t.rank - k, rank=t.rank, epsilon=eps)
             return [x.like(y)]
 
@@ -132,9 +133,9 @@ def _layer_norm(layer, inputs, ctx, native: bool):
     else:
         y = _normalize(g, x.name, onnx_axes, eps)
     if gamma is not None:
-        y = g.op("Mul", y, ctx.const(_onnx_layout(x, gamma), "gamma"))
+        y = g.op("Mul", y, _uconst(ctx, _onnx_layout(x, gamma), "gamma"))
     if beta is not None:
-        y = g.op("Add", y, ctx.const(_onnx_layout(x, beta), "beta"))
+        y = g.op("Add", y, _uconst(ctx, _onnx_layout(x, beta), "beta"))
     return [x.like(y)]
 
 
@@ -212,10 +213,10 @@ def group_normalization(layer, inputs, ctx):
     full = tuple(size if i == axis else 1 for i in range(t.rank))
     if c.get("scale", True) is not False:
         gamma = ctx.weight(layer, "gamma", shape=(size,)).reshape(full)
-        y = g.op("Mul", y, ctx.const(_onnx_layout(t, gamma), "gamma"))
+        y = g.op("Mul", y, _uconst(ctx, _onnx_layout(t, gamma), "gamma"))
     if c.get("center", True) is not False:
         beta = ctx.weight(layer, "beta", shape=(size,)).reshape(full)
-        y = g.op("Add", y, ctx.const(_onnx_layout(t, beta), "beta"))
+        y = g.op("Add", y, _uconst(ctx, _onnx_layout(t, beta), "beta"))
     return [t.like(y)]
 
 

@@ -38,6 +38,7 @@ from onnx import TensorProto
 from ..context import Tensor, channels_first_perm
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
+from .calls import const as _uconst
 from .calls import forced_training, refuse_training
 
 _FLOAT = TensorProto.FLOAT
@@ -83,7 +84,7 @@ def _broadcast_const(ctx, t: Tensor, value, tag: str) -> str:
     """A Keras-broadcast constant (scalar or trailing-aligned array) in t's layout."""
     a = np.asarray(value, dtype=np.float64).astype(np.float32)
     if a.ndim == 0:
-        return ctx.g.f32(float(a)) if a.size == 1 else ctx.const(a, tag)
+        return ctx.g.f32(float(a))
     if a.ndim > t.rank:
         raise ConfigError(f"{ctx.where()}: {tag} has shape {a.shape}, which does not broadcast "
                           f"against the input shape {t.shape}")
@@ -92,7 +93,7 @@ def _broadcast_const(ctx, t: Tensor, value, tag: str) -> str:
         a = np.transpose(a, t.perm)
     while a.ndim > 1 and a.shape[0] == 1:
         a = a[0]
-    return ctx.const(np.ascontiguousarray(a), tag)
+    return _uconst(ctx, np.ascontiguousarray(a), tag)
 
 
 @register("Rescaling")
@@ -449,7 +450,7 @@ def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dt
     if len(shape) > 2:
         raise ConfigError(f"{layer_where(layer)}: output_mode={mode!r} supports inputs of rank 2 "
                           f"at most (Keras refuses {tuple(t.shape)} too)")
-    tok = ctx.const(np.arange(depth, dtype=_np_dtype(t.dtype)), f"tokens_{depth}")
+    tok = _uconst(ctx, np.arange(depth, dtype=_np_dtype(t.dtype)), f"tokens_{depth}")
     hits = g.op("Cast", g.op("Equal", g.unsqueeze(x, [2]), tok), to=_FLOAT)   # (B, n, depth)
     if weights is not None:
         hits = g.op("Mul", hits, g.unsqueeze(ctx.keras(weights).name, [2]))

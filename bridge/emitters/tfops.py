@@ -28,6 +28,7 @@ from ..context import Tensor, is_identity
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
 from .calls import bound_call
+from .calls import const as _uconst
 
 _I64_MAX = np.iinfo(np.int64).max
 _DTYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16, "float64": TensorProto.DOUBLE,
@@ -65,7 +66,7 @@ def _const(c: _Ctx, value, dtype) -> Tensor:
     if a.ndim == 0 and dtype == TensorProto.FLOAT:
         name = c.g.f32(float(a))
     else:
-        name = c.ctx.const(a, "const")
+        name = _uconst(c.ctx, a, "const")
     return Tensor(name=name, shape=tuple(a.shape), dtype=dtype)
 
 
@@ -766,7 +767,7 @@ def _one_hot(c, p):
     axis = -1 if p.get("axis") is None else int(p["axis"])
     a = axis % (x.rank + 1)
     tok = np.arange(depth, dtype=_np_dtype(x.dtype)).reshape((depth,) + (1,) * (x.rank - a))
-    hit = c.g.op("Equal", c.g.unsqueeze(x.name, [a]), c.ctx.const(tok, f"depth_{depth}"))
+    hit = c.g.op("Equal", c.g.unsqueeze(x.name, [a]), _uconst(c.ctx, tok, f"depth_{depth}"))
     y = c.g.op("Where", hit, _const(c, on, dt).name, _const(c, off, dt).name)
     return Tensor(name=y, shape=x.shape[:a] + (depth,) + x.shape[a:], dtype=dt)
 
@@ -796,6 +797,92 @@ def _einsum(c, p):
     c.fail("tf.einsum is saved by tf.keras without its operands (they are variadic arguments the "
            "config cannot hold), so the file does not describe the computation; use an "
            "EinsumDense layer or tf.linalg.matmul instead")
+
+
+@_fn("range", params=("start", "limit", "delta", "dtype", "name"))
+def _range(c, p):
+    start, limit, delta = p.get("start"), p.get("limit"), p.get("delta", 1)
+    if limit is None:
+        start, limit = 0, start
+    delta = 1 if delta is None else delta
+    vals = [start, limit, delta]
+    if p.get("dtype") is not None:
+        dt = _dtype_arg(c, p["dtype"])
+    elif any(_is_t(v) for v in vals):
+        dt = next(v.dtype for v in vals if _is_t(v))
+    else:
+        dt = TensorProto.FLOAT if any(isinstance(v, float) for v in vals) else TensorProto.INT32
+    names = []
+    for v in vals:
+        t = _cast(c, _keras(c, _tensor(c, v, dt)), dt)
+        names.append(c.g.op("Reshape", t.name, c.g.i64([])) if t.rank else t.name)
+    n = None
+    if not any(_is_t(v) for v in vals):
+        n = len(np.arange(start, limit, delta))
+    return Tensor(name=c.g.op("Range", *names), shape=(n,), dtype=dt)
+
+
+@_fn("linalg.band_part", params=("input", "num_lower", "num_upper", "name"))
+def _band_part(c, p):
+    x = _keras(c, p["input"])
+    lo, hi = p.get("num_lower"), p.get("num_upper")
+    m, n = x.shape[-2], x.shape[-1]
+    if _is_t(lo) or _is_t(hi) or m is None or n is None:
+        c.fail("band_part needs constant band widths and a static matrix size")
+    i, j = np.arange(m)[:, None], np.arange(n)[None, :]
+    keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
+    y = c.g.op("Where", c.ctx.const(keep, f"band_{m}x{n}_{lo}_{hi}"), x.name, _const(c, 0, x.dtype).name)
+    return x.like(y)
+
+
+@_fn("image.resize", "compat.v2.image.resize",
+     params=("images", "size", "method", "preserve_aspect_ratio", "antialias", "name"))
+def _image_resize(c, p):
+    from .preprocessing import _resize, _wrap_nchw  # noqa: F401
+    size = p.get("size")
+    if _is_t(size) or any(_is_t(v) for v in _flat(size)) or p.get("preserve_aspect_ratio"):
+        c.fail("image.resize needs a constant size and preserve_aspect_ratio=False")
+    method = str(p.get("method") or "bilinear").lower().replace("resizemethod.", "")
+    method = {"nearest_neighbor": "nearest"}.get(method, method)
+    x = p["images"]
+    if x.dtype != TensorProto.FLOAT:
+        x = _cast(c, x, TensorProto.FLOAT)
+    antialias = bool(p.get("antialias")) and method not in ("nearest", "area")
+    h, w = int(size[0]), int(size[1])
+    return _resize(c.ctx, c.ctx.channels_first(x), h, w, method, c.layer, antialias=antialias)
+
+
+def _depth_space(op_type):
+    def handler(c, p):
+        x = p["input"]
+        if str(p.get("data_format") or "NHWC") != "NHWC":
+            c.fail(f"{op_type} with data_format {p.get('data_format')!r} is not supported")
+        bs = int(p["block_size"])
+        xc = c.ctx.channels_first(x)
+        kw = {"mode": "DCR"} if op_type == "DepthToSpace" else {}
+        y = c.g.op(op_type, xc.name, blocksize=bs, **kw)
+        b, hh, ww, ch = x.shape
+        up = op_type == "DepthToSpace"
+        shape = (b, None if hh is None else (hh * bs if up else hh // bs),
+                 None if ww is None else (ww * bs if up else ww // bs),
+                 None if ch is None else (ch // (bs * bs) if up else ch * bs * bs))
+        return Tensor(name=y, shape=shape, perm=xc.perm, dtype=x.dtype)
+    return handler
+
+
+_fn("nn.depth_to_space", "compat.v1.depth_to_space", "nn.depth_to_space_v2",
+    params=("input", "block_size", "data_format", "name"))(_depth_space("DepthToSpace"))
+_fn("nn.space_to_depth", "compat.v1.space_to_depth", "nn.space_to_depth_v2",
+    params=("input", "block_size", "data_format", "name"))(_depth_space("SpaceToDepth"))
+
+
+@_fn("math.reduce_euclidean_norm", "reduce_euclidean_norm",
+     params=("input_tensor", "axis", "keepdims", "name"))
+def _euclidean_norm(c, p):
+    x = p["input_tensor"]
+    sq = x.like(c.g.op("Mul", x.name, x.name))
+    t = _reduction(c, sq, p.get("axis"), bool(p.get("keepdims") or False), "ReduceSum")
+    return t.like(c.g.op("Sqrt", t.name))
 
 
 # -- x[...] ----------------------------------------------------------------------------------------

@@ -106,6 +106,16 @@ def _misc(tf, keras, x, y, i):
             tf.broadcast_to(x[:, :1, :], tf.shape(x)), tf.one_hot(i, 3, on_value=5.0, off_value=-1.0)]
 
 
+def _extra(tf, keras, x, img):
+    pos = tf.cast(tf.range(tf.shape(x)[1]), tf.float32)
+    return [x + pos[:, None], tf.linalg.band_part(x, 1, 2), tf.linalg.band_part(x, -1, 0),
+            tf.image.resize(img, (9, 4)), tf.image.resize(img, (3, 5), method="bicubic"),
+            tf.image.resize(img, (4, 8), method="nearest"),
+            tf.image.resize(img, (3, 3), method="lanczos3", antialias=True),
+            tf.nn.depth_to_space(img, 2), tf.nn.space_to_depth(img, 2),
+            tf.math.reduce_euclidean_norm(x, axis=-1)]
+
+
 def _conv_layout(keras):
     """conv -> elementwise ops, a reduction over H and W -> Dense: the ops
     stay in the channels-first layout, the reduction remaps its axes."""
@@ -184,6 +194,7 @@ CASES = [
     _ops("tfop_matmul", _matmul, shapes=((4, 6), (5, 6))),
     _ops("tfop_cast_clip", _cast_clip, ints=True),
     _ops("tfop_misc", _misc, ints=True),
+    _ops("tfop_extra", _extra, shapes=((4, 6), (6, 6, 4))),
     Case("tfop_conv_layout", _conv_layout),
     Case("tfop_transpose_chain", _transpose_chain),
     Case("tfop_hard_swish", _hard_swish),
