@@ -128,6 +128,9 @@ CASES_K3 = [
     layer_case("ln_rms_scaling", lambda k: k.layers.LayerNormalization(rms_scaling=True), (4, 6)),
     layer_case("ln_rms_scaling_axes", lambda k: k.layers.LayerNormalization(axis=[1, 2], rms_scaling=True),
                (3, 4, 5)),
+    layer_case("rms_norm", lambda k: k.layers.RMSNormalization(), (4, 6)),
+    layer_case("rms_norm_eps", lambda k: k.layers.RMSNormalization(epsilon=0.1), (3, 4, 6)),
+    _img("rms_norm_conv", lambda k: k.layers.RMSNormalization()),
     Case("norm_adapted_k3", _norm_adapted(-1, (5, 3))),
     Case("norm_adapted_axis1_k3", _norm_adapted(1, (4, 3))),
     *[_img(f"resize_antialias_{i}", lambda k, i=i: k.layers.Resizing(5, 3, interpolation=i, antialias=True))

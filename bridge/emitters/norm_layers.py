@@ -233,3 +233,28 @@ def unit_normalization(layer, inputs, ctx):
         inv = g.op("Min", g.op("Reciprocal", g.op("Sqrt", ss)), g.f32(1e12))
         return [t.like(g.op("Mul", t.name, inv))]
     return [t.like(g.op("Div", t.name, g.op("Sqrt", g.op("Max", ss, g.f32(1e-12)))))]
+
+
+# -- RMSNormalization (Keras 3) -------------------------------------------------------
+@register("RMSNormalization", check=lambda layer, opset: _axis_problems(layer))
+def rms_normalization(layer, inputs, ctx):
+    """RMSNormalization(axis, epsilon): x * rsqrt(mean(x^2) + epsilon) * scale,
+    the scale broadcast against the trailing axes as Keras multiplies it."""
+    t = inputs[0]
+    g = ctx.g
+    axes = _axes(layer, t)
+    eps = float(layer.config.get("epsilon", 1e-6) if layer.config.get("epsilon") is not None else 1e-7)
+    oaxes = sorted(t.onnx_axis(a) for a in axes)
+    ms = g.reduce("ReduceMean", g.op("Mul", t.name, t.name), oaxes, keepdims=True)
+    y = g.op("Div", t.name, g.op("Sqrt", g.op("Add", ms, g.f32(eps))))
+    scale = layer.weight("scale")
+    if scale is None and len(layer.weights) == 1:
+        scale = layer.weights[0].array
+    if scale is None:
+        scale = ctx.weight(layer, "scale")   # raises, naming what is stored
+    s = np.asarray(scale, np.float32)
+    if s.ndim > t.rank:
+        raise ConfigError(f"{layer_where(layer)}: scale of shape {s.shape} does not broadcast "
+                          f"against the input shape {t.shape}")
+    full = s.reshape((1,) * (t.rank - s.ndim) + s.shape)
+    return [t.like(g.op("Mul", y, _uconst(ctx, np.ascontiguousarray(_onnx_layout(t, full)), "scale")))]
