@@ -59,13 +59,20 @@ def test_einsum_op_layer_is_refused_with_the_reason():
         build(model, 17)
 
 
-@pytest.mark.parametrize("cls", ["StringLookup", "IntegerLookup", "TextVectorization", "Hashing",
-                                 "HashedCrossing"])
+@pytest.mark.parametrize("cls", ["StringLookup", "TextVectorization", "Hashing", "HashedCrossing"])
 def test_lookup_layers_are_refused_with_the_reason(cls):
     model = _model("preprocessing", "rescaling_scale")
     layer = _first(model, "Rescaling")
     layer.class_name = cls
     with pytest.raises(UnsupportedError, match=f"{cls}.*outside the exported model"):
+        build(model, 17)
+
+
+def test_adapted_integer_lookup_is_refused():
+    model = _model("preprocessing", "int_lookup")
+    layer = _first(model, "IntegerLookup")
+    layer.config["vocabulary"] = None
+    with pytest.raises(UnsupportedError, match="IntegerLookup.*vocabulary"):
         build(model, 17)
 
 

@@ -19,10 +19,11 @@
   are TensorFlow's own resampling weights as two MatMuls (static height and
   width needed).
 - CenterCrop(height, width): a crop, or (smaller input) smart_resize.
-- CategoryEncoding(num_tokens, output_mode one_hot/multi_hot/count) and
-  Discretization(bin_boundaries, output_mode) are exact; the lookup and text
-  layers (StringLookup, IntegerLookup, TextVectorization, Hashing,
-  HashedCrossing) are refused with a message saying why.
+- CategoryEncoding(num_tokens, output_mode one_hot/multi_hot/count),
+  Discretization(bin_boundaries, output_mode) and IntegerLookup (a
+  vocabulary list in the config; masks, OOV indices, invert, encoded
+  outputs) are exact; StringLookup, TextVectorization, Hashing and
+  HashedCrossing (strings, FarmHash) are refused with a message saying why.
 
 Images are (batch, height, width, channels) unless a Keras 3 layer says
 data_format='channels_first'.
@@ -543,7 +544,6 @@ _LOOKUP_WHY = {
                          "ONNX equivalent",
     "Hashing": "hashes with FarmHash / SipHash, which no ONNX operator computes",
     "HashedCrossing": "hashes feature crosses with FarmHash, which no ONNX operator computes",
-    "IntegerLookup": "maps through a vocabulary hash table this converter does not export yet",
 }
 
 
@@ -555,3 +555,74 @@ def _refuse(layer, opset) -> list:
 @register(*_LOOKUP_WHY, check=_refuse)
 def _lookup(layer, inputs, ctx):   # never reached: check() refuses the layer first
     raise UnsupportedError([f"{layer_where(layer)}: {_refuse(layer, ctx.opset)[0]}"])
+
+
+# -- IntegerLookup ------------------------------------------------------------------------
+def _check_integer_lookup(layer, opset) -> list:
+    c = layer.config
+    problems = []
+    vocab = c.get("vocabulary")
+    if not isinstance(vocab, list):
+        what = "a vocabulary file" if isinstance(vocab, str) else "no vocabulary in its config (it was adapted)"
+        problems.append(f"has {what}; the exported model needs the vocabulary itself: rebuild it "
+                        f"with IntegerLookup(vocabulary=layer.get_vocabulary(include_special_tokens="
+                        f"False), ...) and save again")
+    mode = c.get("output_mode", "int")
+    if mode not in ("int", "one_hot", "multi_hot", "count"):
+        problems.append(f"output_mode={mode!r} is not exported (int, one_hot, multi_hot and count are)")
+    if c.get("sparse"):
+        problems.append("sparse=True outputs a SparseTensor, which ONNX has no equivalent of")
+    if c.get("invert") and mode != "int":
+        problems.append("invert=True with an encoded output is not a layer Keras can build")
+    return problems
+
+
+@register("IntegerLookup", check=_check_integer_lookup)
+def integer_lookup(layer, inputs, ctx):
+    """IntegerLookup(vocabulary (a list), num_oov_indices, mask_token, oov_token,
+    invert, output_mode, max_tokens, pad_to_max_tokens): the vocabulary's
+    index table as Keras builds it (mask, OOV indices, then the tokens)."""
+    g = ctx.g
+    c = layer.config
+    t = ctx.keras(inputs[0])
+    vocab = [int(v) for v in c["vocabulary"]]
+    mode = c.get("output_mode", "int")
+    n_oov = int(c.get("num_oov_indices", 1))
+    mask_token = c.get("mask_token")
+    oov_start = 1 if mask_token is not None and mode == "int" else 0
+    start = oov_start + n_oov
+    out_dt = _ONNX_DTYPES.get(_dtype_name(layer, "int64"), TensorProto.INT64) if mode == "int" \
+        else TensorProto.INT64
+    x = t.name if t.dtype == TensorProto.INT64 else g.op("Cast", t.name, to=TensorProto.INT64)
+    if c.get("invert"):
+        oov_token = int(c.get("oov_token", -1))
+        table = ([int(mask_token)] if oov_start else []) + [oov_token] * n_oov + vocab
+        tab = _uconst(ctx, np.asarray(table, np.int64), "inverse_vocabulary")
+        inside = g.op("And", g.op("GreaterOrEqual", x, g.i64(0)), g.op("Less", x, g.i64(len(table))))
+        safe = g.op("Where", inside, x, g.i64(0))
+        y = g.op("Where", inside, g.op("Gather", tab, safe, axis=0), g.i64(oov_token))
+        if out_dt != TensorProto.INT64:
+            y = g.op("Cast", y, to=out_dt)
+        return [Tensor(name=y, shape=t.shape, dtype=out_dt)]
+    keys = _uconst(ctx, np.asarray(vocab, np.int64), "vocabulary")
+    hits = g.op("Equal", g.unsqueeze(x, [t.rank]), keys)                   # (..., V)
+    found = g.reduce("ReduceMax", g.op("Cast", hits, to=TensorProto.INT32), [t.rank], keepdims=False)
+    pos = g.op("ArgMax", g.op("Cast", hits, to=TensorProto.INT32), axis=t.rank, keepdims=0)
+    if n_oov == 0:
+        oov = g.i64(-1)
+    elif n_oov == 1:
+        oov = g.i64(oov_start)
+    else:
+        oov = g.op("Add", g.op("Mod", x, g.i64(n_oov), fmod=0), g.i64(oov_start))
+    y = g.op("Where", g.op("Cast", found, to=TensorProto.BOOL), g.op("Add", pos, g.i64(start)), oov)
+    if mask_token is not None:
+        masked = g.op("Equal", x, g.i64(int(mask_token)))
+        fill = 0 if mode == "int" else np.iinfo(np.int64).max
+        y = g.op("Where", masked, g.i64(fill), y)
+    if mode == "int":
+        if out_dt != TensorProto.INT64:
+            y = g.op("Cast", y, to=out_dt)
+        return [Tensor(name=y, shape=t.shape, dtype=out_dt)]
+    depth = int(c["max_tokens"]) if c.get("pad_to_max_tokens") else start + len(vocab)
+    return [_encode(ctx, layer, Tensor(name=y, shape=t.shape, dtype=TensorProto.INT64), depth, mode,
+                    None, _dtype_name(layer, "float32"))]

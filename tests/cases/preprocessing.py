@@ -117,6 +117,19 @@ CASES = [
                  (4,), 6, dtype="int64"),
     _categorical("category_count_weights",
                  lambda k: k.layers.CategoryEncoding(6, output_mode="count"), (4,), 6, weights=True),
+    _categorical("int_lookup", lambda k: k.layers.IntegerLookup(vocabulary=[3, 7, 2, 9]), (4,), 11),
+    _categorical("int_lookup_mask", lambda k: k.layers.IntegerLookup(
+        vocabulary=[3, 7, 2, 9], mask_token=0, num_oov_indices=2), (5,), 11, dtype="int64"),
+    _categorical("int_lookup_no_oov_multi_hot", lambda k: k.layers.IntegerLookup(
+        vocabulary=[3, 7, 2, 9, 0, 1, 4, 5, 6, 8, 10], num_oov_indices=0, output_mode="multi_hot"),
+        (3,), 11, dtype="int64"),
+    _categorical("int_lookup_count_mask", lambda k: k.layers.IntegerLookup(
+        vocabulary=[3, 7, 2], mask_token=0, output_mode="count"), (6,), 11, dtype="int64"),
+    _categorical("int_lookup_one_hot_padded", lambda k: k.layers.IntegerLookup(
+        vocabulary=[3, 7, 2], output_mode="one_hot", max_tokens=8, pad_to_max_tokens=True), (1,), 11,
+        dtype="int64"),
+    _categorical("int_lookup_invert", lambda k: k.layers.IntegerLookup(
+        vocabulary=[30, 70, 20, 90], invert=True, mask_token=-5), (4,), 8, dtype="int64"),
     layer_case("discretize", lambda k: k.layers.Discretization(bin_boundaries=[-1.0, 0.0, 0.5, 2.0]),
                (4, 3)),
     layer_case("discretize_one_hot", lambda k: k.layers.Discretization(
