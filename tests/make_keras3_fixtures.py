@@ -26,6 +26,7 @@ if os.path.dirname(HERE) not in sys.path:
     sys.path.insert(0, os.path.dirname(HERE))
 
 from tests.cases import Case, all_cases, layer_case  # noqa: E402
+from tests.cases.tfops import _drops_mask  # noqa: E402
 
 FOLDER = os.path.join(HERE, "fixtures", "keras3")
 FAMILIES = ["norm_layers", "attention", "preprocessing"]
@@ -142,6 +143,7 @@ CASES_K3 = [
     _ops_model("k3ops_arith", _ops_arith),
     _ops_model("k3ops_shapes", _ops_shapes),
     Case("k3ops_after_conv", _ops_after_conv),
+    Case("k3ops_drops_mask", _drops_mask, input_kinds=(("int", 3),)),
 ]
 
 

@@ -960,6 +960,11 @@ def _getitem(c, p):
 
 
 # -- the layers ---------------------------------------------------------------------------------------
+def _unmasked(out) -> list:
+    """Op layers drop Keras masks (tf.keras and Keras 3 alike)."""
+    return [replace(t, mask=None) for t in (out if isinstance(out, list) else [out])]
+
+
 def _plain(value):
     """Serialized constants as plain values: Keras 3 writes numpy arrays as
     {"class_name": "__numpy__", "config": {"value": ..., "dtype": ...}}."""
@@ -1002,7 +1007,7 @@ def tf_op_lambda(layer, inputs, ctx):
     args, kw = bound_call(ctx.call, inputs, preserve=True)
     c = _Ctx(ctx, layer)
     out = handler(c, _bind(names, args, kw))
-    return out if isinstance(out, list) else [out]
+    return _unmasked(out)
 
 
 # -- TensorFlowOpLayer (TF 2.0-2.3) ------------------------------------------------------------------
@@ -1140,7 +1145,7 @@ def tensorflow_op_layer(layer, inputs, ctx):
         ins.append(constants[i] if i in constants else next(tensors, None))
     c = _Ctx(ctx, layer)
     out = SUPPORTED_RAW_OPS[node["op"]](c, node, ins)
-    return out if isinstance(out, list) else [out]
+    return _unmasked(out)
 
 
 # -- Keras 3 operations in functional models (keras.ops.*) ------------------------------------
@@ -1329,7 +1334,7 @@ def keras_operation(layer, inputs, ctx):
         args = args[0]
     op = layer.class_name[len("ops."):]
     out = SUPPORTED_KERAS_OPS[op](_Ctx(ctx, layer), _plain(list(args)), _plain(dict(kw)), layer.config)
-    return out if isinstance(out, list) else [out]
+    return _unmasked(out)
 
 
 for _op in SUPPORTED_KERAS_OPS:

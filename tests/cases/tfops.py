@@ -182,6 +182,16 @@ def _raw_layers(keras):
     return keras.Model([x, y], [t, rs, sg])
 
 
+def _drops_mask(keras):
+    """Embedding(mask_zero) -> an op layer -> GlobalAveragePooling1D: op
+    layers drop the Keras mask, so the pooling averages every step."""
+    L = keras.layers
+    x = keras.Input(shape=(5,), name="x", dtype="int32")
+    e = L.Embedding(6, 3, mask_zero=True, name="emb")(x)
+    return keras.Model(x, [L.GlobalAveragePooling1D(name="op_pool")(e * 2.0),
+                           L.GlobalAveragePooling1D(name="masked_pool")(e)])
+
+
 CASES = [
     _ops("tfop_arith", _arith),
     _ops("tfop_floor", _floor, ints=True),
@@ -198,5 +208,6 @@ CASES = [
     Case("tfop_conv_layout", _conv_layout),
     Case("tfop_transpose_chain", _transpose_chain),
     Case("tfop_hard_swish", _hard_swish),
+    Case("tfop_drops_mask", _drops_mask, input_kinds=(("int", 3),)),
     Case("tf_op_layer_raw", _raw_layers),
 ]
