@@ -66,6 +66,8 @@ def make_inputs(model, case, rng) -> list:
             keep = _steps_kept(shape[0], shape[1], rng).reshape(shape[:2] + [1] * (len(shape) - 2))
             x = rng.standard_normal(shape).astype("float32")
             xs.append(np.where(keep, x, np.float32(kind[1])).astype("float32"))
+        elif kind == "negative":   # so that a max over real values alone is below zero
+            xs.append(-np.abs(rng.standard_normal(shape)).astype("float32"))
         else:
             xs.append(rng.standard_normal(shape).astype("float32"))
     return xs

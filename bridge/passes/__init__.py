@@ -1,8 +1,9 @@
 """Graph clean-up passes, one per module; each returns whether it changed the model."""
+from .maxpool_zero_pad import guard_zero_pad_maxpool
 from .outputs import name_outputs_at_source
 from .prune import prune_unused
 
-PASSES = (name_outputs_at_source, prune_unused)
+PASSES = (name_outputs_at_source, prune_unused, guard_zero_pad_maxpool)
 
 
 def run_passes(model) -> None:

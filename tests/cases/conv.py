@@ -177,3 +177,14 @@ CASES = [
     c("separable_conv2d_unknown_hw", lambda k: k.layers.SeparableConv2D(
         3, 3, padding="same"), (None, None, 2)),
 ]
+
+
+def _zero_pad_conv(keras):
+    """The MobileNet / ResNet stem pattern: Conv -> ZeroPadding -> strided Conv."""
+    x = keras.Input(shape=(9, 9, 3), name="x")
+    h = keras.layers.Conv2D(4, 3, padding="same")(x)
+    h = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(h)
+    return keras.Model(x, keras.layers.Conv2D(5, 3, strides=2)(h))
+
+
+CASES.append(Case("zero_pad_conv2d", _zero_pad_conv))

@@ -118,3 +118,33 @@ CASES = [
     _masked("masked_pool_drops_mask", lambda k: k.layers.MaxPooling1D(2, padding="same"),
             lambda k: k.layers.GlobalAveragePooling1D()),
 ]
+
+
+def _zero_pad_then_max(pad, pool, shape):
+    def build(keras):
+        n = len(shape) - 1
+        x = keras.Input(shape=shape, name="x")
+        # a 1-wide average pool: the identity, but it leaves the tensor
+        # channels-first inside, where Pad and MaxPool meet directly
+        h = getattr(keras.layers, f"AveragePooling{n}D")(1)(x)
+        h = getattr(keras.layers, f"ZeroPadding{n}D")(pad)(h)
+        return keras.Model(x, pool(keras)(h))
+    return build
+
+
+# Negative inputs: a window reaching into the zeros must give 0 (ONNX
+# Runtime would fold the Pad into MaxPool's -inf padding).
+CASES += [
+    Case("zero_pad_maxpool1d_negative",
+         _zero_pad_then_max(2, lambda k: k.layers.MaxPooling1D(3, strides=2), (7, 3)),
+         input_kinds=("negative",)),
+    Case("zero_pad_maxpool2d_negative",
+         _zero_pad_then_max(((1, 2), (2, 1)), lambda k: k.layers.MaxPooling2D(3, strides=2), (6, 7, 2)),
+         input_kinds=("negative",)),
+    Case("zero_pad_maxpool2d_same_negative",
+         _zero_pad_then_max(1, lambda k: k.layers.MaxPooling2D(2, padding="same"), (5, 5, 2)),
+         input_kinds=("negative",)),
+    Case("zero_pad_maxpool3d_negative",
+         _zero_pad_then_max(1, lambda k: k.layers.MaxPooling3D(2), (3, 4, 4, 2)),
+         input_kinds=("negative",)),
+]
