@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("model")
     i.add_argument("--weights")
     i.add_argument("--opset", type=int)
+    i.add_argument("--backend", choices=["tensorflow", "theano", "cntk"],
+                   help="the Keras backend the file was saved under (overrides the file)")
 
     sub.add_parser("layers", help="print the supported Keras layer classes (Markdown table)")
     return p
@@ -68,7 +70,7 @@ def _report(model, onnx_path, reference, a) -> int:
 
 def _inspect(a) -> int:
     from .inspect import inspect_model
-    print(inspect_model(a.model, weights=a.weights, opset=a.opset))
+    print(inspect_model(a.model, weights=a.weights, opset=a.opset, backend=a.backend))
     return 0
 
 

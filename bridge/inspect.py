@@ -11,9 +11,9 @@ from .readers import read_model
 from .registry import REGISTRY
 
 
-def inspect_model(src, *, weights=None, opset=None) -> str:
+def inspect_model(src, *, weights=None, opset=None, backend=None) -> str:
     opset = resolve_opset(opset)
-    model = read_model(src, weights=weights)
+    model = read_model(src, weights=weights, backend=backend)
     g = opsets.builder_for(opset)
     ctx = Context(g, model, opset, warn=lambda m: None)
     ctx.tolerant = {}

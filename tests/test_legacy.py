@@ -16,16 +16,6 @@ from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
 
 F = os.path.join(FIXTURES, "legacy")
 
-# Known gaps outside the readers (non-strict: they pass once fixed).
-KNOWN = {
-    "k1_conv1d": "ONNX Runtime's Pad_Fusion folds a zero Pad into the next MaxPool, whose own "
-                 "padding is -inf: ZeroPadding1D -> MaxPooling1D differs unless the session "
-                 "disables it (disabled_optimizers=['Pad_Fusion'])",
-    "k2th_convlstm": "ConvLSTM2D's recurrent 'same' convolution with an even kernel pads the "
-                     "extra row first under Theano (conv_lstm emitter)",
-}
-
-
 def _cases():
     out = []
     if not os.path.isdir(F):
@@ -45,9 +35,7 @@ CASES = _cases()
 
 @pytest.mark.parametrize("opset", [OPSETS[0], OPSETS[-1]])
 @pytest.mark.parametrize("name,src,weights", CASES, ids=[c[1] for c in CASES])
-def test_legacy_parity(name, src, weights, opset, request):
-    if name in KNOWN:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN[name], strict=False))
+def test_legacy_parity(name, src, weights, opset):
     with warnings.catch_warnings():
         warnings.simplefilter("error", bridge.BridgeWarning)    # the backend is never guessed here
         proto = bridge.to_onnx(os.path.join(F, src),

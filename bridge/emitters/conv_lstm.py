@@ -116,7 +116,12 @@ def conv_lstm(layer, inputs, ctx):
 
     cell = SimpleNamespace(units=f, activation=c.get("activation", "tanh"),
                            recurrent_activation=c.get("recurrent_activation", "hard_sigmoid"))
-    rec_pads = sp.onnx_pads([sp.same_pads(1, kk, 1, 1) for kk in kernel])
+    if ctx.model.backend == "theano":
+        # Theano's 'same' (border_mode='half') puts the odd extra row first;
+        # the normalizer cannot pre-pad a convolution inside the recurrence.
+        rec_pads = sp.onnx_pads([(kk // 2, kk - 1 - kk // 2) for kk in kernel])
+    else:
+        rec_pads = sp.onnx_pads([sp.same_pads(1, kk, 1, 1) for kk in kernel])
 
     def step(bg, x_in, st_in):
         rec = bg.op("Conv", st_in[0], bg.const(rw, "recurrent_kernel"), kernel_shape=list(kernel),
