@@ -124,20 +124,10 @@ _TF_KERAS_ONLY = [
 ]
 
 
-# ResNetV2 pads with zeros (ZeroPadding2D) before a MaxPooling2D: ONNX Runtime's
-# PadFusion folds that Pad into the MaxPool's -inf padding (opsets < 21),
-# changing every window whose values are all negative. Not this converter's
-# arithmetic; the pooling emitter can avoid the pattern.
-_ORT_PAD_FUSION = ("resnet50_v2", "resnet101_v2", "resnet152_v2")
-
-
 def _params(networks):
     out = []
     for name, build, opsets, heavy in networks:
         marks = [pytest.mark.heavy] if heavy else []
-        if name in _ORT_PAD_FUSION:
-            marks.append(pytest.mark.xfail(reason="onnxruntime PadFusion folds a zero Pad into "
-                                                  "MaxPool (see _ORT_PAD_FUSION)", strict=False))
         out.append(pytest.param(build, opsets, id=name, marks=marks))
     return out
 
