@@ -144,7 +144,16 @@ CASES_K3 = [
     _ops_model("k3ops_shapes", _ops_shapes),
     Case("k3ops_after_conv", _ops_after_conv),
     Case("k3ops_drops_mask", _drops_mask, input_kinds=(("int", 3),)),
+    Case("bn_training_true_k3", lambda k: _bn_training(k)),
 ]
+
+
+def _bn_training(keras):
+    """Keras 3 records training=True in the call, but predict() uses the
+    moving statistics anyway (tf.keras would normalize with the batch's)."""
+    x = keras.Input(shape=(4, 3), name="x")
+    h = keras.layers.BatchNormalization()(x, training=True)
+    return keras.Model(x, keras.layers.Dense(2)(h))
 
 
 def keras3_cases() -> list:

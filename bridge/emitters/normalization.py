@@ -33,6 +33,7 @@ from onnx import helper
 
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
+from .calls import forced_training
 
 
 def _where(ctx, layer) -> str:
@@ -150,7 +151,8 @@ def batch_normalization(layer, inputs, ctx):
     axes = _axes(ctx, layer, t, vbs)
     eps = float(c.get("epsilon", 1e-3))
     gamma, beta, mean, var = _params(layer, t, axes, ctx, vbs)
-    if _uses_batch_stats(layer, ctx.call):
+    # Keras 3 records training=True in the config but predict() overrides it
+    if _uses_batch_stats(layer, ctx.call) and forced_training(ctx):
         return [_batch_statistics(layer, t, axes, gamma, beta, eps, ctx)]
 
     if len(axes) == 1 and t.onnx_axis(axes[0]) == 1 and t.rank >= 2:
