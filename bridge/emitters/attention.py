@@ -203,7 +203,7 @@ def multi_head_attention(layer, inputs, ctx):
     causal = bool(kw.get("use_causal_mask", False))
     keras3 = ctx.model.keras_major >= 3
     use_bias = c.get("use_bias", True) is not False
-    heads, key_dim = int(c["num_heads"]), int(c["key_dim"])
+    key_dim = int(c["key_dim"])   # the head count comes with the weight shapes
     w = _sublayer_weights(layer, ctx, ["query", "key", "value", "attention_output"], use_bias)
 
     q_in, v_in = ctx.keras(query), ctx.keras(value)

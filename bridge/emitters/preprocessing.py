@@ -30,17 +30,17 @@ data_format='channels_first'.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
 from onnx import TensorProto
 
-from ..context import Tensor, channels_first_perm
+from ..context import Tensor
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
 from .calls import const as _uconst
 from .calls import forced_training, refuse_training
+from .resample import nearest_indices, resize_weights
 
 _FLOAT = TensorProto.FLOAT
 
@@ -160,104 +160,6 @@ _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczo
                    "mitchellcubic")
 
 
-def _kernel(name):
-    """TensorFlow's sampling kernels (sampling_kernels.h): (function, radius)."""
-    if name in ("lanczos3", "lanczos5"):
-        r = 3 if name == "lanczos3" else 5
-        pi = 3.14159265359
-
-        def lanczos(x):
-            x = abs(x)
-            if x > r:
-                return 0.0
-            if x <= 1e-3:
-                return 1.0
-            return r * math.sin(pi * x) * math.sin(pi * x / r) / (pi * pi * x * x)
-        return lanczos, float(r)
-    if name == "gaussian":
-        return (lambda x: 0.0 if abs(x) >= 1.5 else math.exp(-x * x / (2.0 * 0.25))), 1.5
-    if name == "mitchellcubic":
-        def mitchell(x):
-            x = abs(x)
-            if x >= 2.0:
-                return 0.0
-            if x >= 1.0:
-                return (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
-            return (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
-        return mitchell, 2.0
-    if name == "keyscubic":
-        def keys(x):
-            x = abs(x)
-            if x >= 2.0:
-                return 0.0
-            if x >= 1.0:
-                return ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
-            return ((1.5 * x - 2.5) * x) * x + 1.0
-        return keys, 2.0
-    if name == "triangle":
-        return (lambda x: max(0.0, 1.0 - abs(x))), 1.0
-    raise KeyError(name)
-
-
-def _span_matrix(kernel_name, n_in, n_out, antialias):
-    """(n_out, n_in) weights of tf.raw_ops.ScaleAndTranslate (translation 0)."""
-    kernel, radius = _kernel(kernel_name)
-    f32 = np.float32
-    scale = f32(n_out) / f32(n_in)
-    inv_scale = f32(1.0 / float(scale))
-    kscale = max(inv_scale, f32(1.0)) if antialias else f32(1.0)
-    one_over = f32(1.0) / kscale
-    r = f32(radius) * kscale
-    m = np.zeros((n_out, n_in))
-    tiny = 1000.0 * np.finfo(np.float32).tiny
-    for x in range(n_out):
-        c = f32(f32(x) + f32(0.5)) * inv_scale          # float32, as TensorFlow computes it
-        if c < 0 or c > n_in:
-            continue
-        lo = min(max(math.ceil(f32(c - r) - f32(0.5)), 0), n_in - 1)
-        hi = min(max(math.floor(f32(c + r) - f32(0.5)), 0), n_in - 1) + 1
-        ws = np.array([kernel(float(abs(f32(f32(f32(j) + f32(0.5)) - c) * one_over)))
-                       for j in range(lo, hi)], np.float32)
-        total = float(np.sum(ws, dtype=np.float32))
-        if abs(total) >= tiny:
-            m[x, lo:hi] = ws * np.float32(1.0 / total)
-    return m.astype(np.float32)
-
-
-def _area_matrix(n_in, n_out):
-    """(n_out, n_in) weights of tf.raw_ops.ResizeArea (no half-pixel centers)."""
-    s = float(np.float32(n_in) / np.float32(n_out))
-    m = np.zeros((n_out, n_in))
-    for y in range(n_out):
-        a = float(np.float32(y * s))
-        b = float(np.float32((y + 1) * s))
-        for i in range(math.floor(a), math.ceil(b)):
-            w = (min(i + 1, b) - max(i, a))
-            m[y, min(i, n_in - 1)] += w / s
-    return m.astype(np.float32)
-
-
-def _nearest_indices(n_in, n_out):
-    """tf.raw_ops.ResizeNearestNeighbor(half_pixel_centers=True) source indices."""
-    s = np.float32(n_in) / np.float32(n_out)
-    idx = np.floor((np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * s).astype(np.int64)
-    return np.clip(idx, 0, n_in - 1)
-
-
-def resize_weights(interp, n_in, n_out, antialias=False):
-    """(n_out, n_in) float32 resampling weights of one axis of tf.image.resize."""
-    if interp == "area":
-        return _area_matrix(n_in, n_out)
-    if interp == "bilinear":
-        return _span_matrix("triangle", n_in, n_out, antialias)
-    if interp == "bicubic":
-        if antialias:
-            return _span_matrix("keyscubic", n_in, n_out, True)
-        from .reshaping import resize_matrix
-        return resize_matrix("bicubic", n_in, n_out)
-    return _span_matrix(interp, n_in, n_out, antialias)
-
-
 def _image_axes(layer):
     """(height axis, width axis) of the Keras layout."""
     if layer.config.get("data_format") == "channels_first":
@@ -311,9 +213,9 @@ def _resize(ctx, x: Tensor, h, w, interp, layer, antialias=False) -> Tensor:
     y = x.name
     if interp == "nearest" and not antialias:
         if w != W:
-            y = g.op("Gather", y, ctx.const(_nearest_indices(W, w), f"cols_{W}_{w}"), axis=x.rank - 1)
+            y = g.op("Gather", y, ctx.const(nearest_indices(W, w), f"cols_{W}_{w}"), axis=x.rank - 1)
         if h != H:
-            y = g.op("Gather", y, ctx.const(_nearest_indices(H, h), f"rows_{H}_{h}"), axis=x.rank - 2)
+            y = g.op("Gather", y, ctx.const(nearest_indices(H, h), f"rows_{H}_{h}"), axis=x.rank - 2)
         return _wrap_nchw(y, x, h, w, layer)
     exact_same = interp in ("bilinear", "bicubic", "area")   # same size: identity weights
     if w != W or not exact_same:

@@ -43,7 +43,7 @@ from ..registry import register
 from .recurrent_scan import scan_cell
 from .rnn_common import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
-                         rnn_cells, scan_reason, split_inputs, state_tensor, time_major_input)
+                         rnn_cells, split_inputs, state_tensor, time_major_input)
 
 _LAYERS = ("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU")
 _MERGE = ("concat", "sum", "mul", "ave", None)

@@ -10,7 +10,6 @@ Keras mask on (tf-keras drops it).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +19,7 @@ from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
 from . import spatial as sp
 from .pooling import data_format_problems
+from .resample import resize_weights
 
 _I64_MAX = np.iinfo(np.int64).max
 
@@ -335,9 +335,9 @@ def upsampling_2d(layer, inputs, ctx):
         # (N, C, H, W) @ (W, W') then, with no Transpose, (H', H) @ (N, C, H, W')
         y = x.name
         if fw != 1:
-            y = g.op("MatMul", y, ctx.const(resize_matrix(interp, w, w * fw).T.copy(), "cols"))
+            y = g.op("MatMul", y, ctx.const(resize_weights(interp, w, w * fw).T.copy(), "cols"))
         if fh != 1:
-            y = g.op("MatMul", ctx.const(resize_matrix(interp, h, h * fh), "rows"), y)
+            y = g.op("MatMul", ctx.const(resize_weights(interp, h, h * fh), "rows"), y)
     return [replace(sp.from_channels_first(y, out_shape, layer, t), mask=None)]
 
 
@@ -359,85 +359,3 @@ def _bilinear_coordinates(ctx) -> str:
                  f"resized without half-pixel centers, 1.14 and later with them; the export uses "
                  f"half-pixel centers: check it with the validator against this model's outputs")
     return "half_pixel"
-
-
-# -- TensorFlow's resampling weights -----------------------------------------
-
-def _lanczos(radius):
-    pi = 3.14159265359   # TensorFlow's constant
-
-    def k(x):
-        x = abs(x)
-        if x > radius:
-            return 0.0
-        if x <= 1e-3:
-            return 1.0
-        return radius * math.sin(pi * x) * math.sin(pi * x / radius) / (pi * pi * x * x)
-    return k, float(radius)
-
-
-def _gaussian():
-    radius, sigma = 1.5, 1.5 / 3.0
-
-    def k(x):
-        x = abs(x)
-        return 0.0 if x >= radius else math.exp(-x * x / (2.0 * sigma * sigma))
-    return k, radius
-
-
-def _mitchell():
-    def k(x):
-        x = abs(x)
-        if x >= 2.0:
-            return 0.0
-        if x >= 1.0:
-            return (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
-        return (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
-    return k, 2.0
-
-
-_SPAN_KERNELS = {"lanczos3": lambda: _lanczos(3), "lanczos5": lambda: _lanczos(5),
-                 "gaussian": _gaussian, "mitchellcubic": _mitchell}
-
-
-def resize_matrix(interp: str, n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) float32 weights of one axis of tf.image.resize."""
-    if interp == "bicubic":
-        return _bicubic_matrix(n_in, n_out)
-    kernel, radius = _SPAN_KERNELS[interp]()
-    inv_scale = float(np.float32(1.0) / (np.float32(n_out) / np.float32(n_in)))
-    m = np.zeros((n_out, n_in))
-    tiny = 1000.0 * np.finfo(np.float32).tiny
-    for x in range(n_out):
-        c = (x + 0.5) * inv_scale
-        if c < 0 or c > n_in:
-            continue
-        lo = min(max(math.ceil(c - radius - 0.5), 0), n_in - 1)
-        hi = min(max(math.floor(c + radius - 0.5), 0), n_in - 1) + 1
-        ws = np.array([kernel(j + 0.5 - c) for j in range(lo, hi)])
-        if abs(ws.sum()) >= tiny:
-            m[x, lo:hi] = ws / ws.sum()
-    return m.astype(np.float32)
-
-
-def _bicubic_matrix(n_in: int, n_out: int, a: float = -0.5, table: int = 1024) -> np.ndarray:
-    """TensorFlow's ResizeBicubic (half-pixel centers): Keys cubic a=-0.5
-    read from a 1024-entry table, taps outside the image dropped and the rest
-    renormalized."""
-    x = np.arange(table + 1, dtype=np.float32) / np.float32(table)
-    near = ((a + 2) * x - (a + 3)) * x * x + 1
-    x1 = x + 1
-    far = ((a * x1 - 5 * a) * x1 + 8 * a) * x1 - 4 * a
-    scale = np.float32(n_in) / np.float32(n_out)
-    m = np.zeros((n_out, n_in))
-    for o in range(n_out):
-        f = np.float32((o + np.float32(0.5)) * scale - np.float32(0.5))
-        base = math.floor(f)
-        off = int(np.rint((f - base) * table))
-        taps = [(base - 1, far[off]), (base, near[off]), (base + 1, near[table - off]),
-                (base + 2, far[table - off])]
-        taps = [(i, float(w)) for i, w in taps if 0 <= i < n_in]
-        total = sum(w for _, w in taps)
-        for i, w in taps:
-            m[o, i] += w / total
-    return m.astype(np.float32)

@@ -25,7 +25,7 @@ import numpy as np
 from onnx import TensorProto, helper
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..errors import UnsupportedError, layer_where
 from ..registry import register
 from .calls import bound_call
 from .calls import const as _uconst
@@ -838,7 +838,7 @@ def _band_part(c, p):
 @_fn("image.resize", "compat.v2.image.resize",
      params=("images", "size", "method", "preserve_aspect_ratio", "antialias", "name"))
 def _image_resize(c, p):
-    from .preprocessing import _resize, _wrap_nchw  # noqa: F401
+    from .preprocessing import _resize
     size = p.get("size")
     if _is_t(size) or any(_is_t(v) for v in _flat(size)) or p.get("preserve_aspect_ratio"):
         c.fail("image.resize needs a constant size and preserve_aspect_ratio=False")

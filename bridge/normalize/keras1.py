@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, WeightsError, layer_where
-from ..ir import Call, Layer, Model, TensorRef, Weight
+from ..ir import Call, Model, TensorRef, Weight
 
 _DF = {"th": "channels_first", "tf": "channels_last",
        "channels_first": "channels_first", "channels_last": "channels_last"}
