@@ -43,3 +43,9 @@ def test_nothing_unused_is_left():
     proto = bridge.to_onnx(os.path.join(FIXTURES, "models", "nested_shared_functional.h5"))
     used = {i for n in proto.graph.node for i in n.input}
     assert all(t.name in used for t in proto.graph.initializer)
+
+
+def test_zero_pad_rewrite_leaves_no_unused_constant():
+    proto = bridge.to_onnx(os.path.join(FIXTURES, "pooling", "zero_pad_maxpool2d_negative.h5"))
+    used = {i for n in proto.graph.node for i in n.input}
+    assert all(t.name in used for t in proto.graph.initializer)

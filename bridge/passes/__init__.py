@@ -3,7 +3,8 @@ from .maxpool_zero_pad import guard_zero_pad_maxpool
 from .outputs import name_outputs_at_source
 from .prune import prune_unused
 
-PASSES = (name_outputs_at_source, prune_unused, guard_zero_pad_maxpool)
+# prune last: a rewrite may leave constants unused
+PASSES = (name_outputs_at_source, guard_zero_pad_maxpool, prune_unused)
 
 
 def run_passes(model) -> None:
