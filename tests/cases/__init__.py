@@ -38,6 +38,17 @@ def layer_case(name: str, make_layer: Callable, input_shape: tuple, **kw) -> Cas
     return Case(name=name, build=build, **kw)
 
 
+def chain_case(name: str, *makers: Callable, shape: tuple, **kw) -> Case:
+    """A model of layers in a row: Input(shape) -> makers[0](keras) -> ..."""
+    def build(keras):
+        inp = keras.Input(shape=shape, name="x")
+        h = inp
+        for mk in makers:
+            h = mk(keras)(h)
+        return keras.Model(inp, h, name=name)
+    return Case(name=name, build=build, **kw)
+
+
 def all_cases(families=None) -> list:
     out = []
     for fam in families or FAMILIES:

@@ -1,20 +1,9 @@
 """Pooling: Max/AveragePooling1D/2D/3D and the global poolings, every
 tf-keras 2.21 option (pool_size, strides incl. None, padding valid/same,
 data_format, keepdims), plus layouts flowing in from other spatial layers."""
-from . import Case, layer_case
+from . import Case, chain_case, layer_case
 
 CF = "channels_first"
-
-
-def _chain(name, *makers, shape):
-    """Input(shape) -> each layer in turn."""
-    def build(keras):
-        inp = keras.Input(shape=shape, name="x")
-        h = inp
-        for mk in makers:
-            h = mk(keras)(h)
-        return keras.Model(inp, h, name=name)
-    return Case(name=name, build=build)
 
 
 def _two_outputs(keras):
@@ -94,21 +83,21 @@ CASES = [
     layer_case("gap3d_keep", lambda k: k.layers.GlobalAveragePooling3D(keepdims=True), (3, 4, 2, 3)),
     layer_case("gap3d_cf", lambda k: k.layers.GlobalAveragePooling3D(data_format=CF), (3, 3, 4, 2)),
     # layouts flowing between layers
-    _chain("pool_chain_2d", lambda k: k.layers.MaxPooling2D(2, padding="same"),
+    chain_case("pool_chain_2d", lambda k: k.layers.MaxPooling2D(2, padding="same"),
            lambda k: k.layers.AveragePooling2D(2, strides=1, padding="same"),
            lambda k: k.layers.GlobalMaxPooling2D(keepdims=True), shape=(7, 6, 3)),
-    _chain("pool_chain_1d", lambda k: k.layers.MaxPooling1D(2),
+    chain_case("pool_chain_1d", lambda k: k.layers.MaxPooling1D(2),
            lambda k: k.layers.GlobalAveragePooling1D(), shape=(8, 4)),
-    _chain("pool_then_dense", lambda k: k.layers.MaxPooling2D(2),
+    chain_case("pool_then_dense", lambda k: k.layers.MaxPooling2D(2),
            lambda k: k.layers.GlobalAveragePooling2D(),
            lambda k: k.layers.Dense(3), shape=(6, 6, 4)),
-    _chain("pool_cf_then_cl", lambda k: k.layers.MaxPooling2D(2, data_format=CF),
+    chain_case("pool_cf_then_cl", lambda k: k.layers.MaxPooling2D(2, data_format=CF),
            lambda k: k.layers.AveragePooling2D(2, padding="same"), shape=(4, 6, 6)),
     Case("pool_two_outputs", _two_outputs),
-    _chain("conv_pool_gap", lambda k: k.layers.Conv2D(4, 3, padding="same"),
+    chain_case("conv_pool_gap", lambda k: k.layers.Conv2D(4, 3, padding="same"),
            lambda k: k.layers.MaxPooling2D(2), lambda k: k.layers.AveragePooling2D(2, padding="same"),
            lambda k: k.layers.GlobalAveragePooling2D(), shape=(8, 8, 3)),
-    _chain("conv1d_gmp_keep", lambda k: k.layers.Conv1D(4, 3), lambda k: k.layers.MaxPooling1D(2),
+    chain_case("conv1d_gmp_keep", lambda k: k.layers.Conv1D(4, 3), lambda k: k.layers.MaxPooling1D(2),
            lambda k: k.layers.GlobalMaxPooling1D(keepdims=True), shape=(9, 2)),
     # the Keras mask: GlobalAveragePooling1D averages the unmasked steps only;
     # GlobalMaxPooling1D ignores the mask; windowed pooling drops it

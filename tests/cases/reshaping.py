@@ -2,19 +2,9 @@
 Cropping, UpSampling (every tf-keras 2.21 option: the int / tuple /
 tuple-of-tuples forms, data_format, every UpSampling2D interpolation), plus
 layouts flowing in from channels-first spatial layers."""
-from . import Case, layer_case
+from . import Case, chain_case, layer_case
 
 CF = "channels_first"
-
-
-def _chain(name, *makers, shape):
-    def build(keras):
-        inp = keras.Input(shape=shape, name="x")
-        h = inp
-        for mk in makers:
-            h = mk(keras)(h)
-        return keras.Model(inp, h, name=name)
-    return Case(name=name, build=build)
 
 
 def _pool(k, **kw):
@@ -40,36 +30,36 @@ CASES = [
     layer_case("flatten_cf", lambda k: k.layers.Flatten(data_format=CF), (3, 4, 5)),
     layer_case("flatten_cf_3d", lambda k: k.layers.Flatten(data_format=CF), (3, 4)),
     layer_case("flatten_dynamic", lambda k: k.layers.Flatten(), (None, 3)),
-    _chain("flatten_after_pool", _pool, lambda k: k.layers.Flatten(), shape=(4, 6, 3)),
-    _chain("flatten_after_pool_dense", _pool, lambda k: k.layers.Flatten(), lambda k: k.layers.Dense(4),
+    chain_case("flatten_after_pool", _pool, lambda k: k.layers.Flatten(), shape=(4, 6, 3)),
+    chain_case("flatten_after_pool_dense", _pool, lambda k: k.layers.Flatten(), lambda k: k.layers.Dense(4),
            shape=(4, 4, 3)),
-    _chain("flatten_cf_after_pool_cf", lambda k: _pool(k, data_format=CF),
+    chain_case("flatten_cf_after_pool_cf", lambda k: _pool(k, data_format=CF),
            lambda k: k.layers.Flatten(data_format=CF), shape=(3, 4, 6)),
-    _chain("flatten_cf_after_pool_cl", _pool, lambda k: k.layers.Flatten(data_format=CF), shape=(4, 6, 3)),
-    _chain("flatten_after_pool3d", lambda k: k.layers.MaxPooling3D(2), lambda k: k.layers.Flatten(),
+    chain_case("flatten_cf_after_pool_cl", _pool, lambda k: k.layers.Flatten(data_format=CF), shape=(4, 6, 3)),
+    chain_case("flatten_after_pool3d", lambda k: k.layers.MaxPooling3D(2), lambda k: k.layers.Flatten(),
            shape=(4, 4, 2, 3)),
     # Reshape
     layer_case("reshape_basic", lambda k: k.layers.Reshape((4, 6)), (2, 3, 4)),
     layer_case("reshape_minus1", lambda k: k.layers.Reshape((-1, 3)), (4, 6)),
     layer_case("reshape_flat", lambda k: k.layers.Reshape((-1,)), (2, 3, 2)),
     layer_case("reshape_dynamic", lambda k: k.layers.Reshape((-1, 2)), (None, 4)),
-    _chain("reshape_after_pool", _pool, lambda k: k.layers.Reshape((2, -1, 3)), shape=(4, 8, 3)),
+    chain_case("reshape_after_pool", _pool, lambda k: k.layers.Reshape((2, -1, 3)), shape=(4, 8, 3)),
     # Permute
     layer_case("permute_2d", lambda k: k.layers.Permute((2, 1)), (3, 4)),
     layer_case("permute_3d", lambda k: k.layers.Permute((3, 1, 2)), (2, 3, 4)),
     layer_case("permute_4d", lambda k: k.layers.Permute((2, 4, 1, 3)), (2, 3, 4, 5)),
-    _chain("permute_twice", lambda k: k.layers.Permute((2, 1)), lambda k: k.layers.Permute((2, 1)),
+    chain_case("permute_twice", lambda k: k.layers.Permute((2, 1)), lambda k: k.layers.Permute((2, 1)),
            shape=(3, 4)),
-    _chain("permute_then_dense", lambda k: k.layers.Permute((2, 1)), lambda k: k.layers.Dense(3),
+    chain_case("permute_then_dense", lambda k: k.layers.Permute((2, 1)), lambda k: k.layers.Dense(3),
            shape=(3, 4)),
-    _chain("permute_after_pool", _pool, lambda k: k.layers.Permute((3, 1, 2)), shape=(4, 6, 3)),
-    _chain("permute_then_pool", lambda k: k.layers.Permute((2, 3, 1)), _pool,
+    chain_case("permute_after_pool", _pool, lambda k: k.layers.Permute((3, 1, 2)), shape=(4, 6, 3)),
+    chain_case("permute_then_pool", lambda k: k.layers.Permute((2, 3, 1)), _pool,
            lambda k: k.layers.Flatten(), shape=(3, 4, 6)),
-    _chain("permute_then_reshape", lambda k: k.layers.Permute((2, 1, 3)),
+    chain_case("permute_then_reshape", lambda k: k.layers.Permute((2, 1, 3)),
            lambda k: k.layers.Reshape((-1,)), shape=(2, 3, 4)),
     # RepeatVector
     layer_case("repeat_vector", lambda k: k.layers.RepeatVector(3), (4,)),
-    _chain("repeat_vector_dense", lambda k: k.layers.RepeatVector(2), lambda k: k.layers.Dense(3),
+    chain_case("repeat_vector_dense", lambda k: k.layers.RepeatVector(2), lambda k: k.layers.Dense(3),
            shape=(5,)),
     # ZeroPadding
     layer_case("zero_pad1d_int", lambda k: k.layers.ZeroPadding1D(2), (4, 3)),
@@ -82,7 +72,7 @@ CASES = [
     layer_case("zero_pad3d_tuple", lambda k: k.layers.ZeroPadding3D((1, 0, 2)), (2, 3, 2, 2)),
     layer_case("zero_pad3d_tuples_cf", lambda k: k.layers.ZeroPadding3D(((1, 0), (0, 2), (1, 1)), data_format=CF),
                (2, 2, 3, 2)),
-    _chain("zero_pad_after_pool", _pool, lambda k: k.layers.ZeroPadding2D(((1, 0), (0, 2))),
+    chain_case("zero_pad_after_pool", _pool, lambda k: k.layers.ZeroPadding2D(((1, 0), (0, 2))),
            lambda k: k.layers.Flatten(), shape=(4, 4, 3)),
     # Cropping
     layer_case("crop1d_default", lambda k: k.layers.Cropping1D(), (5, 3)),
@@ -96,7 +86,7 @@ CASES = [
     layer_case("crop3d_tuple", lambda k: k.layers.Cropping3D((0, 1, 2)), (3, 4, 5, 2)),
     layer_case("crop3d_tuples_cf", lambda k: k.layers.Cropping3D(((1, 0), (0, 0), (2, 1)), data_format=CF),
                (2, 3, 4, 5)),
-    _chain("crop_after_pool", _pool, lambda k: k.layers.Cropping2D(((1, 0), (0, 1))), shape=(6, 6, 3)),
+    chain_case("crop_after_pool", _pool, lambda k: k.layers.Cropping2D(((1, 0), (0, 1))), shape=(6, 6, 3)),
     # UpSampling
     layer_case("upsample1d_default", lambda k: k.layers.UpSampling1D(), (3, 2)),
     layer_case("upsample1d_3", lambda k: k.layers.UpSampling1D(3), (3, 2)),
@@ -115,18 +105,18 @@ CASES = [
     _up("upsample2d_mitchellcubic_cf", (2, 4, 5), size=(2, 3), interpolation="mitchellcubic", data_format=CF),
     layer_case("upsample3d_default", lambda k: k.layers.UpSampling3D(), (2, 3, 2, 2)),
     layer_case("upsample3d_cf", lambda k: k.layers.UpSampling3D((1, 2, 3), data_format=CF), (2, 2, 3, 2)),
-    _chain("conv_flatten_dense", lambda k: k.layers.Conv2D(4, 3), lambda k: k.layers.Conv2D(3, 2, padding="same"),
+    chain_case("conv_flatten_dense", lambda k: k.layers.Conv2D(4, 3), lambda k: k.layers.Conv2D(3, 2, padding="same"),
            lambda k: k.layers.Flatten(), lambda k: k.layers.Dense(5), shape=(6, 5, 2)),
-    _chain("conv_reshape", lambda k: k.layers.Conv2D(4, 3, padding="same"), lambda k: k.layers.Reshape((-1, 4)),
+    chain_case("conv_reshape", lambda k: k.layers.Conv2D(4, 3, padding="same"), lambda k: k.layers.Reshape((-1, 4)),
            shape=(4, 5, 2)),
-    _chain("conv_pad_crop_up_conv", lambda k: k.layers.Conv2D(3, 3), lambda k: k.layers.ZeroPadding2D(((1, 2), (0, 1))),
+    chain_case("conv_pad_crop_up_conv", lambda k: k.layers.Conv2D(3, 3), lambda k: k.layers.ZeroPadding2D(((1, 2), (0, 1))),
            lambda k: k.layers.Cropping2D(((0, 1), (1, 0))), lambda k: k.layers.UpSampling2D(interpolation="bilinear"),
            lambda k: k.layers.Conv2D(2, 3, padding="same"), shape=(6, 6, 2)),
-    _chain("conv_permute_dense", lambda k: k.layers.Conv1D(4, 2), lambda k: k.layers.Permute((2, 1)),
+    chain_case("conv_permute_dense", lambda k: k.layers.Conv1D(4, 2), lambda k: k.layers.Permute((2, 1)),
            lambda k: k.layers.Dense(3), shape=(5, 3)),
-    _chain("conv_upsample1d", lambda k: k.layers.Conv1D(3, 2), lambda k: k.layers.UpSampling1D(2),
+    chain_case("conv_upsample1d", lambda k: k.layers.Conv1D(3, 2), lambda k: k.layers.UpSampling1D(2),
            lambda k: k.layers.Cropping1D((1, 0)), shape=(5, 2)),
     Case("masked_flatten", _masked_flatten, input_kinds=(("int", 5),)),
-    _chain("upsample_after_pool", _pool, lambda k: k.layers.UpSampling2D(interpolation="bilinear"),
+    chain_case("upsample_after_pool", _pool, lambda k: k.layers.UpSampling2D(interpolation="bilinear"),
            lambda k: k.layers.UpSampling2D((1, 2)), shape=(4, 4, 3)),
 ]
