@@ -42,19 +42,6 @@ def build(name, keras):
     raise SystemExit(f"unknown model {name}")
 
 
-def randomize(model, rng):
-    for w in model.weights:
-        shape = tuple(w.shape)
-        leaf = w.name.split("/")[-1]
-        if "variance" in leaf or "gamma" in leaf:
-            v = rng.uniform(0.5, 1.5, shape)
-        elif len(shape) >= 2:
-            v = rng.normal(0, 1 / np.sqrt(np.prod(shape[:-1])), shape)
-        else:
-            v = rng.normal(0, 0.1, shape)
-        w.assign(v.astype("float32"))
-
-
 def timed(fn, repeat):
     times, out = [], None
     for _ in range(repeat):
@@ -90,6 +77,7 @@ def main():
     import tf_keras as keras
 
     import bridge
+    from tests.make_fixtures import randomize
 
     rows = []
     tmp = tempfile.mkdtemp()

@@ -10,10 +10,16 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import sys  # noqa: E402
+
 import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+# the fixtures' randomizer: well scaled, BatchNormalization statistics random too
+from tests.make_fixtures import randomize  # noqa: E402
 
 
 def build():
@@ -32,18 +38,7 @@ def build():
 def main():
     rng = np.random.default_rng(7)
     model = build()
-    # Random but well-scaled weights and BN statistics, so that the logits
-    # depend on every layer.
-    for w in model.weights:
-        shape = tuple(w.shape)
-        name = w.name.split("/")[-1]
-        if "variance" in name or "gamma" in name:
-            v = rng.uniform(0.5, 1.5, shape)
-        elif len(shape) >= 2:
-            v = rng.normal(0, 1 / np.sqrt(np.prod(shape[:-1])), shape)
-        else:
-            v = rng.normal(0, 0.5, shape)
-        w.assign(v.astype("float32"))
+    randomize(model, rng)
     model.save(os.path.join(HERE, "small_cnn.h5"))
     x = rng.standard_normal((4, 32, 32, 3)).astype("float32")
     np.savez(os.path.join(HERE, "small_cnn.npz"),
