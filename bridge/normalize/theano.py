@@ -62,17 +62,21 @@ def flip_kernels(layer_cls: str, layer_config: dict, weights: list) -> list:
     return out
 
 
+def _strides_and_dilated_kernel(config: dict):
+    """(strides, dilated kernel extents) per spatial axis of a conv config."""
+    k = list(config.get("kernel_size") or [])
+    n = len(k)
+    d = _tuple(config.get("dilation_rate", 1), n)
+    return _tuple(config.get("strides", 1), n), [(kk - 1) * dd + 1 for kk, dd in zip(k, d)]
+
+
 def same_padding_rewrite(cls: str, config: dict):
     """For a Theano 'same' forward convolution whose windows differ from
     TensorFlow's: [[before, after], ...] explicit pads (and the layer then
     uses 'valid'); None when TensorFlow's 'same' is already Theano's."""
     if cls not in _SAME_REWRITE or config.get("padding") != "same":
         return None
-    k = list(config.get("kernel_size") or [])
-    n = len(k)
-    s = _tuple(config.get("strides", 1), n)
-    d = _tuple(config.get("dilation_rate", 1), n)
-    dk = [(kk - 1) * dd + 1 for kk, dd in zip(k, d)]
+    s, dk = _strides_and_dilated_kernel(config)
     if all(ss == 1 and x % 2 == 1 for ss, x in zip(s, dk)):
         return None
     return [[x // 2, x - 1 - x // 2] for x in dk]
@@ -123,11 +127,7 @@ def transposed_same_crops(config: dict):
     output_padding)."""
     if config.get("output_padding") not in (None, [], ()):
         return None
-    k = list(config.get("kernel_size") or [])
-    n = len(k)
-    s = _tuple(config.get("strides", 1), n)
-    d = _tuple(config.get("dilation_rate", 1), n)
-    dk = [(kk - 1) * dd + 1 for kk, dd in zip(k, d)]
+    s, dk = _strides_and_dilated_kernel(config)
     if any(x % 2 == 0 for x in dk) or any(-(-x // 2) - ss < 0 for x, ss in zip(dk, s)):
         return None
     return [(x // 2, -(-x // 2) - ss) for x, ss in zip(dk, s)]
