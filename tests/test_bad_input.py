@@ -211,3 +211,16 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         bridge.to_onnx(DENSE, tmp_path / "o.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_nested_model_called_in_training_mode_is_refused(tmp_path):
+    src = tmp_path / "m.h5"
+    shutil.copy(os.path.join(FIXTURES, "models", "nested_bn_training_false.h5"), src)
+
+    def edit(cfg):
+        base = [l for l in cfg["config"]["layers"] if l["name"] == "base"][0]
+        base["inbound_nodes"][0][0][3]["training"] = True
+    _edit_config(src, edit)
+    with pytest.raises(UnsupportedError, match=r"'base' \(Functional\).*training=True.*batch_normalization"):
+        bridge.to_onnx(src, tmp_path / "o.onnx")
+    assert not (tmp_path / "o.onnx").exists()

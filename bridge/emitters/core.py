@@ -2,6 +2,7 @@
 nested as layers."""
 from __future__ import annotations
 
+from ..errors import UnsupportedError
 from ..registry import register
 from .activations import apply_activation, check_activation_option
 
@@ -42,10 +43,28 @@ def dense(layer, inputs, ctx):
     return [apply_activation(ctx, out, layer.config.get("activation"))]
 
 
+# Layers whose predict() output depends on the training flag.
+_TRAINING_DEPENDENT = ("BatchNormalization", "SyncBatchNormalization", "Dropout", "SpatialDropout1D",
+                       "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+                       "AlphaDropout")
+
+
 def _nested_model(layer, inputs, ctx):
     """A Sequential or functional model used as a layer: its graph is emitted
     in place for each call, its weights shared between calls."""
     from ..convert import emit_graph
+    from .calls import forced_training
+    if forced_training(ctx):
+        # tf.keras hands training=True down to every inner layer; refuse
+        # rather than compute the inference behaviour silently.
+        affected = sorted({l.name for l in layer.inner.walk()
+                           if l.class_name in _TRAINING_DEPENDENT or l.class_name.startswith("Random")})
+        if affected:
+            raise UnsupportedError([f"{ctx.where()}: is called with training=True, which tf.keras "
+                                    f"passes down to {', '.join(affected[:5])}; their training-mode "
+                                    f"output is not exported: call the nested model with "
+                                    f"training=False (or leave training unset) and save again"],
+                                   ctx.model.source)
     ctx.scope = ctx.scope + (layer.name,)
     try:
         return emit_graph(layer.inner, ctx, list(inputs))

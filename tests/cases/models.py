@@ -86,3 +86,16 @@ CASES = [
     Case("chunked_layer_names", _chunked_names),
     Case("with_optimizer_state", _with_optimizer),
 ]
+
+
+def _nested_bn(keras):
+    """Transfer-learning style: a nested model with BatchNormalization and
+    Dropout called with training=False."""
+    i = keras.Input(shape=(4,))
+    h = keras.layers.BatchNormalization()(keras.layers.Dense(5)(i))
+    base = keras.Model(i, keras.layers.Dropout(0.5)(h), name="base")
+    x = keras.Input(shape=(4,), name="x")
+    return keras.Model(x, keras.layers.Dense(2, name="head")(base(x, training=False)))
+
+
+CASES.append(Case("nested_bn_training_false", _nested_bn))
