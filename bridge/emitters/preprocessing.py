@@ -235,14 +235,19 @@ def _aspect_crop_box(H, W, h, w):
     return int(np.float32(H - ch) / np.float32(2)), int(np.float32(W - cw) / np.float32(2)), ch, cw
 
 
-def _smart_resize(ctx, x: Tensor, h, w, interp, layer) -> Tensor:
+def _aspect_crop(ctx, x: Tensor, h, w, layer, what: str) -> Tensor:
+    """x cropped (centred) to the aspect ratio of h x w; needs a static size."""
     H, W = x.onnx_shape[-2:]
     if H is None or W is None:
-        raise UnsupportedError([f"{layer_where(layer)}: cropping to the target aspect ratio needs a "
-                                f"static image size (the input has {(H, W)}); give the model's "
-                                f"Input a fixed image size"])
+        raise UnsupportedError([f"{layer_where(layer)}: {what} needs a static image size (the "
+                                f"input has {(H, W)}); give the model's Input a fixed image size"])
     h0, w0, ch, cw = _aspect_crop_box(H, W, h, w)
-    return _resize(ctx, _crop(ctx, x, h0, w0, ch, cw, layer), h, w, interp, layer)
+    return _crop(ctx, x, h0, w0, ch, cw, layer)
+
+
+def _smart_resize(ctx, x: Tensor, h, w, interp, layer) -> Tensor:
+    x = _aspect_crop(ctx, x, h, w, layer, "cropping to the target aspect ratio")
+    return _resize(ctx, x, h, w, interp, layer)
 
 
 def _check_resizing(layer, opset) -> list:
@@ -270,13 +275,7 @@ def resizing(layer, inputs, ctx):
     interp = str(c.get("interpolation", "bilinear")).lower()
     x = _to_nchw(ctx, t, layer)
     if c.get("crop_to_aspect_ratio"):
-        H, W = x.onnx_shape[-2:]
-        if H is None or W is None:
-            raise UnsupportedError([f"{layer_where(layer)}: crop_to_aspect_ratio needs a static "
-                                    f"image size (the input has {(H, W)}); give the model's Input "
-                                    f"a fixed image size"])
-        h0, w0, ch, cw = _aspect_crop_box(H, W, h, w)
-        x = _crop(ctx, x, h0, w0, ch, cw, layer)
+        x = _aspect_crop(ctx, x, h, w, layer, "crop_to_aspect_ratio")
     # tf.image.resize ignores antialias for nearest and area
     antialias = bool(c.get("antialias", False)) and interp not in ("nearest", "area")
     return [_resize(ctx, x, h, w, interp, layer, antialias=antialias)]
