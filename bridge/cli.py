@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--opset", type=int, help="target ONNX opset (default 17)")
     c.add_argument("--backend", choices=["tensorflow", "theano", "cntk"],
                    help="the Keras backend the file was saved under (overrides the file)")
+    c.add_argument("--external-data", action="store_true",
+                   help="write the weights to OUTPUT.data beside the model (automatic above 2 GiB)")
     c.add_argument("--check", action="store_true", help="check parity after converting")
     _tolerances(c)
 
@@ -51,10 +53,15 @@ def _tolerances(p):
 
 
 def _convert(a) -> int:
-    from .convert import to_onnx
+    from .convert import convert_file
+    from .progress import Progress
     out = a.output or os.path.splitext(a.model)[0] + ".onnx"
-    proto = to_onnx(a.model, out, weights=a.weights, opset=a.opset, backend=a.backend)
-    print(f"wrote {out} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
+    with Progress() as progress:      # shown on a terminal, for conversions past a second or two
+        proto, external = convert_file(a.model, out, weights=a.weights, opset=a.opset,
+                                       backend=a.backend, external_data=a.external_data or None,
+                                       progress=progress)
+    where = f"{out} and {out}.data" if external else out
+    print(f"wrote {where} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
     if a.check:
         return _report(a.model, out, None, a)
     return 0

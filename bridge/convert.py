@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import warnings
 
@@ -14,7 +15,8 @@ from . import emitters  # noqa: F401  (registers the built-in emitters)
 from .context import Context, Tensor
 from .errors import BridgeError, ConfigError, OpsetError, UnsupportedError, WeightsError, layer_where
 from .ir import Model, TensorRef
-from .passes import run_passes
+from . import writer
+from .passes import Net, Node, optimize
 from .readers import read_model
 from .registry import REGISTRY
 
@@ -32,9 +34,11 @@ _DTYPES = {
 
 
 def resolve_opset(opset) -> int:
-    top = opsets.max_opset()
     if opset is None:
-        return min(opsets.DEFAULT_OPSET, top)
+        return opsets.DEFAULT_OPSET
+    if isinstance(opset, int) and opsets.MIN_OPSET <= opset <= opsets.SAFE_OPSET:
+        return opset   # every onnx and onnxruntime the project accepts runs these
+    top = opsets.max_opset()
     try:
         opset = int(opset)
     except (TypeError, ValueError):
@@ -147,7 +151,17 @@ def _emit_tolerant(em, layer, i, ins, ctx: Context) -> list:
 
 
 def build(model: Model, opset: int) -> onnx.ModelProto:
-    """IR -> checked ONNX model."""
+    """IR -> ONNX model (unchecked, weights inline)."""
+    proto, consts = build_parts(model, opset)
+    from onnx import numpy_helper
+    proto.graph.initializer.extend(numpy_helper.from_array(a, k) for k, a in consts.items())
+    return proto
+
+
+def build_parts(model: Model, opset: int, release_weights: bool = False):
+    """IR -> (ONNX model without initializers, {initializer name: array}).
+    release_weights: drop the IR's weight arrays once emitted, so the passes
+    run with one copy of the weights alive (to_onnx owns its IR)."""
     if model.extra.get("no_weights"):
         raise WeightsError(f"{model.source}: an architecture without weights cannot be converted; "
                            f"pass the weights file too: --weights weights.h5")
@@ -169,21 +183,24 @@ def build(model: Model, opset: int) -> onnx.ModelProto:
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
         out_vis.append(_value_info(name, t.shape, t.dtype))
     in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
+    if release_weights:
+        for layer in model.walk():
+            layer.weights = []
+    net = Net([Node.from_proto(n) for n in g.graph.nodes], g.graph.initializers, in_vis, out_vis, opset)
+    del g, ctx
+    optimize(net)
 
     from . import __version__
-    # Filled in place: make_graph + make_model would copy every weight twice.
     proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
     proto.opset_import.add(domain="", version=opset)
     proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
     proto.graph.name = model.name
-    proto.graph.node.extend(g.graph.nodes)
+    proto.graph.node.extend(n.to_proto() for n in net.nodes)
     proto.graph.input.extend(in_vis)
-    proto.graph.output.extend(out_vis)
-    proto.graph.initializer.extend(g.graph.initializers.values())
-    run_passes(proto)
+    proto.graph.output.extend(net.outputs)
     for w in caught:
-        warnings.warn(w, BridgeWarning, stacklevel=3)
-    return proto
+        warnings.warn(w, BridgeWarning, stacklevel=4)
+    return proto, net.consts
 
 
 def output_names(model: Model) -> list:
@@ -205,37 +222,45 @@ def _value_info(name, shape, dtype):
     return helper.make_tensor_value_info(name, dtype, dims)
 
 
-def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None) -> onnx.ModelProto:
+def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None,
+            external_data=None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
     `opset`: target ONNX opset (default 17). `backend`: the Keras backend the
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
-    file's own record.
+    file's own record. `external_data`: write the weights to `dst + '.data'`
+    beside the model (ONNX's external data format); by default only when they
+    exceed what one protobuf file holds (2 GiB). The returned model then
+    refers to that file rather than holding the weights.
     """
-    opset = resolve_opset(opset)
-    model = read_model(src, weights=weights, backend=backend)
-    proto = build(model, opset)
-    # Serialized once: the checker (full_check includes strict shape
-    # inference) and the file share the bytes; a large model costs a
-    # noticeable fraction of a second per serialization.
-    data = proto.SerializeToString()
-    onnx.checker.check_model(data, full_check=True)
     if dst is not None:
-        save(data, dst)
-    return proto
-
-
-def save(data: bytes, dst) -> None:
-    """Write atomically: a failed write never leaves a partial file at dst."""
-    dst = os.fspath(dst)
-    folder = os.path.dirname(os.path.abspath(dst))
-    fd, tmp = tempfile.mkstemp(prefix=".bridge-", suffix=".onnx", dir=folder)
+        convert_file(src, dst, weights=weights, opset=opset, backend=backend, external_data=external_data)
+        return onnx.load(os.fspath(dst), load_external_data=False)
+    work = tempfile.mkdtemp(prefix="bridge-")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        path = os.path.join(work, "model.onnx")
+        convert_file(src, path, weights=weights, opset=opset, backend=backend,
+                     external_data=external_data)
+        return onnx.load(path)   # external weights, if any, read in before the folder goes
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def convert_file(src, dst, *, weights=None, opset=None, backend=None, external_data=None,
+                 progress=None):
+    """Convert and write, checked (onnx.checker, full check, on the file)
+    before it takes dst's place. Returns (the model without its weights,
+    whether they went to an external data file). `progress`: a
+    bridge.progress.Progress to report the stages to."""
+    from .progress import Silent
+    progress = progress or Silent()
+    opset = resolve_opset(opset)
+    progress.stage("reading the model")
+    model = read_model(src, weights=weights, backend=backend)
+    progress.stage("converting")
+    proto, consts = build_parts(model, opset, release_weights=True)
+    del model
+    external = writer.save(proto, consts, dst, external=external_data, progress=progress,
+                           check=lambda path: onnx.checker.check_model(path, full_check=True))
+    return proto, external

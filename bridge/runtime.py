@@ -44,6 +44,10 @@ def session(model, provider: str = "auto"):
     """An InferenceSession for a path, bytes or ModelProto."""
     import onnxruntime as ort
     if hasattr(model, "SerializeToString"):
+        if any(t.data_location == 1 for t in model.graph.initializer):   # EXTERNAL
+            raise BridgeError("this model keeps its weights in an external data file, which "
+                              "onnxruntime finds only from the model's path: pass the path of the "
+                              ".onnx file instead of the loaded model")
         model = model.SerializeToString()
     elif not isinstance(model, bytes):
         model = os.fspath(model)

@@ -1,118 +1,218 @@
 """Benchmark: bridge against tf2onnx on the same Keras models, in one run.
 
     pip install '.[keras]'          # tensorflow-cpu, tf-keras, tf2onnx
-    python examples/benchmark.py [--models small_cnn,mobilenet_v2,resnet50] [--runs 30]
+    python examples/benchmark.py [--models resnet50,mobilenet_v2,...] [--runs 50] [--opset 17]
 
-For each model it reports, as bridge / tf2onnx ratios (below 1 means bridge
-is smaller or faster):
-  convert  file -> ONNX in memory: bridge reads the .h5 with h5py; tf2onnx
-           needs the model loaded in TensorFlow first, and that load is
-           counted, since it is what a user of tf2onnx pays
-  run      median ONNX Runtime (CPU) latency of the exported graph
-  nodes    node count of the exported graph; size: serialized bytes
-and the relative error of each export against Keras's own output.
+Each model is built by tf-keras (random, well-scaled weights) and saved as
+.h5; then each converter runs as a whole process of its own, as a user runs
+it: `bridge convert model.h5`, and a Python process that loads the file
+with tf-keras and calls tf2onnx.convert.from_keras (loading TensorFlow is
+part of what tf2onnx costs). Per model it prints, as bridge / tf2onnx:
+
+  convert   wall time of the whole converting process (imports included)
+  memory    its peak resident memory
+  nodes     node count of the exported graph; Transposes in it
+  session   ONNX Runtime (CPU, 1 thread) InferenceSession creation, median
+  latency   ONNX Runtime (CPU, 1 thread, batch 1) run time, median, the two
+            models' runs interleaved
+and each export's relative error against tf-keras's own predict. Ratios
+below 1 mean bridge is smaller or faster; the last line is their geometric
+mean. A converter that fails on a model gets "failed" and no ratio.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
 import tempfile
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from tests.measure import BRIDGE_CLI, run_measured  # noqa: E402
+
+MODELS = {
+    # name: (keras.applications class or builder in tests/test_applications.py, input size)
+    "small_cnn": (None, None),
+    "resnet50": ("ResNet50", 224),
+    "mobilenet_v2": ("MobileNetV2", 224),
+    "densenet121": ("DenseNet121", 224),
+    "efficientnet_b0": ("EfficientNetB0", 224),
+    "vgg16": ("VGG16", 224),
+    "inception_v3": ("InceptionV3", 299),
+    "convnext_tiny": ("ConvNeXtTiny", 224),
+    "unet": ("_unet", None),
+    "vit": ("_vit", None),
+}
+DEFAULT = "small_cnn,resnet50,mobilenet_v2,densenet121,efficientnet_b0,vgg16,unet,vit"
+
+# Made in a subprocess so that this process never loads TensorFlow.
+MAKE = """
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+import tf_keras as keras
+from tests import test_applications as apps
+key, name, size, out = sys.argv[2:6]
+if key == "small_cnn":
+    model = keras.models.load_model(sys.argv[1] + "/examples/small_cnn.h5", compile=False)
+elif name.startswith("_"):
+    model = getattr(apps, name)(keras)
+else:
+    model = getattr(keras.applications, name)(weights=None, input_shape=(int(size), int(size), 3))
+rng = np.random.default_rng(0)
+if key != "small_cnn":
+    apps._randomize(model, rng)
+x = rng.standard_normal((1,) + tuple(model.input_shape[1:])).astype("float32")
+np.savez(out + ".npz", x=x, y=model.predict(x, verbose=0))
+model.save(out + ".h5")
+"""
+
+TF2ONNX = """
+import sys
+import tensorflow as tf, tf2onnx, tf_keras as keras
+custom = {}
+try:
+    from tf_keras.src.applications.convnext import LayerScale
+    custom["LayerScale"] = LayerScale
+except ImportError:
+    pass
+m = keras.models.load_model(sys.argv[1], compile=False, custom_objects=custom)
+spec = tuple(tf.TensorSpec((None,) + tuple(i.shape[1:]), i.dtype, name=f"input_{k}")
+             for k, i in enumerate(m.inputs))
+tf2onnx.convert.from_keras(m, input_signature=spec, opset=int(sys.argv[3]), output_path=sys.argv[2])
+"""
 
 
-def build(name, keras):
-    if name == "small_cnn":
-        return keras.models.load_model(os.path.join(HERE, "small_cnn.h5"), compile=False)
-    if name == "mobilenet_v2":
-        return keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))
-    if name == "resnet50":
-        return keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3))
-    if name == "vgg16":
-        return keras.applications.VGG16(weights=None, input_shape=(224, 224, 3))
-    raise SystemExit(f"unknown model {name}")
+def _ops(path):
+    import onnx
+    m = onnx.load(path, load_external_data=False)
+    return len(m.graph.node), sum(n.op_type == "Transpose" for n in m.graph.node)
 
 
-def timed(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
-def ort_latency(proto, feed, runs):
+def _session(path):
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(proto.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    sess.run(None, feed)
-    t, out = timed(lambda: sess.run(None, feed), runs)
-    return t, out[0]
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
 
-def rel(a, b):
+def _creation(path, repeat=5):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        _session(path)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _latencies(paths, x, runs):
+    """Median run time of each model, their runs interleaved (so that load
+    on the machine falls on both alike); and each model's output."""
+    sessions = [_session(p) for p in paths]
+    feeds = [{s.get_inputs()[0].name: x} for s in sessions]
+    outs = [s.run(None, f)[0] for s, f in zip(sessions, feeds)]
+    times = [[] for _ in paths]
+    for r in range(runs):
+        order = range(len(paths)) if r % 2 else reversed(range(len(paths)))
+        for i in order:
+            t0 = time.perf_counter()
+            sessions[i].run(None, feeds[i])
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times], outs
+
+
+def _rel(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def bench(name, work, runs, opset):
+    cls, size = MODELS[name]
+    base = os.path.join(work, name)
+    run_measured(MAKE, [ROOT, name, cls or "-", size or 0, base])
+    src = base + ".h5"
+    with np.load(base + ".npz") as z:
+        x, y = z["x"], z["y"]
+    row = {"name": name}
+    sides = {}
+    ours = base + ".bridge.onnx"
+    m = run_measured(BRIDGE_CLI, ["convert", src, "-o", ours, "--opset", opset])
+    sides["bridge"] = (ours, m)
+    theirs = base + ".tf2onnx.onnx"
+    try:
+        m = run_measured(TF2ONNX, [src, theirs, opset])
+        _session(theirs)
+        sides["tf2onnx"] = (theirs, m)
+    except Exception as e:   # tf2onnx fails on some models (or exports one ORT cannot load)
+        row["tf2onnx_error"] = str(e).strip().splitlines()[-1][:100]
+    paths = [p for p, _ in sides.values()]
+    lat, outs = _latencies(paths, x, runs)
+    for (side, (path, m)), t, out in zip(sides.items(), lat, outs):
+        nodes, transposes = _ops(path)
+        row[side] = dict(convert=m.seconds, memory=m.peak_bytes, nodes=nodes, transposes=transposes,
+                         session=_creation(path), latency=t, error=_rel(out, y))
+    return row
+
+
+COLUMNS = [("convert", "convert s", "{:.2f}"), ("memory", "memory MB", "{:.0f}"),
+           ("nodes", "nodes", "{:d}"), ("transposes", "Transposes", "{:d}"),
+           ("session", "session ms", "{:.1f}"), ("latency", "latency ms", "{:.2f}")]
+SCALE = {"memory": 1 / 2 ** 20, "session": 1e3, "latency": 1e3}
+
+
+def report(rows, opset, runs):
+    print(f"\nbridge / tf2onnx, opset {opset}; ONNX Runtime CPU, 1 thread, batch 1, median of {runs} runs")
+    head = f"{'model':16}" + "".join(f"{title:>24}" for _, title, _ in COLUMNS) + "   rel. error vs Keras"
+    print(head)
+    ratios = {k: [] for k, _, _ in COLUMNS}
+    for row in rows:
+        ours, theirs = row["bridge"], row.get("tf2onnx")
+        cells = []
+        for key, _, fmt in COLUMNS:
+            a = ours[key] * SCALE.get(key, 1)
+            a = int(a) if fmt == "{:d}" else a
+            if theirs is None:
+                cells.append(f"{fmt.format(a)} / failed")
+                continue
+            b = theirs[key] * SCALE.get(key, 1)
+            b = int(b) if fmt == "{:d}" else b
+            ratio = a / b if b else (0.0 if not a else math.inf)
+            if b:
+                ratios[key].append(ratio)
+            cells.append(f"{fmt.format(a)} / {fmt.format(b)} = {ratio:.2f}" if b
+                         else f"{fmt.format(a)} / {fmt.format(b)}")
+        err = f"{ours['error']:.1e} / " + (f"{theirs['error']:.1e}" if theirs else "-")
+        print(f"{row['name']:16}" + "".join(f"{c:>24}" for c in cells) + f"   {err}")
+        if "tf2onnx_error" in row:
+            print(f"{'':16}tf2onnx: {row['tf2onnx_error']}")
+    geo = [f"{math.exp(sum(map(math.log, v)) / len(v)):.3f}" if v and all(r > 0 for r in v) else "-"
+           for v in ratios.values()]
+    print(f"{'geometric mean':16}" + "".join(f"{g:>24}" for g in geo))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default="small_cnn,mobilenet_v2,resnet50")
-    p.add_argument("--runs", type=int, default=30)
-    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--models", default=DEFAULT, help=f"comma-separated, from {', '.join(MODELS)}")
+    p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--opset", default="17")
     a = p.parse_args()
-
-    import tensorflow as tf
-    import tf2onnx
-    import tf_keras as keras
-
-    import bridge
-    from tests.make_fixtures import randomize
-
     rows = []
-    tmp = tempfile.mkdtemp()
-    for name in a.models.split(","):
-        rng = np.random.default_rng(0)
-        model = build(name, keras)
-        if name != "small_cnn":
-            randomize(model, rng)
-        path = os.path.join(tmp, name + ".h5")
-        model.save(path)
-        x = rng.standard_normal((1,) + tuple(model.input_shape[1:])).astype("float32")
-        expected = model.predict(x, verbose=0)
-
-        t_ours, ours = timed(lambda: bridge.to_onnx(path, opset=a.opset), 3)
-
-        def tf2onnx_convert():
-            m = keras.models.load_model(path, compile=False)
-            spec = (tf.TensorSpec((None,) + tuple(m.input_shape[1:]), tf.float32, name="x"),)
-            proto, _ = tf2onnx.convert.from_keras(m, input_signature=spec, opset=a.opset)
-            return proto
-        t_theirs, theirs = timed(tf2onnx_convert, 3)
-
-        run_ours, y_ours = ort_latency(ours, {ours.graph.input[0].name: x}, a.runs)
-        run_theirs, y_theirs = ort_latency(theirs, {theirs.graph.input[0].name: x}, a.runs)
-        rows.append((name, t_ours, t_theirs, run_ours, run_theirs,
-                     len(ours.graph.node), len(theirs.graph.node),
-                     ours.ByteSize(), theirs.ByteSize(), rel(y_ours, expected), rel(y_theirs, expected)))
-
-    print(f"opset {a.opset}, ONNX Runtime CPU, 1 thread, batch 1, median of {a.runs} runs")
-    print(f"{'model':14} {'convert s (ours/tf2onnx = ratio)':36} {'run ms (ours/tf2onnx = ratio)':34} "
-          f"{'nodes':14} {'size ratio':10} {'rel err ours / tf2onnx'}")
-    for (n, co, ct, ro, rt, no, nt, so, st, eo, et) in rows:
-        print(f"{n:14} {co:7.3f} / {ct:7.3f} = {co / ct:6.3f}        "
-              f"{ro * 1e3:7.2f} / {rt * 1e3:7.2f} = {ro / rt:5.3f}       "
-              f"{no:4d} / {nt:4d}    {so / st:6.3f}     {eo:.1e} / {et:.1e}")
+    with tempfile.TemporaryDirectory() as work:
+        for name in a.models.split(","):
+            if name not in MODELS:
+                raise SystemExit(f"unknown model {name}; pick from {', '.join(MODELS)}")
+            print(f"{name} ...", file=sys.stderr, flush=True)
+            rows.append(bench(name, work, a.runs, a.opset))
+    report(rows, a.opset, a.runs)
 
 
 if __name__ == "__main__":

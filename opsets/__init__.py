@@ -8,9 +8,12 @@ from .builders import Opset13, Opset14, Opset17, Opset18, Opset20, builder_for
 
 MIN_OPSET = 13
 DEFAULT_OPSET = 17
+# The highest opset the oldest accepted onnx (1.14) and onnxruntime (1.16)
+# both run: no need to ask the installed ones (which costs a session per opset).
+SAFE_OPSET = 19
 
 __all__ = ["Graph", "Opset13", "Opset14", "Opset17", "Opset18", "Opset20",
-           "builder_for", "MIN_OPSET", "DEFAULT_OPSET", "max_opset"]
+           "builder_for", "MIN_OPSET", "DEFAULT_OPSET", "SAFE_OPSET", "max_opset"]
 
 _max = None
 

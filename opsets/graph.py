@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper, numpy_helper
+from onnx import helper
 
 
 class Graph:
     def __init__(self):
         self.nodes = []
-        self.initializers = {}   # name -> TensorProto
+        self.initializers = {}   # name -> numpy array (TensorProtos are made when written)
         self._used = set()
 
     def fresh(self, hint: str) -> str:
@@ -35,7 +35,7 @@ class Graph:
         a = np.asarray(array)
         if not a.flags.c_contiguous:   # (0-d arrays always are; ascontiguousarray would make them 1-d)
             a = np.ascontiguousarray(a)
-        self.initializers[name] = numpy_helper.from_array(a, name)
+        self.initializers[name] = a
         return name
 
     def node(self, op_type: str, inputs, outputs, name: str, domain: str = "", **attrs):

@@ -124,6 +124,21 @@ _TF_KERAS_ONLY = [
 ]
 
 
+# Graph size, checked at opset 17 (structure, not timing): at most one
+# Transpose (the input's) everywhere, and no more nodes than tf2onnx 1.17
+# exports for the same tf-keras network at opset 17 (counted once, listed here).
+_MAX_TRANSPOSES = {"unet": 2}       # (its 3-channel per-pixel output goes back to channels-last)
+_TF2ONNX_NODES = {"resnet50": 125, "mobilenet_v2": 106, "densenet121": 371, "efficientnet_b0": 296,
+                  "unet": 30, "vgg16": 40}
+
+
+def _structure(name, proto):
+    ops = [n.op_type for n in proto.graph.node]
+    assert ops.count("Transpose") <= _MAX_TRANSPOSES.get(name, 1), ops
+    if name in _TF2ONNX_NODES:
+        assert len(ops) <= _TF2ONNX_NODES[name], f"{len(ops)} nodes"
+
+
 def _params(networks):
     out = []
     for name, build, opsets, heavy in networks:
@@ -162,6 +177,8 @@ def _check(keras, build, opsets, path):
     assert np.std(y) > 1e-3, "the random network's logits collapsed; the check would be vacuous"
     for opset in opsets:
         proto = bridge.to_onnx(path, opset=opset)
+        if opset == 17:
+            _structure(os.path.basename(path).rsplit(".", 1)[0], proto)
         feed = {proto.graph.input[0].name: x}
         got = list(bridge.run(proto, feed, provider="cpu").outputs.values())[0]
         report = compare({"logits": got}, {"logits": y}, rtol=RTOL, atol=0.0)

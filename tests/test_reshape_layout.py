@@ -66,7 +66,7 @@ if __name__ == "__main__":
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import pytest  # noqa: E402
-from onnx import TensorProto, helper  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import bridge  # noqa: E402
 import opsets  # noqa: E402
@@ -97,7 +97,7 @@ def _attr(node, name):
 
 @pytest.mark.parametrize("family,case,transposes", [
     ("pooling", "max_pool2d_default", 2),       # in and out, nothing between
-    ("pooling", "pool_chain_2d", 2),            # three pooling layers share one layout
+    ("pooling", "pool_chain_2d", 1),            # three pools share one layout; (N, 1, 1, C) out is a Reshape
     ("pooling", "pool_chain_1d", 1),            # global pooling ends in (batch, C): no exit Transpose
     ("pooling", "pool_then_dense", 1),
     ("pooling", "pool_two_outputs", 2),         # the pooled output; the reduced one needs none
@@ -121,7 +121,7 @@ def _attr(node, name):
     ("reshaping", "flatten_cf_after_pool_cf", 1),
     ("reshaping", "flatten_3d", 0),
     ("pooling", "conv_pool_gap", 1),            # conv, pools and the global mean share NCHW
-    ("reshaping", "conv_flatten_dense", 2),     # in; (H, W, C) order for Flatten
+    ("reshaping", "conv_flatten_dense", 1),     # in; the Dense kernel's rows take Flatten's (H, W, C) order
     ("reshaping", "conv_pad_crop_up_conv", 2),  # pad, crop, bilinear between convs: none
     ("reshaping", "conv_permute_dense", 1),     # NCW Conv1D output is Permute((2,1))'s output
     ("pooling", "masked_pool_drops_mask", 1),
@@ -204,7 +204,7 @@ def _emit_one(layer: Layer, x: Tensor, opset: int, extra_inputs) -> onnx.ModelPr
     ins = [helper.make_tensor_value_info(n, dt, shape) for n, dt, shape in extra_inputs]
     graph = helper.make_graph(g.graph.nodes, "m", ins,
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, dims)],
-                              initializer=list(g.graph.initializers.values()))
+                              initializer=[numpy_helper.from_array(a, k) for k, a in g.graph.initializers.items()])
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
     onnx.checker.check_model(proto, full_check=True)

@@ -82,7 +82,7 @@ def const(ctx, array, tag: str) -> str:
     path = "/".join(ctx.scope + ((ctx.layer.name,) if ctx.layer else ()) + (tag,))
     existing = ctx.g.graph.initializers.get(path)
     if existing is not None:
-        old = numpy_helper.to_array(existing)
+        old = existing if isinstance(existing, np.ndarray) else numpy_helper.to_array(existing)
         if old.dtype == a.dtype and old.shape == a.shape and np.array_equal(old, a, equal_nan=True):
             return path
         digest = hashlib.sha1(a.tobytes() + str(a.shape).encode() + str(a.dtype).encode()).hexdigest()[:10]

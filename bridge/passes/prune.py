@@ -1,32 +1,19 @@
 """Remove nodes and initializers nothing downstream of the outputs uses."""
-from onnx import AttributeProto
 
 
-def _inputs(node) -> set:
-    """The node's inputs, plus outer values its subgraphs (Scan, Loop, If) read."""
-    names = {i for i in node.input if i}
-    for a in node.attribute:
-        graphs = [a.g] if a.type == AttributeProto.GRAPH else list(a.graphs)
-        for g in graphs:
-            for inner in g.node:
-                names |= _inputs(inner)
-    return names
-
-
-def prune_unused(model) -> bool:
-    g = model.graph
-    needed = {o.name for o in g.output}
+def prune_unused(net) -> bool:
+    needed = {o.name for o in net.outputs}
     keep = []
-    for node in reversed(list(g.node)):
-        if any(o in needed for o in node.output):
+    for node in reversed(net.nodes):
+        if any(o in needed for o in node.outputs):
             keep.append(node)
-            needed |= _inputs(node)
-    changed = len(keep) != len(g.node)
+            needed.update(i for i in node.inputs if i)
+            needed |= node.subgraph_inputs()
+    changed = len(keep) != len(net.nodes)
     if changed:
-        keep.reverse()
-        del g.node[:]
-        g.node.extend(keep)
-    unused = [t for t in g.initializer if t.name not in needed]
-    for t in unused:
-        g.initializer.remove(t)
+        for node in [n for n in net.nodes if not any(n is k for k in keep)]:
+            net.remove(node)
+    unused = [k for k in net.consts if k not in needed]
+    for k in unused:
+        del net.consts[k]
     return changed or bool(unused)

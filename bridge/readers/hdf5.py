@@ -86,7 +86,7 @@ def read_weights_file(model: Model, path: str) -> None:
     with open_h5(path) as f:
         if is_keras3_weights(f):
             from .keras3 import attach_keras3_weights
-            attach_keras3_weights(model, f, path)
+            attach_keras3_weights(model, f, path, (path, 0))
             if not model.keras_version:
                 model.keras_version = "3"
             return
@@ -101,14 +101,32 @@ def read_weights_file(model: Model, path: str) -> None:
         attach_weights(model, root, path, by_order=True)
 
 
-def _read_group(g) -> list:
+def dataset_array(ds, where=None) -> np.ndarray:
+    """A dataset's values. Where the dataset is stored in one piece,
+    uncompressed, in a file on disk (`where`: its path and the HDF5 data's
+    offset in it), the array maps the file instead of reading it
+    (copy-on-write): weights cost no memory or time until used, and the
+    ones written out unchanged are never copied in memory at all."""
+    if where is not None and getattr(ds, "chunks", 0) is None and ds.dtype.kind in "fiub" and ds.ndim \
+            and ds.size:
+        try:
+            offset = ds.id.get_offset()
+        except Exception:   # (h5py raises its own types for virtual or external storage)
+            offset = None
+        if offset is not None:
+            path, base = where
+            return np.memmap(path, dtype=ds.dtype, mode="c", offset=base + offset, shape=ds.shape)
+    return np.asarray(ds)
+
+
+def _read_group(g, where=None) -> list:
     out = []
     for i, wn in enumerate(load_attr_list(g, "weight_names")):
         try:
-            arr = np.asarray(g[wn])
+            arr = dataset_array(g[wn], where)
         except KeyError:
             if f"param_{i}" in g:          # very old Keras: datasets named param_<i>
-                arr = np.asarray(g[f"param_{i}"])
+                arr = dataset_array(g[f"param_{i}"], where)
             else:
                 raise WeightsError(f"weight '{wn}' is listed in group '{g.name}' but missing; the "
                                    f"file is truncated or damaged: re-save the model") from None
@@ -155,7 +173,7 @@ def attach_weights(model: Model, root, path: str, by_order: bool = False) -> Non
         if name not in root:
             raise WeightsError(f"{path}: layer '{name}' is listed in the weights but its group is "
                                f"missing; the file is truncated or damaged: re-save the model")
-        ws = _read_group(root[name])
+        ws = _read_group(root[name], (path, 0))
         if ws:
             stored[name] = ws
     by_name = {l.name: l for l in model.layers}

@@ -12,6 +12,7 @@ bias, gamma, ...), so that later stages see the one Keras 2 schema.
 """
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import re
@@ -22,6 +23,7 @@ import numpy as np
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..ir import Model, Weight
 from .config import MODEL_CLASSES, parse_model
+from .hdf5 import dataset_array
 
 
 def read_keras_archive(path: str) -> Model:
@@ -53,9 +55,8 @@ def read_keras_archive(path: str) -> Model:
         model.extra["format"] = "keras3"
         if "model.weights.h5" in names:
             import h5py
-            data = zf.read("model.weights.h5")
-            with h5py.File(io.BytesIO(data), "r") as f:
-                attach_keras3_weights(model, f, path)
+            with _member(zf, path, "model.weights.h5") as fh, h5py.File(fh, "r") as f:
+                attach_keras3_weights(model, f, path, (path, fh.start) if isinstance(fh, _Span) else None)
         elif "model.weights.npz" in names:
             with np.load(io.BytesIO(zf.read("model.weights.npz"))) as z:
                 attach_keras3_weights(model, _NpzStore(dict(z)), path)
@@ -67,6 +68,61 @@ def read_keras_archive(path: str) -> Model:
             raise InputFileError(f"{path}: the archive has no model.weights.h5; it is truncated "
                                  f"or damaged: re-save the model")
     return model
+
+
+# (archive path, offset of model.weights.h5 in it) while its weights are read:
+# lets dataset_array map them from the archive (a ContextVar: per thread)
+_WHERE: contextvars.ContextVar = contextvars.ContextVar("bridge_keras3_weights_at", default=None)
+
+
+class _Span(io.RawIOBase):
+    """A byte range of a file as a seekable file (a member Keras stored
+    uncompressed, as it does its weights): h5py reads the weights from the
+    archive itself, with no copy of the whole member in memory."""
+
+    def __init__(self, path: str, start: int, size: int):
+        super().__init__()
+        self._fh = open(path, "rb")
+        self.start, self._size, self._pos = start, size, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buf):
+        n = max(0, min(len(buf), self._size - self._pos))
+        self._fh.seek(self.start + self._pos)
+        got = self._fh.readinto(memoryview(buf)[:n])
+        self._pos += got
+        return got
+
+    def close(self):
+        self._fh.close()
+        super().close()
+
+
+def _member(zf, path: str, name: str):
+    """A file object for an archive member: a span of the archive when the
+    member is stored, else the member read into memory."""
+    info = zf.getinfo(name)
+    if info.compress_type != zipfile.ZIP_STORED:
+        return io.BytesIO(zf.read(name))
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        head = fh.read(30)   # the local header: its name and extra field lengths come last
+    start = info.header_offset + 30 + int.from_bytes(head[26:28], "little") + \
+        int.from_bytes(head[28:30], "little")
+    return _Span(path, start, info.file_size)
 
 
 def _needs_weights(model: Model) -> bool:
@@ -133,7 +189,7 @@ def _vars(g) -> list:
         return []
     v = g["vars"]
     n = len(v.keys())
-    return [np.asarray(v[str(i)]) for i in range(n)]
+    return [dataset_array(v[str(i)], _WHERE.get()) for i in range(n)]
 
 
 def _vars_name(g):
@@ -251,15 +307,20 @@ def _zip(names: list, arrs: list, scope: str, cls: str, path: str) -> list:
 
 # -- attaching -----------------------------------------------------------------
 
-def attach_keras3_weights(model: Model, root, path: str) -> None:
+def attach_keras3_weights(model: Model, root, path: str, where=None) -> None:
     """Keras 3 weights store (a .keras archive's model.weights.h5, or a
-    .weights.h5 file) -> the layers of `model`."""
+    .weights.h5 file) -> the layers of `model`. where: (file, offset) of the
+    HDF5 data on disk, so that the arrays map it (hdf5.dataset_array)."""
     if "layers" not in root:
         if _needs_weights(model):
             raise WeightsError(f"{path}: the weights store has no 'layers' group; it does not "
                                f"hold this model's weights")
         return
-    _attach_model(model, root["layers"], path)
+    token = _WHERE.set(where)
+    try:
+        _attach_model(model, root["layers"], path)
+    finally:
+        _WHERE.reset(token)
 
 
 def _attach_model(model: Model, layers_group, path: str) -> None:

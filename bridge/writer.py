@@ -1,0 +1,201 @@
+"""Write an exported model: inline, or as model.onnx plus a weights file
+beside it (ONNX's external data format), atomically.
+
+The weights go from their numpy arrays straight to the file: the protobuf
+framing around each initializer's raw bytes is written here (a TensorProto is
+its header fields, then field 9, raw_data), so no serialized copy of the
+model's weights is ever made. Everything else is ordinary protobuf
+serialization.
+
+External data is used when asked for, and always when the weights would pass
+protobuf's 2 GiB limit for one message. The data file is `<model file>.data`
+(the location recorded in each initializer is that file's name, relative to
+the model, as the format asks).
+
+Atomic: both files are written in a private folder beside the destination,
+checked there, then renamed into place (data first, then model) while holding
+a lock on the destination folder, so a failed write or check leaves nothing
+behind and concurrent writers to one destination leave one writer's pair,
+never a mix.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+
+import numpy as np
+from onnx import TensorProto, helper
+
+# Inline weights above this go to a data file (protobuf's limit is 2 GiB for
+# the whole message; leave room for the graph).
+INLINE_LIMIT = 2 ** 31 - 2 ** 26
+_ALIGN = 4096   # offsets in the data file (lets runtimes map it)
+
+_GRAPH_FIELD, _INITIALIZER_FIELD, _RAW_DATA_FIELD = 7, 5, 9
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _len_field(number: int, length: int) -> bytes:
+    """The tag and length of a length-delimited field."""
+    return _varint(number << 3 | 2) + _varint(length)
+
+
+def _raw(array: np.ndarray) -> memoryview:
+    """The array's bytes as ONNX stores raw data (little-endian, C order)."""
+    a = np.ascontiguousarray(array)
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return memoryview(a.reshape(-1)).cast("B")
+
+
+def weight_bytes(consts: dict) -> int:
+    return sum(int(a.nbytes) for a in consts.values())
+
+
+def tensor_header(name: str, array: np.ndarray) -> TensorProto:
+    t = TensorProto(name=name, data_type=helper.np_dtype_to_tensor_dtype(array.dtype))
+    t.dims.extend(array.shape)
+    return t
+
+
+def _inline_chunks(consts: dict):
+    """(framing bytes, raw memoryview or None) per initializer."""
+    from onnx import numpy_helper
+    for name, a in consts.items():
+        a = np.asarray(a)
+        if a.dtype.kind not in "fiub":   # strings and objects: the ordinary way
+            body = numpy_helper.from_array(a, name).SerializeToString()
+            yield _len_field(_INITIALIZER_FIELD, len(body)) + body, None
+            continue
+        head = tensor_header(name, a).SerializeToString()
+        raw = _raw(a)
+        raw_field = _len_field(_RAW_DATA_FIELD, raw.nbytes)
+        size = len(head) + len(raw_field) + raw.nbytes
+        yield _len_field(_INITIALIZER_FIELD, size) + head + raw_field, raw
+
+
+_SLICE = 1 << 26
+
+
+def _put(fh, raw: memoryview, progress) -> None:
+    """Write raw bytes in slices (the progress display moves while a big
+    tensor goes out; memoryview slices copy nothing)."""
+    for i in range(0, raw.nbytes, _SLICE):
+        fh.write(raw[i:i + _SLICE])
+        progress.advance(min(_SLICE, raw.nbytes - i))
+
+
+def _write_inline(fh, model, consts: dict, progress) -> None:
+    graph = model.graph.SerializeToString()
+    chunks = list(_inline_chunks(consts))
+    graph_len = len(graph) + sum(len(h) + (r.nbytes if r is not None else 0) for h, r in chunks)
+    rest = type(model)()
+    rest.CopyFrom(model)
+    rest.ClearField("graph")
+    fh.write(rest.SerializeToString())
+    fh.write(_len_field(_GRAPH_FIELD, graph_len))
+    fh.write(graph)
+    for head, raw in chunks:
+        fh.write(head)
+        if raw is not None:
+            _put(fh, raw, progress)
+
+
+def _write_external(fh_model, fh_data, model, consts: dict, location: str, progress) -> None:
+    g = model.graph
+    offset = 0
+    tensors = []
+    for name, a in consts.items():
+        a = np.asarray(a)
+        if a.dtype.kind not in "fiub" or a.nbytes < 1024:
+            from onnx import numpy_helper
+            tensors.append(numpy_helper.from_array(a, name))
+            continue
+        pad = -offset % _ALIGN
+        if pad:
+            fh_data.write(b"\0" * pad)
+            offset += pad
+        raw = _raw(a)
+        _put(fh_data, raw, progress)
+        t = tensor_header(name, a)
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", location), ("offset", str(offset)), ("length", str(raw.nbytes))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        tensors.append(t)
+        offset += raw.nbytes
+    del g.initializer[:]
+    g.initializer.extend(tensors)
+    fh_model.write(model.SerializeToString())
+
+
+def data_path(dst: str) -> str:
+    return dst + ".data"
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: str):
+    """Serialize the final renames of writers sharing a folder (POSIX)."""
+    try:
+        import fcntl
+    except ImportError:     # Windows: renames are still atomic one by one
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)        # (releases the lock)
+
+
+def save(model, consts: dict, dst, *, external=None, check=None, progress=None) -> bool:
+    """Write `model` (its graph without initializers) with `consts` (name ->
+    array) as its initializers to `dst`. external: True, False, or None for
+    "when the weights need it". check(path), when given, runs on the written
+    model before it takes dst's place; if it raises, nothing is left behind.
+    `consts` is emptied once written (the caller hands the arrays over).
+    Returns whether a data file was written (the initializers of `model`
+    then hold the data file's references)."""
+    from .progress import Silent
+    progress = progress or Silent()
+    progress.stage("writing weights", weight_bytes(consts))
+    dst = os.path.abspath(os.fspath(dst))
+    folder, name = os.path.split(dst)
+    if external is None:
+        external = weight_bytes(consts) > INLINE_LIMIT
+    # both files under their final names in a private folder beside dst: the
+    # check sees the pair as it will be, and the moves out are renames
+    work = tempfile.mkdtemp(prefix=".bridge-", dir=folder)
+    try:
+        model_tmp = os.path.join(work, name)
+        with open(model_tmp, "wb") as fm:
+            if external:
+                with open(data_path(model_tmp), "wb") as fd:
+                    _write_external(fm, fd, model, consts, os.path.basename(data_path(dst)), progress)
+            else:
+                _write_inline(fm, model, consts, progress)
+        consts.clear()    # written: the check below should not find them still in memory
+        if check is not None:
+            progress.stage("checking the model")
+            check(model_tmp)
+        with _folder_lock(folder):
+            if external:
+                os.replace(data_path(model_tmp), data_path(dst))
+            os.replace(model_tmp, dst)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return external
