@@ -45,6 +45,9 @@ class Layer:
     calls: list = field(default_factory=list)      # of Call
     weights: list = field(default_factory=list)    # of Weight, in Keras order
     inner: Optional["Model"] = None                # a nested model
+    # For an InputLayer the reader made for a Sequential that declared none:
+    # the class of the layer it feeds (Keras 1 named such inputs after it).
+    input_for: Optional[str] = None
 
     def weight(self, short: str) -> Optional[np.ndarray]:
         for w in self.weights:

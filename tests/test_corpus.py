@@ -32,9 +32,9 @@ import numpy as np
 import pytest
 
 import bridge
-from bridge.convert import support_problems
+from bridge.support import support_problems
 from bridge.errors import UnsupportedError
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.helpers import CORPUS, OPSETS
 

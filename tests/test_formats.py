@@ -18,7 +18,7 @@ import pytest
 import bridge
 from bridge.cli import main as cli_main
 from bridge.errors import ConfigError, InputFileError, WeightsError
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
 

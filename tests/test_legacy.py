@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bridge
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
 

@@ -40,8 +40,8 @@ from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..ir import Layer
 from ..registry import register
-from .recurrent_scan import scan_cell
-from .rnn_common import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
+from .common.scan import scan_cell
+from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
                          rnn_cells, split_inputs, state_tensor, time_major_input)
 

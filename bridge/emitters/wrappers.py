@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from ..context import Tensor, is_identity
 from ..errors import ConfigError, layer_where
-from ..ir import Call, Layer
+from ..ir import Layer
 from ..readers.config import MODEL_CLASSES, parse_model
+from ..readers.store import distribute_nested
 from ..registry import REGISTRY, register
-from .rnn_common import fallback_reason, split_inputs
+from ..walk import emit_inner
+from .common.rnn import fallback_reason, split_inputs
 
 
 def inner_layer(layer: Layer, source: str = "") -> Layer:
@@ -30,8 +32,7 @@ def inner_layer(layer: Layer, source: str = "") -> Layer:
     if cls in MODEL_CLASSES:
         inner.inner = parse_model({"class_name": cls, "config": cfg}, source)
         if layer.weights:
-            from ..readers.hdf5 import _distribute
-            _distribute(inner.inner, list(layer.weights), source)
+            distribute_nested(inner.inner, list(layer.weights), source)
     return inner
 
 
@@ -62,18 +63,6 @@ def _check(layer, opset) -> list:
         return ["the config has no wrapped 'layer'; the config is malformed"]
     return [f"wrapped {spec['class_name']}: {p}"
             for p in layer_problems(spec["class_name"], spec.get("config") or {}, opset)]
-
-
-def emit_inner(ctx, inner: Layer, ins: list) -> list:
-    """Run the emitter of a layer that lives inside another one."""
-    em = REGISTRY.lookup(inner.class_name, ctx.opset)
-    saved = ctx.layer, ctx.call, ctx.g.scope
-    ctx.layer, ctx.call = inner, Call((), {})
-    ctx.g.scope = "/".join(ctx.scope + (inner.name,))
-    try:
-        return list(em.fn(inner, ins, ctx))
-    finally:
-        ctx.layer, ctx.call, ctx.g.scope = saved
 
 
 @register("TimeDistributed", check=_check, note=fallback_reason)

@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import ConfigError, layer_where
+from ..errors import BridgeWarning, ConfigError, layer_where
 from ..ir import Call, Layer, Model, TensorRef, Weight
 from . import keras1, keras3, theano
 
@@ -48,9 +48,6 @@ def normalize(model: Model, backend=None) -> Model:
     elif major >= 3:
         keras3.normalize_model(model)
     _dtypes(model)
-    from ..readers.config import SYNTHESIZED
-    for layer in model.walk():
-        layer.config.pop(SYNTHESIZED, None)
     _resolve_backend(model, backend, fingerprint)
     _insert_pre_pads(model)
     if model.backend == "theano":
@@ -144,7 +141,6 @@ def _resolve_backend(model: Model, backend, inferred) -> None:
     model.extra["backend_from"] = "default"
     dependent = [l for l in model.walk() if _backend_dependent(l)]
     if dependent:
-        from ..convert import BridgeWarning
         warnings.warn(
             f"{model.source}: the file does not record the Keras backend it was saved under "
             f"(Keras 1 files do not), and its weight names do not show it; assuming "
@@ -215,8 +211,7 @@ def _theano(model: Model) -> None:
                     and layer.config.get("padding") == "same":
                 crops = theano.transposed_same_crops(layer.config)
                 if crops is None:
-                    from ..convert import BridgeWarning
-                    warnings.warn(f"{model.source}: {layer_where(layer)} is a 'same' transposed "
+                                warnings.warn(f"{model.source}: {layer_where(layer)} is a 'same' transposed "
                                   f"convolution saved under Theano with an even kernel, a stride "
                                   f"over half the kernel or output_padding, where Theano placed "
                                   f"its output differently from TensorFlow; the converted model "

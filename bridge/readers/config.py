@@ -16,9 +16,6 @@ from ..errors import ConfigError
 from ..ir import Call, Layer, Model, TensorRef
 
 MODEL_CLASSES = ("Sequential", "Model", "Functional")
-# Config key of an InputLayer this reader made for a Sequential that had none
-# (value: the first layer's class); bridge.normalize names it and drops the key.
-SYNTHESIZED = "_bridge_input_for"
 _KERAS_TENSOR = "__keras_tensor__"
 
 
@@ -94,7 +91,7 @@ def _sequential(body, source: str) -> Model:
                               f"the model with an Input or input_shape= before saving")
         inp = Layer(name=f"{first.name}_input", class_name="InputLayer",
                     config={"batch_input_shape": shape, "dtype": _declared_dtype(first),
-                            "name": f"{first.name}_input", SYNTHESIZED: first.class_name})
+                            "name": f"{first.name}_input"}, input_for=first.class_name)
         layers.insert(0, inp)
     prev = TensorRef(layers[0].name, 0, 0)
     for l in layers[1:]:

@@ -8,7 +8,7 @@ tensor as a TensorRef that is also one of `Call.inputs`.
 """
 from __future__ import annotations
 
-from ..ir import TensorRef
+from ...ir import TensorRef
 
 
 def _map(value, fn):
@@ -64,7 +64,7 @@ def forced_training(ctx) -> bool:
 
 def refuse_training(ctx, what: str) -> None:
     """Raise the error for a random-at-predict call (see forced_training)."""
-    from ..errors import UnsupportedError
+    from ...errors import UnsupportedError
     raise UnsupportedError([f"{ctx.where()}: is called with training=True, so Keras {what} at "
                             f"random even in predict(), which cannot be exported; call it with "
                             f"training=False (or leave training unset) and save again"])
