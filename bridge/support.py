@@ -31,7 +31,7 @@ def support_problems(model: Model, opset: int) -> list:
 def require_support(model: Model, opset: int) -> None:
     """Raise one error naming every gap: missing weights, then each layer
     that has no emitter at this opset or whose emitter's check refuses it."""
-    if model.extra.get("no_weights"):
+    if model.weights_missing:
         raise WeightsError(f"{model.source}: an architecture without weights cannot be converted; "
                            f"pass the weights file too: --weights weights.h5")
     problems = support_problems(model, opset)

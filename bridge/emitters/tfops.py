@@ -1329,7 +1329,7 @@ def keras_operation(layer, inputs, ctx):
     """A Keras 3 operation (keras.ops.*) recorded in a functional model: its
     positional arguments, keywords and config (see SUPPORTED_KERAS_OPS)."""
     args, kw = bound_call(ctx.call, inputs, preserve=True)
-    if len(args) == 1 and isinstance(args[0], list) and "__args__" not in (ctx.call.kwargs or {}) \
+    if len(args) == 1 and isinstance(args[0], list) and ctx.call.args is None \
             and layer.class_name not in ("ops.Concatenate", "ops.Stack"):
         args = args[0]
     op = layer.class_name[len("ops."):]

@@ -78,7 +78,7 @@ def _read_json(src: str, weights) -> Model:
         model.keras_version = "3"       # Keras 3's to_json(): module / registered_name, no version
     model.backend = str(cfg.get("backend", "")) if isinstance(cfg, dict) else ""
     if weights is None:
-        model.extra["no_weights"] = True
+        model.weights_missing = True
         return model
     weights = os.fspath(weights)
     _check_path(weights)

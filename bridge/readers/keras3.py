@@ -51,7 +51,6 @@ def read_keras_archive(path: str) -> Model:
         model.source = path
         model.keras_version = str(meta.get("keras_version") or "3")
         model.backend = "tensorflow"   # every Keras 3 backend computes cross-correlation
-        model.extra["format"] = "keras3"
         if "model.weights.h5" in names:
             import h5py
             data = zf.read("model.weights.h5")
