@@ -125,10 +125,11 @@ class Spelling:
             if k in bound:
                 refuse(ctx, f"{self.display} got two values for argument '{k}'")
             bound[k] = v
-        if star and (star not in bound or len(args) > len(named)):
-            if star in bound:
+        if star:
+            extra = list(args[len(named):])
+            if star in bound and extra:
                 refuse(ctx, f"{self.display} got two values for argument '{star}'")
-            bound[star] = list(args[len(named):])
+            bound.setdefault(star, extra)
         for k in ("name",) + tuple(self.ignore):
             bound.pop(k, None)
         for k, v in self.defaults.items():
