@@ -41,6 +41,8 @@ LEVELS = [
     (["bridge.walk"], False),
     (["bridge.emitters.common.*"], True),
     (["bridge.emitters.common"], False),
+    # the op table behind the op layers (and Lambda translation): its own modules
+    (["bridge.emitters.tfops.*"], True),
     (["bridge.emitters.*"], False),
     (["bridge.emitters"], False),
     (["bridge.emit"], False),
