@@ -1,4 +1,4 @@
-"""bridge convert | check | inspect. Errors print one line and exit non-zero
+"""bridge convert | check | quantize | inspect. Errors print one line and exit non-zero
 (2 for bad input, 1 for a parity mismatch); --debug shows the traceback."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 
+from .deploy import cli as deploy_cli
 from .errors import BridgeError
 
 
@@ -15,23 +16,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    c = sub.add_parser("convert", help="convert a Keras file to ONNX")
-    c.add_argument("model", help="Keras .h5 file, or architecture .json with --weights")
-    c.add_argument("-o", "--output", help="ONNX file to write (default: MODEL with .onnx)")
+    c = sub.add_parser("convert", help="convert Keras files to ONNX")
+    c.add_argument("model", nargs="+", help="Keras .h5 / .keras file, or architecture .json with "
+                                            "--weights; several convert in parallel into -o OUTDIR/")
+    c.add_argument("-o", "--output", help="ONNX file to write (default: MODEL with .onnx), or a "
+                                          "folder (OUTDIR/) for OUTDIR/<stem>.onnx")
     c.add_argument("--weights", help="weights-only HDF5 for an architecture JSON")
     c.add_argument("--opset", type=int, help="target ONNX opset (default 17)")
     c.add_argument("--backend", choices=["tensorflow", "theano", "cntk"],
                    help="the Keras backend the file was saved under (overrides the file)")
     c.add_argument("--check", action="store_true", help="check parity after converting")
     _tolerances(c)
+    deploy_cli.add_convert_options(c)
 
     k = sub.add_parser("check", help="compare an ONNX model with Keras's outputs")
-    k.add_argument("model", help="the Keras file the ONNX model came from")
-    k.add_argument("onnx", help="the ONNX file")
+    k.add_argument("model", nargs="+", help="the Keras file the ONNX model came from, then the "
+                                            "ONNX file; or several Keras files (see -o)")
     k.add_argument("--reference", help=".npz (input:<name>/output:<name>, or input_0../output_0..) "
                                        "or *_inputs_and_outputs.h5")
     k.add_argument("--weights", help="weights-only HDF5 for an architecture JSON")
     _tolerances(k)
+    deploy_cli.add_check_options(k)
+    deploy_cli.add_quantize(sub, _tolerances)
 
     i = sub.add_parser("inspect", help="list layers, shapes, weights and support")
     i.add_argument("model")
@@ -45,18 +51,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _tolerances(p):
-    p.add_argument("--rtol", type=float, default=1e-5, help="max ||onnx-keras||/||keras|| per output (1e-5)")
+    p.add_argument("--rtol", type=float, help="max ||onnx-keras||/||keras|| per output (default by the "
+                                              "model's precision: 1e-5 float32, 5e-3 fp16, 5e-2 int8)")
     p.add_argument("--atol", type=float, default=0.0, help="also pass an output whose max |onnx-keras| <= ATOL (0)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
 
 
 def _convert(a) -> int:
+    if deploy_cli.is_batch_convert(a):
+        return deploy_cli.convert(a)
     from .convert import to_onnx
-    out = a.output or os.path.splitext(a.model)[0] + ".onnx"
-    proto = to_onnx(a.model, out, weights=a.weights, opset=a.opset, backend=a.backend)
+    model = a.model[0]
+    out = a.output or os.path.splitext(model)[0] + ".onnx"
+    proto = to_onnx(model, out, weights=a.weights, opset=a.opset, backend=a.backend,
+                    precision=a.precision, keep_io_types=a.keep_io_types)
     print(f"wrote {out} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
     if a.check:
-        return _report(a.model, out, None, a)
+        return _report(model, out, None, a)
     return 0
 
 
@@ -82,7 +93,10 @@ def main(argv=None) -> int:
             if a.cmd == "convert":
                 rc = _convert(a)
             elif a.cmd == "check":
-                rc = _report(a.model, a.onnx, a.reference, a)
+                pair = deploy_cli.single_check(a)
+                rc = _report(*pair, a.reference, a) if pair else deploy_cli.check(a)
+            elif a.cmd == "quantize":
+                rc = deploy_cli.quantize(a)
             elif a.cmd == "layers":
                 from .registry import support_table
                 print(support_table())

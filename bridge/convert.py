@@ -12,7 +12,8 @@ import opsets
 
 from . import emitters  # noqa: F401  (registers the built-in emitters)
 from .context import Context, Tensor
-from .errors import BridgeError, ConfigError, OpsetError, UnsupportedError, WeightsError, layer_where
+from .errors import (BridgeError, ConfigError, OpsetError, OptionError, UnsupportedError, WeightsError,
+                     layer_where)
 from .ir import Model, TensorRef
 from .passes import run_passes
 from .readers import read_model
@@ -44,6 +45,18 @@ def resolve_opset(opset) -> int:
         raise OpsetError(f"opset {opset} is not supported: this converter and the installed "
                          f"onnxruntime support opsets {opsets.MIN_OPSET} to {top}; pass one of them")
     return opset
+
+
+def resolve_precision(precision) -> str:
+    names = {None: "fp32", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
+    key = precision.lower() if isinstance(precision, str) else precision
+    if key not in names:
+        raise OptionError(f"precision {precision!r} is not supported; pass 'fp32' or 'fp16' "
+                          f"(for int8, quantize the exported model: bridge quantize)")
+    if names[key] == "fp16":
+        from .deploy.fp16 import library
+        library()  # fail before reading the model when the extra is missing
+    return names[key]
 
 
 def support_problems(model: Model, opset: int) -> list:
@@ -205,17 +218,24 @@ def _value_info(name, shape, dtype):
     return helper.make_tensor_value_info(name, dtype, dims)
 
 
-def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None) -> onnx.ModelProto:
+def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None, precision="fp32",
+            keep_io_types=True) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
     `opset`: target ONNX opset (default 17). `backend`: the Keras backend the
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
-    file's own record.
+    file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
+    arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
+    float32 unless `keep_io_types` is False.
     """
     opset = resolve_opset(opset)
+    precision = resolve_precision(precision)
     model = read_model(src, weights=weights, backend=backend)
     proto = build(model, opset)
+    if precision == "fp16":
+        from .deploy.fp16 import to_float16
+        proto = to_float16(proto, keep_io_types=keep_io_types)
     # Serialized once: the checker (full_check includes strict shape
     # inference) and the file share the bytes; a large model costs a
     # noticeable fraction of a second per serialization.
