@@ -2,6 +2,7 @@
 process, print one summary line per file as it finishes, keep going past a
 bad file.
 
+With one job at a time (--jobs 1, or one file) it all runs in this process.
 Workers are started with 'spawn' (a fresh interpreter, no state forked from
 the parent: onnxruntime's thread pools do not survive a fork), so each job is
 a plain picklable dict and the worker functions live at module level. A file
@@ -140,6 +141,11 @@ def run_jobs(worker, jobs: list, n_jobs=None, *, out=None, err=None) -> list:
         progress.show(len(results))
 
     progress.show(0)
+    if n_jobs == 1:   # one at a time: no worker process to pay for
+        for i, job in enumerate(jobs):
+            done(i, worker(job))
+        progress.clear()
+        return [results[i] for i in range(len(jobs))]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(n_jobs, mp_context=ctx) as pool:
         futures = {pool.submit(worker, job): i for i, job in enumerate(jobs)}

@@ -23,6 +23,8 @@ tolerance (validate.DEFAULT_RTOLS).
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import tempfile
 
@@ -71,7 +73,7 @@ def quantize(model, dst, *, calibration=None, reference=None, per_channel: bool 
     metas = session(model, "cpu").get_inputs()
     cal = _calibration(calibration, metas) if calibration is not None else None
 
-    with tempfile.TemporaryDirectory(prefix="bridge-quantize-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bridge-quantize-") as tmp, _quiet_root_logger():
         pre, out = os.path.join(tmp, "pre.onnx"), os.path.join(tmp, "int8.onnx")
         quant_pre_process(model, pre, skip_symbolic_shape=True)
         if cal is None:
@@ -116,6 +118,19 @@ def parity(float_model, quantized, *, reference=None, inputs=None, rtol: float, 
         for o in report.outputs:
             o.against = "float32"
     return report
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """ORT's quantizer logs to the root logger, e.g. a warning for every bool
+    tensor it leaves alone; keep those out of the report."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _calibration(path, metas) -> dict:
