@@ -11,6 +11,7 @@ from .convert import BridgeWarning, to_onnx  # noqa: E402
 from .runtime import run  # noqa: E402
 from .validate import check  # noqa: E402
 from .deploy.quantize import quantize  # noqa: E402
+from .deploy.triton import to_triton  # noqa: E402
 
-__all__ = ["to_onnx", "check", "run", "quantize", "BridgeError", "BridgeWarning", "register", "REGISTRY",
+__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "BridgeError", "BridgeWarning", "register", "REGISTRY",
            "__version__"]

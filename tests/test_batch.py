@@ -131,6 +131,12 @@ def test_one_file_into_a_folder(tmp_path, capsys):
     assert os.listdir(tmp_path / "out") == ["small_cnn.onnx"]
 
 
+def test_without_a_folder_each_lands_beside_its_model(tmp_path, capsys):
+    models = [shutil.copy(src, tmp_path) for src in GOOD[:2]]
+    assert cli.main(["convert", *models, "--jobs", "1"]) == 0
+    assert sorted(f for f in os.listdir(tmp_path) if f.endswith(".onnx")) == ["k3_cnn.onnx", "small_cnn.onnx"]
+
+
 def crash_on(job):
     """A worker that dies outright on one file, as a native crash would."""
     if job["src"] == "crash":

@@ -40,13 +40,16 @@ class FileResult:
         return f"{tag} {self.text}" if self.text.startswith(self.src) else f"{tag} {self.src}: {self.text}"
 
 
-def output_path(src, outdir) -> str:
-    """OUTDIR/<stem>.onnx."""
-    return os.path.join(os.fspath(outdir), os.path.splitext(os.path.basename(os.fspath(src)))[0] + ".onnx")
+def output_path(src, outdir=None) -> str:
+    """OUTDIR/<stem>.onnx, or <stem>.onnx beside the source without OUTDIR."""
+    src = os.fspath(src)
+    if outdir is None:
+        return os.path.splitext(src)[0] + ".onnx"
+    return os.path.join(os.fspath(outdir), os.path.splitext(os.path.basename(src))[0] + ".onnx")
 
 
-def plan_outputs(sources, outdir) -> list:
-    """One output per source; two sources with the same stem are refused
+def plan_outputs(sources, outdir=None) -> list:
+    """One output per source; two sources with the same output are refused
     (one would overwrite the other)."""
     outs = [output_path(s, outdir) for s in sources]
     seen = {}

@@ -72,9 +72,9 @@ def convert(a) -> int:
     if a.triton_repo and len(a.model) == 1:
         return _triton_one(a)
     jobs = []
-    dsts = [None] * len(a.model) if a.triton_repo else batch.plan_outputs(a.model, a.output or ".")
-    if not a.triton_repo:
-        os.makedirs(a.output or ".", exist_ok=True)
+    dsts = [None] * len(a.model) if a.triton_repo else batch.plan_outputs(a.model, a.output)
+    if a.output:
+        os.makedirs(a.output, exist_ok=True)
     for src, dst in zip(a.model, dsts):
         job = {"src": src, "dst": dst, "opset": a.opset, "backend": a.backend,
                "precision": a.precision, "keep_io_types": a.keep_io_types, "check": a.check,
@@ -119,10 +119,7 @@ def check(a) -> int:
         raise OptionError("--reference goes with one model; with several, each model's reference "
                           "is found beside it (model.npz, model.reference.npz, "
                           "model_inputs_and_outputs.h5)")
-    if a.output:
-        onnx_paths = batch.plan_outputs(a.model, a.output)
-    else:
-        onnx_paths = [os.path.splitext(m)[0] + ".onnx" for m in a.model]
+    onnx_paths = batch.plan_outputs(a.model, a.output)
     jobs = [{"src": m, "onnx": o, "rtol": a.rtol, "atol": a.atol, "provider": a.provider}
             for m, o in zip(a.model, onnx_paths)]
     results = batch.run_jobs(batch.check_job, jobs, a.jobs)

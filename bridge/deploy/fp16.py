@@ -1,21 +1,28 @@
 """float16 export: weights and arithmetic in float16, with the operations that
 lose too much in 16 bits kept in float32 behind Casts.
 
-The rewrite itself is onnxconverter-common's float16 converter (the one
-onnxruntime's transformer tools use): it retypes initializers and values,
-keeps the ops named in its block list in float32 with Casts around them, and
-with keep_io_types leaves the graph's float inputs and outputs in float32.
-What it does not get right on its own is fixed here, before and after:
+The rewrite itself is onnxconverter-common's float16 converter: it retypes
+initializers and values, keeps the ops of its block list (and named nodes)
+in float32 with Casts around them, and with keep_io_types leaves the graph's
+float inputs and outputs float32. What it does not get right on its own is
+fixed here, before and after it runs:
 
-- an initializer shared by a float32 (blocked) node and a float16 one stays
-  float32 for both: the float16 consumers get their own copy first;
-- a blocked node with a subgraph (Scan) reads outer initializers by name,
-  which the converter would retype under it: they move into the subgraph;
-- Cast(to=float) nodes of the model keep their target type while the
-  converter marks their outputs float16: they are retargeted;
-- it leaves Cast(float16) -> Cast(float) pairs (and one input Cast per
-  consumer): the pairs are folded (never less precise than the pair) and
-  duplicate Casts merged.
+- arithmetic on a constant beyond float16's range (Keras's -1e9 masks) is
+  kept float32 up to the node that bounds it (_wide_range_nodes);
+- an initializer read by a float32 node and by a float16 one stays float32
+  for both: the float16 readers get their own copy;
+- a blocked node's subgraph (Scan) reads outer initializers by name, which
+  the converter would retype under it: the subgraph gets float32 copies;
+- its topological sort loops on an omitted optional output (''): those are
+  named while it runs;
+- the model's own Cast(to=float) nodes keep their target while their outputs
+  become float16: they are retargeted;
+- a graph output made by a blocked node comes out float16: cast back;
+- it leaves Cast(float16) -> Cast(float) pairs and one Cast of an input per
+  reader: pairs are folded (never less precise than the pair), duplicates
+  merged;
+- Transposes feeding a MatMul stay float32: onnxruntime's CPU fusion of the
+  two crashes the process on float16 (_transposes_into_matmul).
 
 float16 keeps about 3 significant digits (unit roundoff 4.9e-4), so the
 result agrees with Keras's float32 outputs to a few 1e-4 relative, not 1e-5:
