@@ -2,6 +2,7 @@
 Runtime's quantizer: dynamic, and static calibrated on a .npz, each checked
 against the outputs real Keras computed for the fixture, at the int8
 tolerance. Whole networks are in the slow tier (tests/test_deploy_networks.py)."""
+import importlib.util
 import os
 
 import numpy as np
@@ -114,3 +115,21 @@ def test_float16_model_is_refused(tmp_path):
 def test_missing_model(tmp_path):
     with pytest.raises(BridgeError, match="no such file"):
         bridge.quantize(tmp_path / "none.onnx", tmp_path / "q.onnx")
+
+
+def test_precision_read_from_the_graph_without_metadata(tmp_path):
+    f32 = _export(EXAMPLE, tmp_path)
+    bridge.quantize(f32, tmp_path / "q.onnx")
+    models = {"fp32": onnx.load(str(f32)), "int8": onnx.load(str(tmp_path / "q.onnx"))}
+    if importlib.util.find_spec("onnxconverter_common"):
+        models["fp16"] = bridge.to_onnx(EXAMPLE, precision="fp16")
+    for precision, proto in models.items():
+        del proto.metadata_props[:]
+        assert precision_of(proto) == precision
+
+
+def test_not_an_onnx_file(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"nonsense")
+    assert cli.main(["quantize", str(bad), "-o", str(tmp_path / "q.onnx")]) == 2
+    assert not (tmp_path / "q.onnx").exists()

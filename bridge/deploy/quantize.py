@@ -65,12 +65,11 @@ def quantize(model, dst, *, calibration=None, reference=None, per_channel: bool 
     model, dst = os.fspath(model), os.fspath(dst)
     if not os.path.isfile(model):
         raise InputFileError(f"{model}: no such file; pass an ONNX file written by 'bridge convert'")
-    proto = onnx.load(model)
-    precision = precision_of(proto)
+    metas = session(model, "cpu").get_inputs()   # a file onnxruntime cannot load fails here
+    precision = precision_of(model)
     if precision != "fp32":
         raise OptionError(f"{model}: the model is already {precision}; quantize the float32 export "
                           f"(bridge convert without --precision)")
-    metas = session(model, "cpu").get_inputs()
     cal = _calibration(calibration, metas) if calibration is not None else None
 
     with tempfile.TemporaryDirectory(prefix="bridge-quantize-") as tmp, _quiet_root_logger():
