@@ -101,6 +101,13 @@ def test_check_many(tmp_path, capsys):
     assert "1 failed" in capsys.readouterr().out
 
 
+def test_two_paths_are_still_model_and_onnx(tmp_path, capsys):
+    onnx_path = tmp_path / "exported.bin"     # any name that is not a Keras file
+    assert cli.main(["convert", GOOD[0], "-o", str(onnx_path)]) == 0
+    assert cli.main(["check", GOOD[0], str(onnx_path)]) == 0
+    assert "PASS" in capsys.readouterr().out
+
+
 def test_check_many_beside_the_models(tmp_path, capsys):
     models = _checked_set(tmp_path)
     for m in models:

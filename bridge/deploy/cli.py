@@ -107,9 +107,13 @@ def _triton_one(a) -> int:
 
 # -- check ---------------------------------------------------------------------
 
+KERAS_SUFFIXES = (".h5", ".hdf5", ".keras", ".json")
+
+
 def single_check(a):
-    """(model, onnx) for the one-model form `check MODEL OUT.onnx`, else None."""
-    if len(a.model) == 2 and not a.output and a.model[1].lower().endswith(".onnx"):
+    """(model, onnx) for the one-model form `check MODEL OUT.onnx` (any second
+    path that is not a Keras file, as before), else None."""
+    if len(a.model) == 2 and not a.output and not a.model[1].lower().endswith(KERAS_SUFFIXES):
         return a.model[0], a.model[1]
     return None
 
