@@ -2,16 +2,26 @@
 
     import bridge
     bridge.to_onnx("model.h5", "model.onnx")
+
+The public API: `to_onnx` (convert; precision="fp16" for float16), `run`
+(ONNX Runtime), `check` (parity with Keras's outputs), `quantize` (int8 by
+ONNX Runtime's quantizer), `to_triton` (a Triton model repository entry),
+`register` / `REGISTRY` (emitters for your own layer classes, which receive
+`Tensor`s and a `Context`), and the errors, every one a `BridgeError`
+subclass.
 """
-__version__ = "0.1.0"
+from .context import Context, Tensor
+from .convert import to_onnx
+from .deploy.quantize import quantize
+from .deploy.triton import to_triton
+from .errors import (BridgeError, BridgeWarning, ConfigError, DependencyError, InputFileError,
+                     OpsetError, OptionError, ReferenceError_, UnsupportedError, WeightsError)
+from .registry import REGISTRY, register
+from .runtime import run
+from .validate import check
+from .version import __version__
 
-from .errors import BridgeError  # noqa: E402
-from .registry import REGISTRY, register  # noqa: E402
-from .convert import BridgeWarning, to_onnx  # noqa: E402
-from .runtime import run  # noqa: E402
-from .validate import check  # noqa: E402
-from .deploy.quantize import quantize  # noqa: E402
-from .deploy.triton import to_triton  # noqa: E402
-
-__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "BridgeError", "BridgeWarning", "register", "REGISTRY",
-           "__version__"]
+__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "register", "REGISTRY", "Tensor",
+           "Context", "BridgeError", "BridgeWarning", "ConfigError", "DependencyError",
+           "InputFileError", "OpsetError", "OptionError", "ReferenceError_", "UnsupportedError",
+           "WeightsError", "__version__"]

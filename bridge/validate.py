@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .dtypes import PRECISION_KEY
 from .errors import ReferenceError_
 
 DEFAULT_RTOL = 1e-5
@@ -19,7 +20,6 @@ DEFAULT_ATOL = 0.0
 # 11 bits (unit roundoff 4.9e-4, a few of them over a deep network), int8
 # 8 bits per tensor (a step of 1/255 of each tensor's range, compounded).
 DEFAULT_RTOLS = {"fp32": DEFAULT_RTOL, "fp16": 5e-3, "int8": 5e-2}
-PRECISION_KEY = "bridge.precision"   # metadata_props entry written by bridge.deploy
 
 
 @dataclass

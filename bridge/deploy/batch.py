@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from ..errors import OptionError
+from .triton import DEFAULT_MAX_BATCH
 
 OK, MISMATCH, ERROR = "ok", "mismatch", "error"
 
@@ -59,6 +60,36 @@ def plan_outputs(sources, outdir=None) -> list:
                               f"with the same name into different folders")
         seen[o] = s
     return outs
+
+
+def convert_files(sources, outdir=None, *, jobs=None, triton_repo=None,
+                  max_batch: int = DEFAULT_MAX_BATCH, check: bool = False, rtol=None,
+                  atol: float = 0.0, provider: str = "auto", **convert_options) -> list:
+    """Convert each Keras file into OUTDIR/<stem>.onnx (beside it without
+    OUTDIR), or into the Triton repository `triton_repo` as <stem>, in up to
+    `jobs` processes; print a line per file; return the FileResults.
+    `convert_options`: to_onnx's (opset, backend, precision, ...)."""
+    dsts = [None] * len(sources) if triton_repo else plan_outputs(sources, outdir)
+    if outdir and not triton_repo:
+        os.makedirs(outdir, exist_ok=True)
+    work = []
+    for src, dst in zip(sources, dsts):
+        job = {"src": os.fspath(src), "dst": dst, "check": check, "rtol": rtol, "atol": atol,
+               "provider": provider, **convert_options}
+        if triton_repo:
+            job.update(triton_repo=os.fspath(triton_repo), max_batch=max_batch)
+        work.append(job)
+    return run_jobs(convert_job, work, jobs)
+
+
+def check_files(models, outdir=None, *, jobs=None, rtol=None, atol: float = 0.0,
+                provider: str = "auto") -> list:
+    """Check each Keras model against OUTDIR/<stem>.onnx (the .onnx beside it
+    without OUTDIR), with the reference beside the model; print a line per
+    model; return the FileResults."""
+    work = [{"src": os.fspath(m), "onnx": o, "rtol": rtol, "atol": atol, "provider": provider}
+            for m, o in zip(models, plan_outputs(models, outdir))]
+    return run_jobs(check_job, work, jobs)
 
 
 # -- the workers (run in child processes) --------------------------------------
@@ -177,7 +208,8 @@ def exit_code(results) -> int:
     return 2 if ERROR in statuses else 1 if MISMATCH in statuses else 0
 
 
-def tally(results, verb: str) -> str:
+def summary(results, verb: str) -> str:
+    """'3 of 4 converted; 1 failed'."""
     n = len(results)
     errors = sum(r.status == ERROR for r in results)
     mism = sum(r.status == MISMATCH for r in results)

@@ -40,7 +40,7 @@ from onnx import AttributeProto, TensorProto, numpy_helper
 from ..errors import DependencyError
 from ..passes.outputs import name_outputs_at_source
 from ..passes.prune import prune_unused
-from ..validate import PRECISION_KEY
+from ..dtypes import PRECISION_KEY
 
 FP16_MAX = 65504.0
 

@@ -30,8 +30,9 @@ import tempfile
 
 import numpy as np
 
+from ..dtypes import PRECISION_KEY
 from ..errors import DependencyError, InputFileError, OptionError
-from ..validate import (DEFAULT_RTOLS, PRECISION_KEY, ParityReport, compare, find_reference_beside,
+from ..validate import (DEFAULT_RTOLS, ParityReport, compare, find_reference_beside,
                         load_inputs, load_reference, match_arrays, precision_of, random_inputs)
 
 CALIBRATION_BATCH = 8     # samples per calibration run: bounds the calibrator's memory
@@ -58,7 +59,7 @@ def quantize(model, dst, *, calibration=None, reference=None, per_channel: bool 
     *_inputs_and_outputs.h5) to report against; None looks beside `model`.
     """
     import onnx
-    from ..convert import save
+    from ..convert import write
     from ..runtime import session
 
     q, quant_pre_process = _ort_quantization()
@@ -83,7 +84,7 @@ def quantize(model, dst, *, calibration=None, reference=None, per_channel: bool 
     result.metadata_props.add(key=PRECISION_KEY, value="int8")
     data = result.SerializeToString()
     onnx.checker.check_model(data, full_check=True)
-    save(data, dst)
+    write(data, dst)
     return parity(model, dst, reference=reference, inputs=cal,
                   rtol=DEFAULT_RTOLS["int8"] if rtol is None else rtol, atol=atol, provider=provider)
 
@@ -133,7 +134,7 @@ def _quiet_root_logger():
 
 
 def _calibration(path, metas) -> dict:
-    from ..runtime import numpy_dtype
+    from ..runtime import numpy_dtype_of
     label = os.fspath(path)
     arrays = match_arrays(load_inputs(path), [m.name for m in metas], "input", label)
     out = {}
@@ -142,7 +143,7 @@ def _calibration(path, metas) -> dict:
         if a.ndim != len(m.shape):
             raise OptionError(f"{label}: calibration input {m.name!r} has shape {a.shape}; the "
                               f"model takes rank {len(m.shape)} (batch first), e.g. {m.shape}")
-        out[m.name] = a.astype(numpy_dtype(m.type))
+        out[m.name] = a.astype(numpy_dtype_of(m.type))
     sizes = {len(a) for a in out.values()}
     if len(sizes) != 1 or 0 in sizes:
         raise OptionError(f"{label}: calibration inputs need one common, non-zero batch size; got "

@@ -70,15 +70,15 @@ def model_config(proto: onnx.ModelProto, name: str, max_batch: int = DEFAULT_MAX
 def write_repository(proto: onnx.ModelProto, repo, name: str, max_batch: int = DEFAULT_MAX_BATCH,
                      source: str = "") -> tuple:
     """Write REPO/NAME/1/model.onnx and REPO/NAME/config.pbtxt; return both paths."""
-    from ..convert import save
+    from ..convert import write
     _check_name(name)
     config = model_config(proto, name, max_batch, source)
     folder = os.path.join(os.fspath(repo), name)
     os.makedirs(os.path.join(folder, VERSION), exist_ok=True)
     model_path = os.path.join(folder, VERSION, "model.onnx")
     config_path = os.path.join(folder, "config.pbtxt")
-    save(proto.SerializeToString(), model_path)
-    save(config.encode("utf-8"), config_path)
+    write(proto.SerializeToString(), model_path)
+    write(config.encode("utf-8"), config_path)
     return model_path, config_path
 
 
