@@ -1,0 +1,2 @@
+"""Emitters for the layers of third-party Keras libraries, one module per library."""
+from . import qkeras  # noqa: F401

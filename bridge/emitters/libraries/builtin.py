@@ -1,0 +1,29 @@
+"""Reuse of the built-in emitters by the library layers.
+
+A quantized or wrapped layer computes what a built-in Keras layer computes,
+only with transformed weights (quantized, masked, clustered, folded). It is
+emitted by that layer's own emitter, handed a derived layer: the built-in
+class name, a config, and the transformed weights under their usual names.
+"""
+from __future__ import annotations
+
+from ...ir import Layer, Weight
+from ..wrappers import emit_inner, layer_problems
+
+
+def derived(layer: Layer, class_name: str, config: dict, weights: dict) -> Layer:
+    """`layer` as a built-in `class_name` with `config` and `weights` {short name: array}."""
+    cfg = dict(config)
+    cfg["name"] = layer.name
+    return Layer(name=layer.name, class_name=class_name, config=cfg,
+                 weights=[Weight(f"{layer.name}/{k}:0", v) for k, v in weights.items() if v is not None])
+
+
+def emit_builtin(ctx, layer: Layer, class_name: str, config: dict, weights: dict, inputs) -> list:
+    """Outputs of the built-in `class_name` emitter run on the derived layer."""
+    return emit_inner(ctx, derived(layer, class_name, config, weights), list(inputs))
+
+
+def builtin_problems(class_name: str, config: dict, opset: int) -> list:
+    """What keeps the built-in `class_name` with `config` from converting."""
+    return layer_problems(class_name, config, opset)
