@@ -266,18 +266,27 @@ def _t_prune(keras):
 
 
 def _t_cluster(keras):
+    """Clustered Conv2D (per tensor and per channel) and Dense, each with its
+    own centroid initialization (clustering needs built layers: a clone)."""
     import tensorflow_model_optimization as tfmot
     L = keras.layers
     cl = tfmot.clustering.keras
+    init = cl.CentroidInitialization
     inp = keras.Input(shape=(8, 8, 3), name="x")
-    h = cl.cluster_weights(L.Conv2D(6, 3, activation="relu", name="c"), number_of_clusters=5,
-                           cluster_centroids_init=cl.CentroidInitialization.LINEAR)(inp)
-    h = cl.cluster_weights(L.Conv2D(4, 3, name="c_pc"), number_of_clusters=3, cluster_per_channel=True,
-                           cluster_centroids_init=cl.CentroidInitialization.KMEANS_PLUS_PLUS)(h)
+    h = L.Conv2D(6, 3, activation="relu", name="c")(inp)
+    h = L.Conv2D(4, 3, name="c_pc")(h)
     h = L.Flatten(name="f")(h)
-    h = cl.cluster_weights(L.Dense(5, name="d"), number_of_clusters=4,
-                           cluster_centroids_init=cl.CentroidInitialization.DENSITY_BASED)(h)
-    return keras.Model(inp, h)
+    base = keras.Model(inp, L.Dense(5, name="d")(h))
+    options = {"c": dict(number_of_clusters=5, cluster_centroids_init=init.LINEAR),
+               "c_pc": dict(number_of_clusters=3, cluster_per_channel=True,
+                            cluster_centroids_init=init.KMEANS_PLUS_PLUS),
+               "d": dict(number_of_clusters=4, cluster_centroids_init=init.DENSITY_BASED)}
+
+    def clone(layer):
+        if layer.name in options:
+            return cl.cluster_weights(layer, **options[layer.name])
+        return layer.__class__.from_config(layer.get_config())
+    return keras.models.clone_model(base, clone_function=clone)
 
 
 # -- Larq --------------------------------------------------------------------------------
@@ -371,4 +380,4 @@ LARQ = [
     LibCase("larq_dorefa", "larq", _l_dorefa, (10, 4)),
     LibCase("larq_dense", "larq", _l_dense, (20,)),
 ]
-CASES = QKERAS
+CASES = QKERAS + TFMOT
