@@ -292,28 +292,30 @@ def _t_cluster(keras):
 # -- Larq --------------------------------------------------------------------------------
 
 def _l_conv(keras):
-    """A binary CNN: ste_sign inputs and kernels, pad_values=1, magnitude-aware
-    and ternary kernels, approx/swish sign inputs, BatchNormalization."""
+    """A binary CNN: ste_sign inputs and kernels, pad_values 1 and -1,
+    magnitude-aware and ternary kernels, approx/swish sign inputs,
+    BatchNormalization; the output also carries a real-valued intermediate,
+    which the final binarizations would hide."""
     import larq as lq
     L = keras.layers
-    return _model(
-        keras, (8, 8, 3),
-        lq.layers.QuantConv2D(8, 3, kernel_quantizer="ste_sign", padding="same", pad_values=1.0,
-                              use_bias=False, name="c1"),
-        L.BatchNormalization(name="bn1"),
-        lq.layers.QuantConv2D(8, 3, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
-                              padding="same", pad_values=1.0, strides=2, name="c2"),
-        L.BatchNormalization(name="bn2"),
-        lq.layers.QuantDepthwiseConv2D(3, input_quantizer="approx_sign", padding="same",
+    inp = keras.Input(shape=(8, 8, 3), name="x")
+    h = lq.layers.QuantConv2D(8, 3, kernel_quantizer="ste_sign", padding="same", pad_values=1.0,
+                              use_bias=False, name="c1")(inp)
+    h = L.BatchNormalization(name="bn1")(h)
+    h = lq.layers.QuantConv2D(8, 3, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+                              padding="same", pad_values=1.0, strides=2, name="c2")(h)
+    h = L.BatchNormalization(name="bn2")(h)
+    h = lq.layers.QuantDepthwiseConv2D(3, input_quantizer="approx_sign", padding="same",
                                        depthwise_quantizer="magnitude_aware_sign",
-                                       pad_values=-1.0, name="dw"),
-        L.BatchNormalization(name="bn3"),
-        lq.layers.QuantSeparableConv2D(6, 3, input_quantizer="swish_sign", depthwise_quantizer="ste_tern",
+                                       pad_values=-1.0, name="dw")(h)
+    mid = L.BatchNormalization(name="bn3")(h)
+    h = lq.layers.QuantSeparableConv2D(6, 3, input_quantizer="swish_sign", depthwise_quantizer="ste_tern",
                                        pointwise_quantizer=lq.quantizers.SteTern(ternary_weight_networks=True),
-                                       name="sep"),
-        L.GlobalAveragePooling2D(name="gap"),
-        lq.layers.QuantDense(5, input_quantizer="ste_heaviside", kernel_quantizer="ste_sign",
-                             kernel_constraint="weight_clip", name="out"))
+                                       name="sep")(mid)
+    h = L.GlobalAveragePooling2D(name="gap")(h)
+    h = lq.layers.QuantDense(5, input_quantizer="ste_heaviside", kernel_quantizer="ste_sign",
+                             kernel_constraint="weight_clip", name="d")(h)
+    return keras.Model(inp, L.Concatenate(name="out")([L.Flatten(name="f")(mid), h]))
 
 
 def _l_dorefa(keras):
@@ -380,4 +382,4 @@ LARQ = [
     LibCase("larq_dorefa", "larq", _l_dorefa, (10, 4)),
     LibCase("larq_dense", "larq", _l_dense, (20,)),
 ]
-CASES = QKERAS + TFMOT
+CASES = QKERAS + TFMOT + LARQ

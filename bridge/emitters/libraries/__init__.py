@@ -1,2 +1,2 @@
 """Emitters for the layers of third-party Keras libraries, one module per library."""
-from . import qkeras, tfmot  # noqa: F401
+from . import larq, qkeras, tfmot  # noqa: F401
