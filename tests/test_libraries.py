@@ -58,3 +58,58 @@ def test_quantizers_use_quantize_linear():
     case = next(c for c in CASES if c.name == "qrelu")
     proto = bridge.to_onnx(_paths(case)[0], opset=17)
     assert count_ops(proto, "QuantizeLinear") == count_ops(proto, "DequantizeLinear") == 5
+
+
+def _edited(tmp_path, case_name, layer_name, edit):
+    """A copy of a fixture whose layer `layer_name` config went through `edit`."""
+    import json
+    import shutil
+
+    import h5py
+    case = next(c for c in CASES if c.name == case_name)
+    dst = tmp_path / f"{case_name}.h5"
+    shutil.copy(_paths(case)[0], dst)
+    with h5py.File(dst, "r+") as f:
+        cfg = json.loads(f.attrs["model_config"])
+        layer = next(l for l in cfg["config"]["layers"] if l["config"]["name"] == layer_name)
+        edit(layer["config"])
+        f.attrs["model_config"] = json.dumps(cfg)
+    return str(dst)
+
+
+def _set(key, value):
+    def edit(cfg):
+        cfg[key] = value
+    return edit
+
+
+def _quantize_config(cfg):
+    cfg["quantize_config"] = {"class_name": "MyQuantizeConfig", "config": {}}
+
+
+REFUSED = [
+    # (case, layer, edit, words the message must hold)
+    ("qbinary", "a0", _set("activation", "bernoulli"), ["'a0' (QActivation)", "bernoulli",
+                                                        "random"]),
+    ("qdense_bits", "d1", _set("kernel_quantizer", "quantized_bits(4,0,alpha='best')"),
+     ["'d1' (QDense)", "alpha 'best'"]),
+    ("qsquash", "a0", _set("activation", "quantized_gelu(4)"), ["'a0' (QActivation)",
+                                                                "quantized_gelu"]),
+    ("tfmot_dense", "quant_d", _quantize_config, ["'quant_d' (QuantizeWrapperV2)",
+                                                  "MyQuantizeConfig", "custom QuantizeConfig"]),
+    ("tfmot_cluster", "cluster_d", _set("preserve_sparsity", True), ["'cluster_d' (ClusterWeights)",
+                                                                      "preserve_sparsity"]),
+    ("larq_dense", "d2", _set("input_quantizer", "fancy_sign"), ["'d2' (QuantDense)", "fancy_sign"]),
+]
+
+
+@pytest.mark.parametrize("case_name,layer,edit,words", REFUSED, ids=[r[0] + "/" + r[1] for r in REFUSED])
+def test_refused_configs_name_layer_and_problem(tmp_path, case_name, layer, edit, words):
+    from bridge.errors import UnsupportedError
+    path = _edited(tmp_path, case_name, layer, edit)
+    with pytest.raises(UnsupportedError) as e:
+        bridge.to_onnx(path, tmp_path / "out.onnx")
+    msg = str(e.value)
+    for w in words + [path]:
+        assert w in msg, msg
+    assert not (tmp_path / "out.onnx").exists()

@@ -252,6 +252,20 @@ def _t_nbit(keras):
     return tfmot.quantization.keras.quantize_apply(annotated, scheme)
 
 
+def _t_fixed_range(keras):
+    """fix_input_output_range: FixedQuantizer at the input, FixedQuantizeConfig
+    (fixed output range, no stored variables) on the last layer."""
+    import tensorflow_model_optimization as tfmot
+    L = keras.layers
+    inp = keras.Input(shape=(10,), name="x")
+    h = L.Dense(8, activation="relu", name="a")(inp)
+    h = L.Dense(6, name="out")(h)
+    q = tfmot.quantization.keras.quantize_model(keras.Model(inp, h))
+    with tfmot.quantization.keras.quantize_scope():
+        return tfmot.quantization.keras.fix_input_output_range(
+            q, num_bits=8, input_min=-2.0, input_max=2.5, output_min=-1.5, output_max=1.0)
+
+
 def _t_prune(keras):
     import tensorflow_model_optimization as tfmot
     L = keras.layers
@@ -374,6 +388,7 @@ TFMOT = [
     LibCase("tfmot_cnn", "tfmot", _t_cnn, (8, 8, 3)),
     LibCase("tfmot_dense", "tfmot", _t_dense, (12,)),
     LibCase("tfmot_nbit", "tfmot", _t_nbit, (6, 6, 2)),
+    LibCase("tfmot_fixed_range", "tfmot", _t_fixed_range, (10,)),
     LibCase("tfmot_prune", "tfmot", _t_prune, (8, 8, 3)),
     LibCase("tfmot_cluster", "tfmot", _t_cluster, (8, 8, 3)),
 ]

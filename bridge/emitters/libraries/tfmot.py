@@ -107,14 +107,16 @@ def _by_short(layer) -> dict:
 
 
 def _settings(layer):
-    """(weight bits, weight narrow, activation bits, activation narrow, fixed range or None)."""
+    """(weight bits, weight narrow, activation bits, activation narrow, fixed) where fixed
+    is None or (min, max, whether the output is quantized) of a FixedQuantizeConfig."""
     spec = layer.config.get("quantize_config") or {}
     cls, cfg = spec.get("class_name"), spec.get("config") or {}
     if cls in ("OutputOnlyConfig",):
         return _settings(Layer(layer.name, layer.class_name, {"quantize_config": cfg.get("quantize_config")}))
     if cls == "FixedQuantizeConfig":
         inner = _settings(Layer(layer.name, layer.class_name, {"quantize_config": cfg.get("config")}))
-        fixed = (float(cfg["init_min"]), float(cfg["init_max"]))
+        wrapped = (cfg.get("config") or {}).get("config") or {}
+        fixed = (float(cfg["init_min"]), float(cfg["init_max"]), bool(wrapped.get("quantize_output")))
         return inner[:2] + (int(cfg.get("num_bits", 8)), bool(cfg.get("narrow_range", False)), fixed)
     if cls in _CONFIGS:
         return _CONFIGS[cls] + (None,)
@@ -196,7 +198,7 @@ def quantize_wrapper(layer, inputs, ctx):
         y = apply_activation(ctx, y, act)
         if "post_activation_min" in stored or (fixed and act in _POST):
             y = quant(y, "post_activation")
-    if "output_min" in stored:
+    if "output_min" in stored or (fixed and fixed[2]):
         y = quant(y, "output")
     return [y]
 
