@@ -167,7 +167,7 @@ def _pad(ctx, layer, t):
         size = t.shape[a]
         if size is None:
             raise UnsupportedError([f"{layer_where(layer)}: pad_values needs the input's spatial "
-                                    f"size, which is unknown"])
+                                    f"size, which is unknown"], ctx.model.source)
         eff = (k - 1) * d + 1
         out = (size + s - 1) // s
         total = max((out - 1) * s + eff, size) - size

@@ -161,7 +161,8 @@ def activate(ctx, t, spec):
         return t
     problems = qq.problems(parsed)
     if problems:
-        raise UnsupportedError([f"{ctx.where()}: activation: {p}" for p in problems])
+        raise UnsupportedError([f"{ctx.where()}: activation: {p}" for p in problems],
+                               ctx.model.source)
     if parsed[1] is None and parsed[0] not in qq.FUNCTIONS:
         return apply_activation(ctx, t, parsed[0])
     return t.like(qq.apply(GraphOps(ctx.g, t), parsed, t.name))
@@ -233,7 +234,8 @@ def quantized_activation(layer, inputs, ctx):
     """QActivation(activation): a quantizer config or string, a QKeras
     function name or a Keras activation."""
     if "activation" not in layer.config:
-        raise ConfigError(f"{layer_where(layer)} has no 'activation' in its config; the config "
+        raise ConfigError(f"{ctx.model.source}: {layer_where(layer)} has no 'activation' in its "
+                          f"config; the config "
                           f"is malformed")
     return [activate(ctx, inputs[0], layer.config["activation"])]
 
@@ -255,7 +257,8 @@ def quantized_pooling(layer, inputs, ctx):
             dims = (pool, pool) if isinstance(pool, int) else tuple(pool)
         if None in dims:
             raise UnsupportedError([f"{layer_where(layer)}: the average quantizer needs the "
-                                    f"pooled area, but the input's spatial size is unknown"])
+                                    f"pooled area, but the input's spatial size is unknown"],
+                                   ctx.model.source)
         area = int(np.prod(dims))
         factor = fold(parsed, np.asarray(1.0 / area, dtype=F32))
         g = ctx.g

@@ -189,7 +189,7 @@ def quantize_wrapper(layer, inputs, ctx):
 
     outs = emit_builtin(ctx, inner, inner.class_name, cfg, weights, inputs)
     if len(outs) != 1:
-        raise ConfigError(f"{layer_where(layer)} wraps a layer with {len(outs)} outputs; "
+        raise ConfigError(f"{ctx.model.source}: {layer_where(layer)} wraps a layer with {len(outs)} outputs; "
                           f"QuantizeWrapper handles one")
     y = outs[0]
     if "activation" in inner.config:
@@ -233,8 +233,9 @@ def quantize_layer(layer, inputs, ctx):
     lo = [w.array for w in layer.weights if w.short.endswith("_min")]
     hi = [w.array for w in layer.weights if w.short.endswith("_max")]
     if len(lo) != 1 or len(hi) != 1:
-        raise ConfigError(f"{layer_where(layer)} should store one <name>_min and one <name>_max "
-                          f"variable; it stores {[w.short for w in layer.weights]}")
+        raise ConfigError(f"{ctx.model.source}: {layer_where(layer)} should store one "
+                          f"<name>_min and one <name>_max variable; it stores "
+                          f"{[w.short for w in layer.weights]}")
     return [_graph(ctx, t, lo[0], hi[0], bits, narrow)]
 
 
@@ -270,8 +271,9 @@ def prune_low_magnitude(layer, inputs, ctx):
         target = next((k for k, v in weights.items()
                        if np.shape(v) == np.shape(mask) and k not in masked), None)
         if target is None:
-            raise ConfigError(f"{layer_where(layer)} stores a mask of shape {np.shape(mask)} that "
-                              f"fits none of its weights; the weights do not belong to this model")
+            raise ConfigError(f"{ctx.model.source}: {layer_where(layer)} stores a mask of shape "
+                              f"{np.shape(mask)} that fits none of its weights; the weights "
+                              f"do not belong to this model")
         masked.add(target)
         weights[target] = np.asarray(weights[target], F32) * np.asarray(mask, F32)
     return emit_builtin(ctx, inner, inner.class_name, inner.config, weights, inputs)
