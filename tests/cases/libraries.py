@@ -197,6 +197,21 @@ def _q_pooling(keras):
     return keras.Model(inp, out)
 
 
+def _q_mlp(keras):
+    """An hls4ml-style jet-tagging MLP: QDense -> QBatchNormalization ->
+    QActivation three times, as a Sequential model."""
+    import qkeras as q
+    layers = []
+    for i, units in enumerate((32, 24, 16)):
+        layers += [q.QDense(units, kernel_quantizer=q.quantized_bits(6, 0, alpha=1),
+                            bias_quantizer=q.quantized_bits(6, 0, alpha=1), name=f"fc{i}",
+                            **({"input_shape": (16,)} if i == 0 else {})),
+                   q.QBatchNormalization(name=f"bn{i}"),
+                   q.QActivation("quantized_relu(6,2)", name=f"relu{i}")]
+    layers.append(q.QDense(5, kernel_quantizer=q.quantized_bits(6, 0, alpha=1), name="logits"))
+    return keras.Sequential(layers, name="jet_mlp")
+
+
 # -- the Model Optimization toolkit ------------------------------------------------------
 
 def _t_cnn(keras):
@@ -383,6 +398,7 @@ QKERAS = [
     LibCase("qconv1d", "qkeras", _q_conv1d, (12, 3)),
     LibCase("qbatchnorm", "qkeras", _q_batchnorm, (7, 7, 3)),
     LibCase("qpooling", "qkeras", _q_pooling, (6, 6, 3)),
+    LibCase("qmlp", "qkeras", _q_mlp, (16,)),
 ]
 TFMOT = [
     LibCase("tfmot_cnn", "tfmot", _t_cnn, (8, 8, 3)),
