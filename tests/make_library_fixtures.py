@@ -99,6 +99,26 @@ def randomize(model, rng) -> None:
     _set_ranges(model, rng)
 
 
+def calibrate(model, x) -> None:
+    """Set every activation range of a quantization-aware model to what one
+    training step on x sees (the moving-average quantizers would need
+    thousands): MovingAverageQuantizer runs as LastValueQuantizer meanwhile.
+    Only the stored ranges change; inference arithmetic is the library's."""
+    from tensorflow_model_optimization.python.core.quantization.keras import quant_ops, quantizers
+    original = quantizers.MovingAverageQuantizer.__call__
+
+    def last_value(self, inputs, training, weights, **kwargs):
+        return quant_ops.LastValueQuantize(inputs, weights["min_var"], weights["max_var"],
+                                           is_training=training, num_bits=self.num_bits,
+                                           per_channel=self.per_axis, symmetric=self.symmetric,
+                                           narrow_range=self.narrow_range)
+    quantizers.MovingAverageQuantizer.__call__ = last_value
+    try:
+        model(x, training=True)
+    finally:
+        quantizers.MovingAverageQuantizer.__call__ = original
+
+
 def make_input(case, rng) -> np.ndarray:
     x = rng.standard_normal((BATCH,) + tuple(case.shape)) * case.scale
     if case.inputs == "grid":
@@ -121,6 +141,8 @@ def make(case, keras) -> str:
     model = case.build(keras)
     randomize(model, rng)
     x = make_input(case, rng)
+    if case.extra.get("calibrate"):
+        calibrate(model, x)
     y = model.predict(x, verbose=0)
     folder = os.path.join(FIXTURES, case.family)
     os.makedirs(folder, exist_ok=True)

@@ -267,6 +267,36 @@ def _t_nbit(keras):
     return tfmot.quantization.keras.quantize_apply(annotated, scheme)
 
 
+def _t_mobilenet(keras):
+    """quantize_model on a small MobileNetV2-like net: inverted residual blocks
+    (1x1 expand, depthwise, 1x1 project with BatchNormalization and ReLU6,
+    residual Add), global pooling, logits."""
+    import tensorflow_model_optimization as tfmot
+    L = keras.layers
+
+    def conv_bn(h, filters, kernel, name, strides=1, relu=True, depthwise=False):
+        if depthwise:
+            h = L.DepthwiseConv2D(kernel, strides=strides, padding="same", use_bias=False,
+                                  name=name)(h)
+        else:
+            h = L.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False,
+                         name=name)(h)
+        h = L.BatchNormalization(name=name + "_bn")(h)
+        return L.ReLU(6.0, name=name + "_relu")(h) if relu else h
+
+    inp = keras.Input(shape=(16, 16, 3), name="x")
+    h = conv_bn(inp, 8, 3, "stem", strides=2)
+    for i, (expand, out, stride) in enumerate([(16, 8, 1), (24, 12, 2), (36, 12, 1)]):
+        skip = h
+        h = conv_bn(h, expand, 1, f"b{i}_expand")
+        h = conv_bn(h, expand, 3, f"b{i}_dw", strides=stride, depthwise=True)
+        h = conv_bn(h, out, 1, f"b{i}_project", relu=False)
+        if stride == 1 and skip.shape[-1] == out:
+            h = L.Add(name=f"b{i}_add")([skip, h])
+    h = L.GlobalAveragePooling2D(name="gap")(h)
+    return tfmot.quantization.keras.quantize_model(keras.Model(inp, L.Dense(6, name="logits")(h)))
+
+
 def _t_fixed_range(keras):
     """fix_input_output_range: FixedQuantizer at the input, FixedQuantizeConfig
     (fixed output range, no stored variables) on the last layer."""
@@ -405,6 +435,7 @@ TFMOT = [
     LibCase("tfmot_dense", "tfmot", _t_dense, (12,)),
     LibCase("tfmot_nbit", "tfmot", _t_nbit, (6, 6, 2)),
     LibCase("tfmot_fixed_range", "tfmot", _t_fixed_range, (10,)),
+    LibCase("tfmot_mobilenet", "tfmot", _t_mobilenet, (16, 16, 3), extra={"calibrate": True}),
     LibCase("tfmot_prune", "tfmot", _t_prune, (8, 8, 3)),
     LibCase("tfmot_cluster", "tfmot", _t_cluster, (8, 8, 3)),
 ]
