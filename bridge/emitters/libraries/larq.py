@@ -117,11 +117,19 @@ def apply(o, parsed, x):
     return x                                  # NoOp: only tags the precision
 
 
-def _parsed(layer, key):
+def _read(layer, key):
+    """(parsed quantizer under config `key` or None, the problems exporting it)."""
     try:
-        return parse(layer.config.get(key))
+        return parse(layer.config.get(key)), []
     except ValueError as e:
-        raise UnsupportedError([f"{layer_where(layer)}: {key}: {e}"]) from None
+        return None, [f"{key}: {e}"]
+
+
+def _parsed(layer, key):
+    parsed, problems = _read(layer, key)
+    if problems:
+        raise UnsupportedError([f"{layer_where(layer)}: {p}" for p in problems])
+    return parsed
 
 
 def _padded(layer) -> bool:
@@ -140,12 +148,8 @@ def _base_config(layer) -> dict:
 
 def _check(layer, opset) -> list:
     base, table, _ = _LAYERS[layer.class_name]
-    problems = []
-    for key in ("input_quantizer",) + tuple(table.values()):
-        try:
-            _parsed(layer, key)
-        except UnsupportedError as e:
-            problems.extend(p.split(": ", 1)[1] for p in e.problems)
+    problems = [p for key in ("input_quantizer",) + tuple(table.values())
+                for p in _read(layer, key)[1]]
     return problems + builtin_problems(base, _base_config(layer), opset)
 
 

@@ -72,18 +72,23 @@ def _spec(layer, key):
     return layer.config.get(key)
 
 
-def _parsed(layer, key):
-    """The parsed quantizer under config `key` (None when unset); raises
-    UnsupportedError naming the layer for one that cannot be exported."""
+def _read(layer, key):
+    """(parsed quantizer under config `key` or None, the problems exporting it)."""
     try:
         parsed = qq.parse(_spec(layer, key))
     except qq.QuantizerSpecError as e:
-        raise UnsupportedError([f"{layer_where(layer)}: {key}: {e}"]) from None
+        return None, [f"{key}: {e}"]
     if key in _WEIGHT_KEYS:
         parsed = qq.for_weights(parsed)
-    problems = qq.problems(parsed)
+    return parsed, [f"{key}: {p}" for p in qq.problems(parsed)]
+
+
+def _parsed(layer, key):
+    """The parsed quantizer under config `key` (None when unset); the layer's
+    check has refused those that cannot be exported."""
+    parsed, problems = _read(layer, key)
     if problems:
-        raise UnsupportedError([f"{layer_where(layer)}: {key}: {p}" for p in problems])
+        raise UnsupportedError([f"{layer_where(layer)}: {p}" for p in problems])
     return parsed
 
 
@@ -120,12 +125,7 @@ def _base(layer):
 
 
 def _check(layer, opset) -> list:
-    problems = []
-    for key in _keys(layer):
-        try:
-            _parsed(layer, key)
-        except UnsupportedError as e:
-            problems.extend(p.split(": ", 1)[1] for p in e.problems)
+    problems = [p for key in _keys(layer) for p in _read(layer, key)[1]]
     if "activation" in layer.config:
         problems.extend(_activation_problems(layer.config.get("activation")))
     base = _base(layer)

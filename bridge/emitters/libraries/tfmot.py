@@ -123,7 +123,7 @@ def _settings(layer):
     if cls in _NBIT:
         return (int(cfg.get("num_bits_weight", 8)), True, int(cfg.get("num_bits_activation", 8)),
                 False, None)
-    raise UnsupportedError([f"{layer_where(layer)}: quantize config '{cls}' is not one this "
+    raise UnsupportedError([f"quantize config '{cls}' is not one this "
                             f"converter knows ({', '.join(sorted(set(_CONFIGS) | set(_NBIT)))}); "
                             f"a custom QuantizeConfig runs Python code the file does not hold"])
 
@@ -152,7 +152,7 @@ def _check_wrapper(layer, opset) -> list:
     try:
         _settings(layer)
     except UnsupportedError as e:
-        return [p.split(": ", 1)[1] for p in e.problems]
+        return e.problems
     cls, cfg = spec["class_name"], dict(spec.get("config") or {})
     shorts = {w.short for w in layer.weights}
     if cls in _RNN and any("activation" in s for s in shorts):
