@@ -8,7 +8,8 @@ class name, a config, and the transformed weights under their usual names.
 from __future__ import annotations
 
 from ...ir import Layer, Weight
-from ..wrappers import emit_inner, layer_problems
+from ...walk import emit_inner
+from ..wrappers import wrapped_problems
 
 
 def derived(layer: Layer, class_name: str, config: dict, weights: dict) -> Layer:
@@ -26,4 +27,15 @@ def emit_builtin(ctx, layer: Layer, class_name: str, config: dict, weights: dict
 
 def builtin_problems(class_name: str, config: dict, opset: int) -> list:
     """What keeps the built-in `class_name` with `config` from converting."""
-    return layer_problems(class_name, config, opset)
+    return wrapped_problems(Layer(name="", class_name=class_name, config=config), opset)
+
+
+def wrapped_layer(layer: Layer):
+    """The layer a library wrapper holds (config key `layer`) with the
+    wrapper's weights, or None when the config has none."""
+    spec = layer.config.get("layer")
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        return None
+    cls, cfg = spec["class_name"], spec.get("config") or {}
+    return Layer(name=f"{layer.name}/{cfg.get('name', cls.lower())}", class_name=cls, config=cfg,
+                 weights=list(layer.weights))

@@ -30,7 +30,7 @@ import numpy as np
 
 from ...errors import ConfigError, UnsupportedError, layer_where
 from ...registry import register
-from ..activations import activation_problems, apply_activation
+from ..common.activation_functions import activation_problems, apply_activation
 from . import qkeras_quantizers as qq
 from .arrays import F32, GraphOps, NumpyOps
 from .builtin import builtin_problems, emit_builtin

@@ -31,10 +31,10 @@ import numpy as np
 from ...errors import ConfigError, UnsupportedError, layer_where
 from ...ir import Layer
 from ...registry import register
-from ..activations import activation_problems, apply_activation
-from ..wrappers import emit_inner, inner_layer
+from ..common.activation_functions import activation_problems, apply_activation
+from ...walk import emit_inner
 from .arrays import F32, GraphOps, NumpyOps
-from .builtin import builtin_problems, emit_builtin
+from .builtin import builtin_problems, emit_builtin, wrapped_layer
 
 # quantize config class -> (weight bits, weight narrow range, activation bits, activation narrow range)
 _8BIT = (8, True, 8, False)
@@ -139,7 +139,7 @@ def _activation(inner_cfg):
 
 
 def _wrapped(layer) -> Layer:
-    inner = inner_layer(layer)
+    inner = wrapped_layer(layer)
     inner.weights = [w for w in inner.weights if not (w.short == "optimizer_step"
                                                        or w.short.endswith(_QUANTIZER_VARS))]
     return inner
@@ -242,7 +242,7 @@ def quantize_layer(layer, inputs, ctx):
 @register("QuantizeAnnotate", check=lambda layer, opset: _check_plain(layer, opset))
 def quantize_annotate(layer, inputs, ctx):
     """QuantizeAnnotate(layer): only a mark for quantize_apply; runs the layer."""
-    return emit_inner(ctx, inner_layer(layer), list(inputs))
+    return emit_inner(ctx, wrapped_layer(layer), list(inputs))
 
 
 def _check_plain(layer, opset) -> list:
@@ -263,7 +263,7 @@ def prune_low_magnitude(layer, inputs, ctx):
     """PruneLowMagnitude(layer): each prunable weight times its mask (the
     masks are stored in the order of the prunable weights; each goes with the
     first weight of its shape not yet masked)."""
-    inner = inner_layer(layer)
+    inner = wrapped_layer(layer)
     masks = [w.array for w in inner.weights if w.short == "mask"]
     weights = {w.short: w.array for w in inner.weights if w.short not in _PRUNE_VARS}
     masked = set()
@@ -303,7 +303,7 @@ def clustered(weight, centroids) -> np.ndarray:
 def cluster_weights(layer, inputs, ctx):
     """ClusterWeights(layer, number_of_clusters, cluster_per_channel): every
     weight W with stored cluster_centroids_W is replaced by the gathered centroids."""
-    inner = inner_layer(layer)
+    inner = wrapped_layer(layer)
     stored = {w.short: w.array for w in inner.weights}
     weights = {}
     for short, v in stored.items():
