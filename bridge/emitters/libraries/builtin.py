@@ -8,8 +8,8 @@ class name, a config, and the transformed weights under their usual names.
 from __future__ import annotations
 
 from ...ir import Layer, Weight
+from ...registry import REGISTRY
 from ...walk import emit_inner
-from ..wrappers import wrapped_problems
 
 
 def derived(layer: Layer, class_name: str, config: dict, weights: dict) -> Layer:
@@ -27,7 +27,13 @@ def emit_builtin(ctx, layer: Layer, class_name: str, config: dict, weights: dict
 
 def builtin_problems(class_name: str, config: dict, opset: int) -> list:
     """What keeps the built-in `class_name` with `config` from converting."""
-    return wrapped_problems(Layer(name="", class_name=class_name, config=config), opset)
+    em = REGISTRY.lookup(class_name, opset)
+    if em is None:
+        low = REGISTRY.min_opset(class_name)
+        return [f"layer class {class_name} has no converter" if low is None
+                else f"{class_name} needs opset {low}: re-run with --opset {low}"]
+    layer = Layer(name="", class_name=class_name, config=config)
+    return list(em.check(layer, opset)) if em.check is not None else []
 
 
 def wrapped_layer(layer: Layer):
