@@ -4,7 +4,8 @@ Optimization toolkit, Larq) on tf-keras, given random well-scaled weights,
 biting quantizer ranges and random pruning masks and cluster centroids, run
 on random inputs, and saved as tests/fixtures/libraries/<library>/<case>.h5
 with what the library's own predict() computed in <case>.npz (arrays
-'input:<name>' and 'output:<name>').
+'input:<name>' and 'output:<name>'); cases marked `archive` are also saved as
+tf-keras .keras archives (<case>.keras, the same model and outputs).
 
 None of these libraries supports Keras 3, so they run on tf-keras
 (TF_USE_LEGACY_KERAS=1, set here) and save Keras 2 HDF5 files. They need a
@@ -147,6 +148,8 @@ def make(case, keras) -> str:
     folder = os.path.join(FIXTURES, case.family)
     os.makedirs(folder, exist_ok=True)
     model.save(os.path.join(folder, case.name + ".h5"))
+    if case.archive:
+        model.save(os.path.join(folder, case.name + ".keras"))
     np.savez(os.path.join(folder, case.name + ".npz"),
              **{f"input:{model.input_names[0]}": x, f"output:{model.output_names[0]}": y})
     return f"{case.family}/{case.name}"

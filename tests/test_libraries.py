@@ -33,13 +33,29 @@ def test_library_parity(case, opset):
         assert_fully_shaped(proto)
 
 
+@pytest.mark.parametrize("opset", OPSETS)
+@pytest.mark.parametrize("case", [c for c in CASES if c.archive], ids=lambda c: f"{c.library}/{c.name}")
+def test_library_parity_keras_archive(case, opset):
+    """The same models saved by tf-keras as .keras archives, whose variables
+    are stored by position only."""
+    h5, npz = _paths(case)
+    path = h5[:-3] + ".keras"
+    assert os.path.exists(path), f"run tests/make_library_fixtures.py --case {case.name}"
+    proto = bridge.to_onnx(path, opset=opset)
+    ins, outs = load_reference(npz)
+    result = bridge.run(proto, ins, provider="cpu")
+    names = list(outs)
+    report = compare(dict(zip(names, result.outputs.values())), outs, rtol=case.rtol, atol=0.0)
+    assert report.passed, str(report)
+
+
 def test_every_library_fixture_has_a_case():
     names = {(c.family, c.name) for c in CASES}
     for lib in sorted({c.library for c in CASES}):
         folder = os.path.join(FIXTURES, "libraries", lib)
         for f in os.listdir(folder):
             stem, ext = os.path.splitext(f)
-            if ext == ".h5":
+            if ext in (".h5", ".keras"):
                 assert (f"libraries/{lib}", stem) in names, f"fixture {lib}/{f} has no case"
 
 

@@ -24,6 +24,7 @@ class LibCase:
     scale: float = 1.0         # input standard deviation
     rtol: float = 1e-5
     why: str = ""              # why a looser rtol
+    archive: bool = False      # also saved as a tf-keras .keras archive
     extra: dict = field(default_factory=dict)
 
     @property
@@ -416,7 +417,7 @@ def _l_dense(keras):
 
 
 QKERAS = [
-    LibCase("qdense_bits", "qkeras", _q_dense_bits, (10,)),
+    LibCase("qdense_bits", "qkeras", _q_dense_bits, (10,), archive=True),
     LibCase("qbits_activations", "qkeras", _q_bits_activations, (16,), scale=3.0),
     LibCase("qbits_activations_grid", "qkeras", _q_bits_activations, (16,), inputs="grid", scale=3.0),
     LibCase("qrelu", "qkeras", _q_relu, (16,), scale=2.0),
@@ -424,11 +425,11 @@ QKERAS = [
     LibCase("qsquash", "qkeras", _q_squash, (16,), scale=2.0),
     LibCase("qpo2", "qkeras", _q_po2, (16,), scale=2.0),
     LibCase("qbinary", "qkeras", _q_binary, (16,)),
-    LibCase("qconv", "qkeras", _q_conv, (8, 8, 3)),
-    LibCase("qconv1d", "qkeras", _q_conv1d, (12, 3)),
+    LibCase("qconv", "qkeras", _q_conv, (8, 8, 3), archive=True),
+    LibCase("qconv1d", "qkeras", _q_conv1d, (12, 3), archive=True),
     LibCase("qbatchnorm", "qkeras", _q_batchnorm, (7, 7, 3)),
     LibCase("qpooling", "qkeras", _q_pooling, (6, 6, 3)),
-    LibCase("qmlp", "qkeras", _q_mlp, (16,)),
+    LibCase("qmlp", "qkeras", _q_mlp, (16,), archive=True),
 ]
 TFMOT = [
     LibCase("tfmot_cnn", "tfmot", _t_cnn, (8, 8, 3)),
@@ -440,8 +441,8 @@ TFMOT = [
     LibCase("tfmot_cluster", "tfmot", _t_cluster, (8, 8, 3)),
 ]
 LARQ = [
-    LibCase("larq_conv", "larq", _l_conv, (8, 8, 3)),
-    LibCase("larq_dorefa", "larq", _l_dorefa, (10, 4)),
-    LibCase("larq_dense", "larq", _l_dense, (20,)),
+    LibCase("larq_conv", "larq", _l_conv, (8, 8, 3), archive=True),
+    LibCase("larq_dorefa", "larq", _l_dorefa, (10, 4), archive=True),
+    LibCase("larq_dense", "larq", _l_dense, (20,), archive=True),
 ]
 CASES = QKERAS + TFMOT + LARQ

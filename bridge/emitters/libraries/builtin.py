@@ -7,6 +7,9 @@ class name, a config, and the transformed weights under their usual names.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from ...ir import Layer, Weight
 from ...registry import REGISTRY
 from ...walk import emit_inner
@@ -45,3 +48,17 @@ def wrapped_layer(layer: Layer):
     cls, cfg = spec["class_name"], spec.get("config") or {}
     return Layer(name=f"{layer.name}/{cfg.get('name', cls.lower())}", class_name=cls, config=cfg,
                  weights=list(layer.weights))
+
+
+_POSITIONAL = re.compile(r"var_\d+$")
+
+
+def by_position(layer: Layer, names: list) -> Layer:
+    """`layer` with its weights named `names` in order when the file stored
+    them by position only (a tf-keras `.keras` archive keeps no names for a
+    class it does not know: vars/0, vars/1, ...); else `layer` itself."""
+    if not layer.weights or not all(_POSITIONAL.match(w.short) for w in layer.weights) \
+            or len(layer.weights) != len(names):
+        return layer
+    return replace(layer, weights=[Weight(f"{layer.name}/{n}:0", w.array)
+                                   for n, w in zip(names, layer.weights)])

@@ -32,7 +32,7 @@ import numpy as np
 from ...errors import UnsupportedError, layer_where
 from ...registry import register
 from .arrays import F32, GraphOps, NumpyOps
-from .builtin import builtin_problems, emit_builtin
+from .builtin import builtin_problems, by_position, emit_builtin
 
 _ALIASES = {"ste_sign": "SteSign", "approx_sign": "ApproxSign", "swish_sign": "SwishSign",
             "magnitude_aware_sign": "MagnitudeAwareSign", "ste_tern": "SteTern",
@@ -187,6 +187,7 @@ def larq_layer(layer, inputs, ctx):
     """A Larq Quant* layer: input quantizer, pad_values padding, then the Keras
     base layer on the quantized kernel(s)."""
     base, table, _ = _LAYERS[layer.class_name]
+    layer = by_position(layer, list(table) + (["bias"] if layer.config.get("use_bias", True) else []))
     t = inputs[0]
     q_in = _parsed(layer, "input_quantizer")
     if q_in is not None:

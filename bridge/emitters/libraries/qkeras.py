@@ -33,7 +33,7 @@ from ...registry import register
 from ..common.activation_functions import activation_problems, apply_activation
 from . import qkeras_quantizers as qq
 from .arrays import F32, GraphOps, NumpyOps
-from .builtin import builtin_problems, emit_builtin
+from .builtin import builtin_problems, by_position, emit_builtin
 
 # QKeras class -> (Keras base class, {weight: its quantizer's config key})
 _WEIGHTED = {
@@ -183,6 +183,8 @@ def quantized_weights_layer(layer, inputs, ctx):
     """QDense / QConv* / QDepthwiseConv2D / QSeparableConv*: the Keras layer on
     quantized weights, then the activation quantizer."""
     base, table = _WEIGHTED[layer.class_name]
+    use_bias = layer.config.get("use_bias", True)
+    layer = by_position(layer, [k for k in table if k != "bias" or use_bias])
     y = emit_builtin(ctx, layer, base, _base_config(layer), _weights(ctx, layer, table), inputs)[0]
     return [activate(ctx, y, layer.config.get("activation"))]
 
@@ -219,11 +221,13 @@ def quantized_batchnorm(layer, inputs, ctx):
     """QBatchNormalization at inference: BatchNormalization of the quantized
     gamma, beta, moving mean and moving variance."""
     c = layer.config
-    wanted = {"moving_mean": "mean_quantizer", "moving_variance": "variance_quantizer"}
+    wanted = {}
     if c.get("scale", True):
         wanted["gamma"] = "gamma_quantizer"
     if c.get("center", True):
         wanted["beta"] = "beta_quantizer"
+    wanted.update(moving_mean="mean_quantizer", moving_variance="variance_quantizer")
+    layer = by_position(layer, list(wanted))
     weights = {short: fold(_parsed(layer, key), ctx.weight(layer, short))
                for short, key in wanted.items()}
     return emit_builtin(ctx, layer, "BatchNormalization", _base_config(layer), weights, inputs)
