@@ -2,14 +2,37 @@
 
     import bridge
     bridge.to_onnx("model.h5", "model.onnx")
+
+The public API: `to_onnx` (convert; precision="fp16" for float16), `run`
+(ONNX Runtime), `check` (parity with Keras's outputs), `quantize` (int8 by
+ONNX Runtime's quantizer), `to_triton` (a Triton model repository entry),
+`register` / `REGISTRY` (emitters for your own layer classes, which receive
+`Tensor`s and a `Context`), and the errors, every one a `BridgeError`
+subclass.
 """
-__version__ = "0.1.0"
+from .context import Context, Tensor
+from .convert import to_onnx
+from .errors import (BridgeError, BridgeWarning, ConfigError, DependencyError, InputFileError,
+                     OpsetError, OptionError, ReferenceError_, UnsupportedError, WeightsError)
+from .registry import REGISTRY, register
+from .version import __version__
 
-from .errors import BridgeError  # noqa: E402
-from .registry import REGISTRY, register  # noqa: E402
-from .convert import BridgeWarning, to_onnx  # noqa: E402
-from .runtime import run  # noqa: E402
-from .validate import check  # noqa: E402
+# Imported when first used: a conversion (the `bridge convert` process
+# included) does not pay for onnxruntime's helpers, the validator or deployment.
+_LAZY = {"run": ("runtime", "run"), "check": ("validate", "check"),
+         "quantize": ("deploy.quantize", "quantize"), "to_triton": ("deploy.triton", "to_triton")}
 
-__all__ = ["to_onnx", "check", "run", "BridgeError", "BridgeWarning", "register", "REGISTRY",
-           "__version__"]
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "register", "REGISTRY", "Tensor",
+           "Context", "BridgeError", "BridgeWarning", "ConfigError", "DependencyError",
+           "InputFileError", "OpsetError", "OptionError", "ReferenceError_", "UnsupportedError",
+           "WeightsError", "__version__"]

@@ -1,39 +1,115 @@
-"""The conversion pipeline: read -> check support -> emit -> passes -> verify -> write."""
+"""The conversion pipeline, stage by stage:
+
+    read raw -> normalize -> check support -> emit -> passes -> write -> verify
+
+Each stage is a module of its own (bridge/readers, bridge/normalize,
+bridge/support.py, bridge/emit.py with bridge/walk.py and the emitters,
+bridge/passes, bridge/writer.py, and the checker below); `convert_file`
+runs them in that order (the checker runs on the written file before it
+takes the destination's place), `to_onnx` through it.
+"""
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
 import warnings
+from typing import Optional, Union
 
 import onnx
-from onnx import TensorProto, helper
 
 import opsets
 
-from . import emitters  # noqa: F401  (registers the built-in emitters)
-from .context import Context, Tensor
-from .errors import BridgeError, ConfigError, OpsetError, UnsupportedError, WeightsError, layer_where
-from .ir import Model, TensorRef
 from . import writer
-from .passes import Net, Node, optimize
-from .readers import read_model
-from .registry import REGISTRY
+from .emit import emit, emit_parts
+from .errors import BridgeWarning, OpsetError, OptionError
+from .ir import Model
+from .normalize import normalize
+from .passes import Net, optimize, run_passes
+from .progress import Silent
+from .readers import read_raw
+from .support import require_support
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 
-class BridgeWarning(UserWarning):
-    """Something converted, but the user should know (e.g. an assumed backend)."""
+def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
+            opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
+            keep_io_types: bool = True, external_data: Optional[bool] = None) -> onnx.ModelProto:
+    """Convert a Keras model file to ONNX; write it to `dst` when given.
+
+    `weights`: the weights-only HDF5 for an architecture JSON `src`.
+    `opset`: target ONNX opset (default 17). `backend`: the Keras backend the
+    file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
+    file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
+    arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
+    float32 unless `keep_io_types` is False. `external_data`: write the
+    weights to `dst + '.data'` beside the model (ONNX's external data
+    format); by default only when they pass the 2 GiB one protobuf file
+    holds. The returned model then refers to that file instead of holding
+    the weights.
+    """
+    options = dict(weights=weights, opset=opset, backend=backend, precision=precision,
+                   keep_io_types=keep_io_types, external_data=external_data)
+    if dst is not None:
+        convert_file(src, dst, **options)
+        return onnx.load(os.fspath(dst), load_external_data=False)
+    # checked on a file like any other (the checker reads a path, for any size)
+    work = tempfile.mkdtemp(prefix="bridge-")
+    try:
+        path = os.path.join(work, "model.onnx")
+        convert_file(src, path, **options)
+        return onnx.load(path)          # external weights, if any, read in before the folder goes
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
-_DTYPES = {
-    "float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16, "float64": TensorProto.DOUBLE,
-    "bfloat16": TensorProto.BFLOAT16, "int32": TensorProto.INT32, "int64": TensorProto.INT64,
-    "int8": TensorProto.INT8, "uint8": TensorProto.UINT8, "int16": TensorProto.INT16,
-    "bool": TensorProto.BOOL,
-}
+def convert_file(src: PathLike, dst: PathLike, *, weights: Optional[PathLike] = None,
+                 opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
+                 keep_io_types: bool = True, external_data: Optional[bool] = None,
+                 progress=None) -> tuple:
+    """The whole pipeline, from the Keras file to a checked ONNX file at dst.
+    Returns (the model without its weights, whether they went to an external
+    data file). `progress`: a bridge.progress.Progress to tell the stages."""
+    progress = progress or Silent()
+    opset = resolve_opset(opset)
+    precision = resolve_precision(precision)
+    progress.stage("reading the model")
+    raw = read_raw(src, weights)                   # the file as it is
+    model = normalize(raw, backend=backend)        # every Keras version -> one schema
+    require_support(model, opset)                  # every gap at once, before emitting
+    progress.stage("converting")
+    proto, consts, caught = emit_parts(model, opset)   # layers -> ONNX nodes, weights as arrays
+    del raw, model                                 # (the IR's weights: one copy alive, not two)
+    net = optimize(Net.from_parts(proto, consts))  # graph passes
+    proto, consts = net.parts(proto)
+    _warn(caught)
+    if precision == "fp16":
+        proto, consts = _float16(proto, consts, keep_io_types)   # float16, where it holds
+    external = writer.save(proto, consts, dst, external=external_data, check=verify,
+                           progress=progress)      # checked on the file, then moved into place
+    return proto, external
+
+
+def read_model(src: PathLike, weights: Optional[PathLike] = None,
+               backend: Optional[str] = None) -> Model:
+    """The first two stages: a Keras file read into the normalized IR."""
+    return normalize(read_raw(src, weights), backend=backend)
+
+
+def build(model: Model, opset: int) -> onnx.ModelProto:
+    """The middle stages for a model already in the normalized IR: check
+    support, emit, passes (no checker, nothing written)."""
+    require_support(model, opset)
+    proto, caught = emit(model, opset)
+    run_passes(proto)
+    _warn(caught)
+    return proto
 
 
 def resolve_opset(opset) -> int:
+    """The opset to target: the default, or the one asked for when this
+    converter and the installed onnxruntime both support it."""
     if opset is None:
         return opsets.DEFAULT_OPSET
     if isinstance(opset, int) and opsets.MIN_OPSET <= opset <= opsets.SAFE_OPSET:
@@ -50,217 +126,47 @@ def resolve_opset(opset) -> int:
     return opset
 
 
-def support_problems(model: Model, opset: int) -> list:
-    """Every reason the model cannot be converted at this opset, all at once."""
-    problems = []
-    for layer in model.walk():
-        em = REGISTRY.lookup(layer.class_name, opset)
-        if em is None:
-            lowest = REGISTRY.min_opset(layer.class_name)
-            if lowest is None:
-                problems.append(f"{layer_where(layer)}: no converter for this layer class; for a "
-                                f"custom layer, register an emitter with @bridge.register("
-                                f"'{layer.class_name}')")
-            else:
-                problems.append(f"{layer_where(layer)}: supported from opset {lowest}: re-run "
-                                f"with --opset {lowest}")
-            continue
-        if em.check is not None:
-            problems.extend(f"{layer_where(layer)}: {p}" for p in em.check(layer, opset))
-    return problems
+def resolve_precision(precision) -> str:
+    """'fp32' or 'fp16' from the spellings accepted; for fp16, fails here,
+    before any reading, when its optional library is missing."""
+    names = {None: "fp32", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
+    key = precision.lower() if isinstance(precision, str) else precision
+    if key not in names:
+        raise OptionError(f"precision {precision!r} is not supported; pass 'fp32' or 'fp16' "
+                          f"(for int8, quantize the exported model: bridge quantize)")
+    if names[key] == "fp16":
+        from .deploy.fp16 import library
+        library()
+    return names[key]
 
 
-def input_tensors(model: Model) -> list:
-    out = []
-    for ref in model.inputs:
-        layer = model.layer(ref.layer)
-        c = layer.config
-        shape = c.get("batch_input_shape") or c.get("batch_shape")
-        if shape is None:
-            raise ConfigError(f"{model.source}: {layer_where(layer)} has no batch_input_shape; "
-                              f"the config is malformed")
-        dtype = c.get("dtype") or "float32"
-        if isinstance(dtype, dict):  # Keras 3 dtype policy objects
-            dtype = dtype.get("config", {}).get("name", "float32")
-        if dtype not in _DTYPES:
-            raise ConfigError(f"{model.source}: {layer_where(layer)} has input dtype {dtype!r}, "
-                              f"which ONNX cannot take; use one of {sorted(_DTYPES)}")
-        shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
-        out.append(Tensor(name=layer.name, shape=shape, dtype=_DTYPES[dtype]))
-    return out
+def write(data: bytes, dst: PathLike) -> None:
+    """Write bytes atomically: a failed write never leaves a partial file at dst."""
+    writer.write_bytes(data, dst)
 
 
-def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
-    """Emit every call of every layer once its inputs exist (Keras's own
-    deserialization order), then return the model's output tensors."""
-    env = dict(zip(model.inputs, inputs))
-    todo = [(layer, i) for layer in model.layers for i in range(len(layer.calls))]
-    while todo:
-        waiting = []
-        for layer, i in todo:
-            call = layer.calls[i]
-            if not all(r in env for r in call.inputs):
-                waiting.append((layer, i))
-                continue
-            outs = _emit_call(layer, i, [env[r] for r in call.inputs], ctx)
-            for j, t in enumerate(outs):
-                env[TensorRef(layer.name, i, j)] = t
-        if len(waiting) == len(todo):
-            layer, i = waiting[0]
-            missing = [r for r in layer.calls[i].inputs if r not in env][0]
-            raise ConfigError(f"{model.source}: {layer_where(layer)} takes tensor "
-                              f"{missing.layer}[{missing.call}][{missing.index}], which no layer "
-                              f"produces; the config is malformed")
-        todo = waiting
-    try:
-        return [env[r] for r in model.outputs]
-    except KeyError as e:
-        raise ConfigError(f"{model.source}: model output {e.args[0]} is never computed; the "
-                          f"config is malformed") from None
+def verify(path: PathLike) -> None:
+    """onnx.checker on the written file (full_check: strict shape inference).
+    On the path, not on bytes: that works for models past 2 GiB, and the
+    model is never serialized a second time for it."""
+    onnx.checker.check_model(os.fspath(path), full_check=True)
 
 
-def _emit_call(layer, i, ins, ctx: Context) -> list:
-    em = REGISTRY.lookup(layer.class_name, ctx.opset)
-    outer_layer, outer_scope = ctx.layer, ctx.g.scope
-    ctx.layer, ctx.call = layer, layer.calls[i]
-    ctx.g.scope = "/".join(ctx.scope + (layer.name,))
-    try:
-        if ctx.tolerant is not None:
-            outs = _emit_tolerant(em, layer, i, ins, ctx)
-        else:
-            outs = em.fn(layer, ins, ctx)
-    finally:
-        ctx.layer, ctx.g.scope = outer_layer, outer_scope
-    return list(outs)
-
-
-_UNKNOWN = Tensor(name="", shape=())
-
-
-def _emit_tolerant(em, layer, i, ins, ctx: Context) -> list:
-    """For `inspect`: carry on past what cannot be emitted, recording shapes."""
-    outs = [_UNKNOWN]
-    if em is not None and all(t is not _UNKNOWN for t in ins):
-        try:
-            outs = list(em.fn(layer, ins, ctx))
-        except BridgeError as e:
-            ctx.tolerant[(ctx.scope, layer.name, i)] = str(e)
-    if layer.inner is None:
-        ctx.tolerant[(ctx.scope, layer.name, i)] = [None if t is _UNKNOWN else t.shape for t in outs]
-    return outs
-
-
-def build(model: Model, opset: int) -> onnx.ModelProto:
-    """IR -> ONNX model (unchecked, weights inline)."""
-    proto, consts = build_parts(model, opset)
+def _float16(proto, consts: dict, keep_io_types: bool) -> tuple:
+    """The float16 rewrite works on a whole ModelProto."""
     from onnx import numpy_helper
+
+    from .deploy.fp16 import to_float16
     proto.graph.initializer.extend(numpy_helper.from_array(a, k) for k, a in consts.items())
-    return proto
+    consts.clear()
+    proto = to_float16(proto, keep_io_types=keep_io_types)
+    consts = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    del proto.graph.initializer[:]
+    return proto, consts
 
 
-def build_parts(model: Model, opset: int, release_weights: bool = False):
-    """IR -> (ONNX model without initializers, {initializer name: array}).
-    release_weights: drop the IR's weight arrays once emitted, so the passes
-    run with one copy of the weights alive (to_onnx owns its IR)."""
-    if model.extra.get("no_weights"):
-        raise WeightsError(f"{model.source}: an architecture without weights cannot be converted; "
-                           f"pass the weights file too: --weights weights.h5")
-    problems = support_problems(model, opset)
-    if problems:
-        raise UnsupportedError(problems, model.source)
-    g = opsets.builder_for(opset)
-    caught = []
-    ctx = Context(g, model, opset, warn=caught.append)
-    ins = input_tensors(model)
-    for t in ins:
-        g.graph.reserve(t.name)
-    outs = emit_graph(model, ctx, ins)
-
-    out_vis = []
-    for name, t in zip(output_names(model), outs):
-        t = ctx.keras(t)
-        g.graph.reserve(name)
-        g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
-        out_vis.append(_value_info(name, t.shape, t.dtype))
-    in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
-    if release_weights:
-        for layer in model.walk():
-            layer.weights = []
-    net = Net([Node.from_proto(n) for n in g.graph.nodes], g.graph.initializers, in_vis, out_vis, opset)
-    del g, ctx
-    optimize(net)
-
-    from . import __version__
-    proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
-    proto.opset_import.add(domain="", version=opset)
-    proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
-    proto.graph.name = model.name
-    proto.graph.node.extend(n.to_proto() for n in net.nodes)
-    proto.graph.input.extend(in_vis)
-    proto.graph.output.extend(net.outputs)
-    for w in caught:
-        warnings.warn(w, BridgeWarning, stacklevel=4)
-    return proto, net.consts
-
-
-def output_names(model: Model) -> list:
-    """Keras's own output names: the layer name, then name_1, name_2, ...
-    when one layer gives several outputs (Functional._set_output_names)."""
-    names, counts = [], {}
-    for ref in model.outputs:
-        proposal = ref.layer
-        while proposal in names:
-            n = counts.get(ref.layer, 1)
-            proposal = f"{ref.layer}_{n}"
-            counts[ref.layer] = n + 1
-        names.append(proposal)
-    return names
-
-
-def _value_info(name, shape, dtype):
-    dims = ["batch" if i == 0 else d for i, d in enumerate(shape)]
-    return helper.make_tensor_value_info(name, dtype, dims)
-
-
-def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None,
-            external_data=None) -> onnx.ModelProto:
-    """Convert a Keras model file to ONNX; write it to `dst` when given.
-
-    `weights`: the weights-only HDF5 for an architecture JSON `src`.
-    `opset`: target ONNX opset (default 17). `backend`: the Keras backend the
-    file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
-    file's own record. `external_data`: write the weights to `dst + '.data'`
-    beside the model (ONNX's external data format); by default only when they
-    exceed what one protobuf file holds (2 GiB). The returned model then
-    refers to that file rather than holding the weights.
-    """
-    if dst is not None:
-        convert_file(src, dst, weights=weights, opset=opset, backend=backend, external_data=external_data)
-        return onnx.load(os.fspath(dst), load_external_data=False)
-    work = tempfile.mkdtemp(prefix="bridge-")
-    try:
-        path = os.path.join(work, "model.onnx")
-        convert_file(src, path, weights=weights, opset=opset, backend=backend,
-                     external_data=external_data)
-        return onnx.load(path)   # external weights, if any, read in before the folder goes
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def convert_file(src, dst, *, weights=None, opset=None, backend=None, external_data=None,
-                 progress=None):
-    """Convert and write, checked (onnx.checker, full check, on the file)
-    before it takes dst's place. Returns (the model without its weights,
-    whether they went to an external data file). `progress`: a
-    bridge.progress.Progress to report the stages to."""
-    from .progress import Silent
-    progress = progress or Silent()
-    opset = resolve_opset(opset)
-    progress.stage("reading the model")
-    model = read_model(src, weights=weights, backend=backend)
-    progress.stage("converting")
-    proto, consts = build_parts(model, opset, release_weights=True)
-    del model
-    external = writer.save(proto, consts, dst, external=external_data, progress=progress,
-                           check=lambda path: onnx.checker.check_model(path, full_check=True))
-    return proto, external
+def _warn(messages: list) -> None:
+    """What the emitters noted, as BridgeWarnings pointing at the caller of
+    to_onnx / build."""
+    for w in messages:
+        warnings.warn(w, BridgeWarning, stacklevel=3)

@@ -2,6 +2,10 @@
 went wrong, where (file, layer name and class) and what to do about it."""
 
 
+class BridgeWarning(UserWarning):
+    """Something converted, but the user should know (e.g. an assumed backend)."""
+
+
 class BridgeError(Exception):
     """Base of every error a user of the converter can cause."""
 
@@ -35,6 +39,14 @@ class OpsetError(BridgeError):
 
 class ReferenceError_(BridgeError):
     """A reference file for parity checking is missing or does not fit the model."""
+
+
+class OptionError(BridgeError):
+    """An option (precision, a batch's output folder, ...) has a value this converter cannot take."""
+
+
+class DependencyError(BridgeError):
+    """A feature needs an optional dependency (an extra) that is not installed."""
 
 
 def layer_where(layer):

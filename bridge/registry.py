@@ -26,6 +26,17 @@ class Emitter:
 class EmitterRegistry:
     def __init__(self):
         self._by_class: dict[str, list[Emitter]] = {}
+        self._loader = None      # (class name or None for all) -> None; see set_loader
+
+    def set_loader(self, loader: Callable) -> None:
+        """loader(class_name) imports the module that registers class_name
+        (loader(None): every such module). Lets rarely needed emitter families
+        load when a model first needs them (bridge/emitters/__init__.py)."""
+        self._loader = loader
+
+    def _known(self, class_name: Optional[str]) -> None:
+        if self._loader is not None and (class_name is None or class_name not in self._by_class):
+            self._loader(class_name)
 
     def register(self, *class_names: str, min_opset: int = 13, check: Optional[Callable] = None,
                  note: Optional[Callable] = None, replace: bool = False):
@@ -61,17 +72,21 @@ class EmitterRegistry:
         self._by_class.pop(class_name, None)
 
     def lookup(self, class_name: str, opset: int) -> Optional[Emitter]:
+        self._known(class_name)
         usable = [e for e in self._by_class.get(class_name, ()) if e.min_opset <= opset]
         return usable[-1] if usable else None
 
     def min_opset(self, class_name: str) -> Optional[int]:
+        self._known(class_name)
         entries = self._by_class.get(class_name)
         return entries[0].min_opset if entries else None
 
     def class_names(self) -> list[str]:
+        self._known(None)
         return sorted(self._by_class)
 
     def __contains__(self, class_name: str) -> bool:
+        self._known(class_name)
         return class_name in self._by_class
 
 
@@ -83,7 +98,7 @@ def support_table(registry: EmitterRegistry = None) -> str:
     """Markdown table of the registered Keras classes (kept in the README)."""
     registry = registry or REGISTRY
     rows = ["| Keras class | from opset | emitter module |", "|---|---|---|"]
-    for name in registry.class_names():
+    for name in registry.class_names():   # (loads every family)
         e = registry._by_class[name][0]
         rows.append(f"| {name} | {e.min_opset} | {e.fn.__module__.rsplit('.', 1)[-1]} |")
     return "\n".join(rows)

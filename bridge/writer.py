@@ -142,6 +142,19 @@ def _write_external(fh_model, fh_data, model, consts: dict, location: str, progr
     fh_model.write(model.SerializeToString())
 
 
+def _give_back_memory() -> None:
+    """Return freed heap to the system before the checker parses the whole
+    file (a parse holds about twice the model): glibc keeps freed memory
+    otherwise. Elsewhere, nothing to do."""
+    import gc
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def data_path(dst: str) -> str:
     return dst + ".data"
 
@@ -172,11 +185,12 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
     then hold the data file's references)."""
     from .progress import Silent
     progress = progress or Silent()
-    progress.stage("writing weights", weight_bytes(consts))
+    size = weight_bytes(consts)
+    progress.stage("writing weights", size)
     dst = os.path.abspath(os.fspath(dst))
     folder, name = os.path.split(dst)
     if external is None:
-        external = weight_bytes(consts) > INLINE_LIMIT
+        external = size > INLINE_LIMIT
     # both files under their final names in a private folder beside dst: the
     # check sees the pair as it will be, and the moves out are renames
     work = tempfile.mkdtemp(prefix=".bridge-", dir=folder)
@@ -189,6 +203,8 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
             else:
                 _write_inline(fm, model, consts, progress)
         consts.clear()    # written: the check below should not find them still in memory
+        if size > 2 ** 28:
+            _give_back_memory()
         if check is not None:
             progress.stage("checking the model")
             check(model_tmp)
@@ -199,3 +215,18 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return external
+
+
+def write_bytes(data: bytes, dst) -> None:
+    """Write one file atomically: a failed write never leaves a partial file."""
+    dst = os.fspath(dst)
+    folder = os.path.dirname(os.path.abspath(dst))
+    fd, tmp = tempfile.mkstemp(prefix=".bridge-", suffix=os.path.splitext(dst)[1], dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, dst)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

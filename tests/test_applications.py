@@ -126,10 +126,16 @@ _TF_KERAS_ONLY = [
 
 # Graph size, checked at opset 17 (structure, not timing): at most one
 # Transpose (the input's) everywhere, and no more nodes than tf2onnx 1.17
-# exports for the same tf-keras network at opset 17 (counted once, listed here).
+# exports for the same tf-keras network at opset 17 and these input sizes
+# (counted once, with examples/benchmark.py's tf2onnx call, and listed here).
 _MAX_TRANSPOSES = {"unet": 2}       # (its 3-channel per-pixel output goes back to channels-last)
-_TF2ONNX_NODES = {"resnet50": 125, "mobilenet_v2": 106, "densenet121": 371, "efficientnet_b0": 296,
-                  "unet": 30, "vgg16": 40}
+_TF2ONNX_NODES = {
+    "resnet50": 124, "resnet50_v2": 144, "mobilenet": 63, "mobilenet_v2": 105,
+    "mobilenet_v3_small": 309, "densenet121": 370, "efficientnet_b0": 295,
+    "efficientnet_v2_b0": 319, "inception_v3": 275, "inception_resnet_v2": 709, "xception": 163,
+    "nasnet_mobile": 824, "vgg16": 39, "convnext_tiny": 775, "regnet_x002": 142, "regnet_y002": 246,
+    "resnet_rs50": 278, "unet": 30, "vit": 301,
+}
 
 
 def _structure(name, proto):

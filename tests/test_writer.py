@@ -55,7 +55,7 @@ def test_inline_file_is_the_model(tmp_path):
     """The hand-framed initializers read back as the model built in memory."""
     dst = tmp_path / "m.onnx"
     bridge.to_onnx(CNN, dst)
-    written, built = onnx.load(str(dst)), bridge.convert.build(bridge.readers.read_model(CNN), 17)
+    written, built = onnx.load(str(dst)), bridge.convert.build(bridge.convert.read_model(CNN), 17)
     assert [n.op_type for n in written.graph.node] == [n.op_type for n in built.graph.node]
     got = {t.name: onnx.numpy_helper.to_array(t) for t in written.graph.initializer}
     want = {t.name: onnx.numpy_helper.to_array(t) for t in built.graph.initializer}

@@ -1,20 +1,41 @@
-"""Built-in emitters, one module per layer family. Importing this package
-registers them all in bridge.registry.REGISTRY."""
+"""Built-in emitters, one module per layer family, registered in
+bridge.registry.REGISTRY.
+
+The families most models use are imported with this package. The others
+(op layers, layer libraries, preprocessing, recurrent and attention layers,
+Keras 1 leftovers) are imported when a model first needs one of their
+classes: LAZY (lazy_index.py, made by tests/make_emitter_index.py and
+checked by tests/test_emitter_index.py) says which module registers which
+class, so converting a CNN does not pay for loading them.
+
+Where a layer is converted: `bridge layers` (or the README's table) names the
+module of every registered Keras class. Helpers the families share, and no
+layers, are in common/.
+"""
+import importlib
+
+from ..registry import REGISTRY
 from . import (  # noqa: F401
     activations,
     applications,
-    attention,
+    batch_norm,
     conv,
     core,
-    einsum,
-    legacy,
-    locally_connected,
+    embedding,
+    layer_norm,
     merging,
-    normalization,
-    norm_layers,
     pooling,
-    preprocessing,
-    recurrent, recurrent_scan, conv_lstm, embedding, wrappers,  # the sequence family
     reshaping,
-    tfops,
+    wrappers,
 )
+from .lazy_index import LAZY, LAZY_MODULES
+
+
+def load(class_name=None) -> None:
+    """Import the family registering class_name (None: every lazy family)."""
+    names = LAZY_MODULES if class_name is None else [LAZY[class_name]] if class_name in LAZY else []
+    for module in names:
+        importlib.import_module(f"{__name__}.{module}")
+
+
+REGISTRY.set_loader(load)

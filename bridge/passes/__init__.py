@@ -20,7 +20,7 @@ from .hard_activations import fuse_hard_activations
 from .global_pool import use_global_pools
 from .maxpool_zero_pad import guard_zero_pad_maxpool
 from .net import Net, Node
-from .noop import remove_noops
+from .noop import name_outputs_at_source, remove_noops
 from .pad_fold import fold_zero_pads
 from .prune import prune_unused
 from .reshapes import merge_reshapes
@@ -30,9 +30,9 @@ PASSES = (remove_noops, fold_constants, optimize_transposes, fold_constants, mer
           remove_noops, use_global_pools, fold_batch_norm, fold_zero_pads, guard_zero_pad_maxpool,
           fuse_gelu, fuse_hard_activations, prune_unused)
 
-__all__ = ["Net", "Node", "PASSES", "run_passes", "optimize", "fold_batch_norm", "fold_constants",
+__all__ = ["Net", "Node", "PASSES", "run_passes", "on_model", "optimize", "fold_batch_norm", "fold_constants",
            "fuse_gelu", "fuse_hard_activations", "use_global_pools", "guard_zero_pad_maxpool", "remove_noops", "fold_zero_pads",
-           "prune_unused", "merge_reshapes", "optimize_transposes"]
+           "prune_unused", "merge_reshapes", "optimize_transposes", "name_outputs_at_source"]
 
 
 def optimize(net: Net) -> Net:
@@ -46,4 +46,12 @@ def optimize(net: Net) -> Net:
 def run_passes(model) -> None:
     """Optimize an onnx ModelProto in place."""
     net = optimize(Net.from_model(model))
+    net.write_to(model)
+
+
+def on_model(model, *passes) -> None:
+    """Run some passes (without shape inference) on an onnx ModelProto in place."""
+    net = Net.from_model(model)
+    for p in passes:
+        p(net)
     net.write_to(model)

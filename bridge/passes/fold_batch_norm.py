@@ -55,17 +55,18 @@ def _elementwise_affine(net, node, y, rank, axis, n):
 
 
 def scale_const(net, node, i, factor, hint) -> None:
-    """node's constant input i times factor (broadcast), in its dtype; in
-    place when that array is node's alone (no second copy of a big kernel)."""
+    """node's constant input i times factor (broadcast), in its dtype: in
+    place when the array is node's alone and its own (no second copy of a big
+    kernel), under the same name when node alone reads it, else a new one."""
     name = node.inputs[i]
     w = net.value(name)
     f = np.asarray(factor).astype(w.dtype)
-    alone = len(net.consumers(name)) == 1 and w.flags.writeable and w.base is None and \
-        not any(v is w for k, v in net.consts.items() if k != name)
-    if alone:
+    if len(net.consumers(name)) != 1:
+        net.set_input(node, i, net.add_const(w * f, hint))
+    elif w.flags.writeable and w.base is None and not any(v is w for k, v in net.consts.items() if k != name):
         np.multiply(w, f, out=w)
     else:
-        net.set_input(node, i, net.add_const(w * f, hint))
+        net.consts[name] = w * f
 
 
 class _Linear:

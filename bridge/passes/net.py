@@ -102,6 +102,23 @@ class Net:
         consts = {t.name: numpy_helper.to_array(t) for t in g.initializer}
         return cls([Node.from_proto(n) for n in g.node], consts, g.input, g.output, opset)
 
+    @classmethod
+    def from_parts(cls, model, consts: dict) -> "Net":
+        """A ModelProto without initializers and its {name: array} constants."""
+        opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+        return cls([Node.from_proto(n) for n in model.graph.node], consts, model.graph.input,
+                   model.graph.output, opset)
+
+    def parts(self, model) -> tuple:
+        """model's graph replaced by this net's nodes and outputs; returns
+        (model, {initializer name: array})."""
+        g = model.graph
+        del g.node[:]
+        g.node.extend(n.to_proto() for n in self.nodes)
+        del g.output[:]
+        g.output.extend(self.outputs)
+        return model, self.consts
+
     def write_to(self, model) -> None:
         """Replace the nodes and initializers of `model` with this net's."""
         from onnx import numpy_helper
@@ -243,6 +260,9 @@ class Net:
         del self.nodes[self.index(node)]
 
     def set_input(self, node: Node, i: int, name: str) -> None:
+        """node reads `name` as input i. A constant nothing reads any more is
+        dropped at once: a rewritten kernel and its original are not both
+        kept until the pass ends."""
         old = node.inputs[i]
         uses = self._uses.get(old)
         if uses and node in uses:
@@ -250,6 +270,8 @@ class Net:
         node.inputs[i] = name
         if name:
             self._uses.setdefault(name, []).append(node)
+        if old != name and old in self.consts and not self._uses.get(old) and old not in self.pinned:
+            del self.consts[old]
 
     def set_output(self, node: Node, i: int, name: str) -> None:
         old = node.outputs[i]
@@ -273,11 +295,13 @@ class Net:
         when that cannot be (the input is itself a graph input or output)."""
         out, src = node.outputs[0], node.inputs[0]
         if out not in self.pinned:
-            self.remove(node)
             self.replace_uses(out, src)
+            self.remove(node)
             return True
         prod = self.producer(src)
-        if src in self.pinned or prod is None:
+        # (a value read by other nodes too keeps its own name: a graph output
+        # is best made for the outside alone, float16 export relies on it)
+        if src in self.pinned or prod is None or len(self.consumers(src)) != 1:
             return False
         self.remove(node)
         self.replace_uses(src, out)

@@ -85,3 +85,14 @@ def remove_noops(net) -> bool:
                 node.outputs = node.outputs[:1]
             changed |= net.bypass(node)
     return changed
+
+
+def name_outputs_at_source(net) -> bool:
+    """Only the Identity nodes that give a value its graph output name: the
+    producer makes the output itself (float16 export runs this alone)."""
+    changed = False
+    outputs = net.output_names
+    for node in list(net.nodes):
+        if node.op == "Identity" and not node.domain and node.outputs[0] in outputs:
+            changed |= net.bypass(node)
+    return changed

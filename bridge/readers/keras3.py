@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..ir import Model, Weight
 from .config import MODEL_CLASSES, parse_model
-from .hdf5 import dataset_array
+from .store import file_map, needs_weights, read_dataset
 
 
 def read_keras_archive(path: str) -> Model:
@@ -52,11 +52,11 @@ def read_keras_archive(path: str) -> Model:
         model.source = path
         model.keras_version = str(meta.get("keras_version") or "3")
         model.backend = "tensorflow"   # every Keras 3 backend computes cross-correlation
-        model.extra["format"] = "keras3"
         if "model.weights.h5" in names:
             import h5py
             with _member(zf, path, "model.weights.h5") as fh, h5py.File(fh, "r") as f:
-                attach_keras3_weights(model, f, path, (path, fh.start) if isinstance(fh, _Span) else None)
+                attach_keras3_weights(model, f, path,
+                                      file_map(path, fh.start) if isinstance(fh, _Span) else None)
         elif "model.weights.npz" in names:
             with np.load(io.BytesIO(zf.read("model.weights.npz"))) as z:
                 attach_keras3_weights(model, _NpzStore(dict(z)), path)
@@ -64,20 +64,59 @@ def read_keras_archive(path: str) -> Model:
             raise InputFileError(f"{path}: the archive's weights are sharded over several files, "
                                  f"which this reader does not read; re-save the model without "
                                  f"max_shard_size")
-        elif _needs_weights(model):
+        elif needs_weights(model):
             raise InputFileError(f"{path}: the archive has no model.weights.h5; it is truncated "
                                  f"or damaged: re-save the model")
     return model
 
 
-# (archive path, offset of model.weights.h5 in it) while its weights are read:
-# lets dataset_array map them from the archive (a ContextVar: per thread)
+class _NpzStore:
+    """The npz weights store (flat keys 'layers/dense/vars/0') seen as groups."""
+
+    def __init__(self, flat: dict, prefix: str = ""):
+        self.flat, self.prefix = flat, prefix
+
+    def _children(self):
+        out = []
+        for k in self.flat:
+            if k.startswith(self.prefix):
+                head = k[len(self.prefix):].split("/", 1)[0]
+                if head not in out:
+                    out.append(head)
+        return out
+
+    def __contains__(self, key):
+        return key in self._children()
+
+    def __getitem__(self, key):
+        full = self.prefix + key
+        if full in self.flat:
+            return self.flat[full]
+        if key not in self:
+            raise KeyError(key)
+        return _NpzStore(self.flat, full + "/")
+
+    def keys(self):
+        return self._children()
+
+    def __len__(self):
+        return len(self._children())
+
+    @property
+    def attrs(self):
+        return {}
+
+
+# -- naming --------------------------------------------------------------------
+
+# (file, offset of the HDF5 data in it) while a weights store is read; a
+# ContextVar, so per thread.
 _WHERE: contextvars.ContextVar = contextvars.ContextVar("bridge_keras3_weights_at", default=None)
 
 
 class _Span(io.RawIOBase):
-    """A byte range of a file as a seekable file (a member Keras stored
-    uncompressed, as it does its weights): h5py reads the weights from the
+    """A byte range of a file as a seekable file: h5py reads an archive
+    member Keras stored uncompressed (as it does its weights) from the
     archive itself, with no copy of the whole member in memory."""
 
     def __init__(self, path: str, start: int, size: int):
@@ -125,50 +164,6 @@ def _member(zf, path: str, name: str):
     return _Span(path, start, info.file_size)
 
 
-def _needs_weights(model: Model) -> bool:
-    from .hdf5 import WEIGHTLESS
-    return any(l.class_name not in WEIGHTLESS and l.inner is None for l in model.walk())
-
-
-class _NpzStore:
-    """The npz weights store (flat keys 'layers/dense/vars/0') seen as groups."""
-
-    def __init__(self, flat: dict, prefix: str = ""):
-        self.flat, self.prefix = flat, prefix
-
-    def _children(self):
-        out = []
-        for k in self.flat:
-            if k.startswith(self.prefix):
-                head = k[len(self.prefix):].split("/", 1)[0]
-                if head not in out:
-                    out.append(head)
-        return out
-
-    def __contains__(self, key):
-        return key in self._children()
-
-    def __getitem__(self, key):
-        full = self.prefix + key
-        if full in self.flat:
-            return self.flat[full]
-        if key not in self:
-            raise KeyError(key)
-        return _NpzStore(self.flat, full + "/")
-
-    def keys(self):
-        return self._children()
-
-    def __len__(self):
-        return len(self._children())
-
-    @property
-    def attrs(self):
-        return {}
-
-
-# -- naming --------------------------------------------------------------------
-
 def to_snake_case(name: str) -> str:
     """keras.src.utils.naming.to_snake_case."""
     name = re.sub(r"\W+", "", name)
@@ -189,7 +184,7 @@ def _vars(g) -> list:
         return []
     v = g["vars"]
     n = len(v.keys())
-    return [dataset_array(v[str(i)], _WHERE.get()) for i in range(n)]
+    return [read_dataset(v, str(i), _WHERE.get()) for i in range(n)]
 
 
 def _vars_name(g):
@@ -309,14 +304,13 @@ def _zip(names: list, arrs: list, scope: str, cls: str, path: str) -> list:
 
 def attach_keras3_weights(model: Model, root, path: str, where=None) -> None:
     """Keras 3 weights store (a .keras archive's model.weights.h5, or a
-    .weights.h5 file) -> the layers of `model`. where: (file, offset) of the
-    HDF5 data on disk, so that the arrays map it (hdf5.dataset_array)."""
+    .weights.h5 file) -> the layers of `model`."""
     if "layers" not in root:
-        if _needs_weights(model):
+        if needs_weights(model):
             raise WeightsError(f"{path}: the weights store has no 'layers' group; it does not "
                                f"hold this model's weights")
         return
-    token = _WHERE.set(where)
+    token = _WHERE.set(where)      # (where the arrays can map the file: store.read_dataset)
     try:
         _attach_model(model, root["layers"], path)
     finally:
@@ -351,7 +345,7 @@ def _attach_model(model: Model, layers_group, path: str) -> None:
         if layer.inner is not None:
             if g is not None and "layers" in g:
                 _attach_model(layer.inner, g["layers"], path)
-            elif _needs_weights(layer.inner):
+            elif needs_weights(layer.inner):
                 raise WeightsError(f"{path}: no weights stored for nested model '{layer.name}' "
                                    f"({cls}); the weights do not belong to this architecture")
             continue
