@@ -80,7 +80,7 @@ def convert_file(src: PathLike, dst: PathLike, *, weights: Optional[PathLike] = 
     require_support(model, opset)                  # every gap at once, before emitting
     progress.stage("converting")
     proto, consts, caught = emit_parts(model, opset)   # layers -> ONNX nodes, weights as arrays
-    del raw, model                                 # (the IR's weights: one copy alive, not two)
+    _release_weights(raw, model)                   # one copy of the weights alive from here, not two
     net = optimize(Net.from_parts(proto, consts))  # graph passes
     proto, consts = net.parts(proto)
     _warn(caught)
@@ -150,6 +150,16 @@ def verify(path: PathLike) -> None:
     On the path, not on bytes: that works for models past 2 GiB, and the
     model is never serialized a second time for it."""
     onnx.checker.check_model(os.fspath(path), full_check=True)
+
+
+def _release_weights(*models: Model) -> None:
+    """Drop the IR's references to its weight arrays (emitted, they live in
+    the ONNX constants now): a rewritten kernel then frees its original, and
+    a written one the file pages it maps, without waiting for a garbage
+    collection of the IR."""
+    for model in models:
+        for layer in model.walk():
+            layer.weights = []
 
 
 def _float16(proto, consts: dict, keep_io_types: bool) -> tuple:
