@@ -13,6 +13,7 @@ part of what tf2onnx costs). Per model it prints, as bridge / tf2onnx:
   memory    its peak resident memory
   nodes     node count of the exported graph; Transposes in it
   session   ONNX Runtime (CPU, 1 thread) InferenceSession creation, median
+            CPU time, the two models taking turns
   latency   ONNX Runtime (CPU, 1 thread, batch 1) run time, median, the two
             models' runs interleaved
 and each export's relative error against tf-keras's own predict. Ratios
@@ -106,13 +107,17 @@ def _session(path):
     return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
 
-def _creation(path, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        _session(path)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _creation(paths, repeat=9):
+    """Median CPU time of creating each model's session, the models taking
+    turns (CPU time: what creating costs, less what other processes on the
+    machine cost it; a 1-thread session creates on this thread)."""
+    times = [[] for _ in paths]
+    for r in range(repeat):
+        for i in (range(len(paths)) if r % 2 else reversed(range(len(paths)))):
+            t0 = time.process_time()
+            _session(paths[i])
+            times[i].append(time.process_time() - t0)
+    return [statistics.median(t) for t in times]
 
 
 def _latencies(paths, x, runs):
@@ -153,13 +158,15 @@ def bench(name, work, runs, opset):
         _session(theirs)
         sides["tf2onnx"] = (theirs, m)
     except Exception as e:   # tf2onnx fails on some models (or exports one ORT cannot load)
-        row["tf2onnx_error"] = str(e).strip().splitlines()[-1][:100]
+        lines = [l for l in str(e).strip().splitlines() if l and not l.startswith(("I0000", "W0000"))]
+        row["tf2onnx_error"] = (lines[-1] if lines else "killed (out of memory?)")[:100]
     paths = [p for p, _ in sides.values()]
     lat, outs = _latencies(paths, x, runs)
-    for (side, (path, m)), t, out in zip(sides.items(), lat, outs):
+    created = _creation(paths)
+    for (side, (path, m)), t, c, out in zip(sides.items(), lat, created, outs):
         nodes, transposes = _ops(path)
         row[side] = dict(convert=m.seconds, memory=m.peak_bytes, nodes=nodes, transposes=transposes,
-                         session=_creation(path), latency=t, error=_rel(out, y))
+                         session=c, latency=t, error=_rel(out, y))
     return row
 
 

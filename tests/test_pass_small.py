@@ -3,8 +3,9 @@ merge_reshapes, use_global_pools, fold_zero_pads, fuse_gelu."""
 import numpy as np
 import pytest
 
-from bridge.passes import (fold_constants, fold_zero_pads, fuse_gelu, fuse_hard_activations,
-                           guard_zero_pad_maxpool, merge_reshapes, remove_noops, use_global_pools)
+from bridge.passes import (flatten_concats, fold_constants, fold_zero_pads, fuse_gelu,
+                           fuse_hard_activations, guard_zero_pad_maxpool, merge_reshapes, remove_noops,
+                           use_global_pools)
 from tests.pass_cases import Case, check, rng_array as r
 
 X = {"x": (None, 4, 5, 6)}
@@ -66,6 +67,18 @@ RESHAPES = [
     Case("reduce_then_other_shape", [("ReduceMean", ["x"], ["m"], {"axes": [2, 3], "keepdims": 0}),
                                      ("Reshape", ["m", "s"], ["y"])],
          X, {"y": 4}, {"s": np.array([-1, 1, 1, 4], I64)}, ["ReduceMean", "Reshape"]),
+]
+
+CONCATS = [
+    Case("nested", [("Concat", ["x", "x2"], ["a"], {"axis": 1}), ("Concat", ["x3", "x4"], ["b"], {"axis": 1}),
+                    ("Concat", ["a", "b", "x"], ["y"], {"axis": -3})],
+         {**X, "x2": (None, 2, 5, 6), "x3": (None, 1, 5, 6), "x4": (None, 3, 5, 6)}, {"y": 4}, {}, ["Concat"]),
+    # stay: the inner one is read elsewhere too; another axis
+    Case("inner_read_twice", [("Concat", ["x", "x2"], ["a"], {"axis": 1}), ("Concat", ["a", "x"], ["y"], {"axis": 1}),
+                              ("Relu", ["a"], ["z"])],
+         {**X, "x2": (None, 2, 5, 6)}, {"y": 4, "z": 4}, {}, ["Concat", "Concat", "Relu"]),
+    Case("other_axis", [("Concat", ["x", "x"], ["a"], {"axis": 2}), ("Concat", ["a", "x2"], ["y"], {"axis": 1})],
+         {**X, "x2": (None, 2, 10, 6)}, {"y": 4}, {}, ["Concat", "Concat"]),
 ]
 
 POOLS = [
@@ -159,7 +172,7 @@ HARD = [
 
 @pytest.mark.parametrize("pass_fn, case", [
     *[(remove_noops, c) for c in NOOPS], *[(fold_constants, c) for c in CONSTS],
-    *[(merge_reshapes, c) for c in RESHAPES], *[(use_global_pools, c) for c in POOLS],
+    *[(merge_reshapes, c) for c in RESHAPES], *[(flatten_concats, c) for c in CONCATS], *[(use_global_pools, c) for c in POOLS],
     *[(fold_zero_pads, c) for c in PADS], *[(fuse_gelu, c) for c in GELUS],
     *[(guard_zero_pad_maxpool, c) for c in GUARDS], *[(fuse_hard_activations, c) for c in HARD],
 ], ids=lambda v: v.name if isinstance(v, Case) else v.__name__)

@@ -5,6 +5,7 @@
   fold_constants         what only depends on initializers, Shape of static shapes
   optimize_transposes    sink / cancel / hoist Transposes (transpose.py)
   merge_reshapes         chains of shape-only ops, keepdims after reductions
+  flatten_concats        a Concat of a Concat along the same axis is one Concat
   use_global_pools       ReduceMean over all spatial axes -> GlobalAveragePool
   fold_batch_norm        BatchNormalization and per-channel Mul/Add into Conv/Gemm/MatMul
   fold_zero_pads         zero Pad into Conv / AveragePool / MaxPool (non-negative input)
@@ -13,6 +14,7 @@
   fuse_hard_activations  Clip/Mul hard sigmoid -> HardSigmoid, x * that -> HardSwish
   prune_unused           last: rewrites leave nodes and constants unused
 """
+from .concat import flatten_concats
 from .fold_batch_norm import fold_batch_norm
 from .fold_constants import fold_constants
 from .gelu import fuse_gelu
@@ -27,12 +29,12 @@ from .reshapes import merge_reshapes
 from .transpose import optimize_transposes
 
 PASSES = (remove_noops, fold_constants, optimize_transposes, fold_constants, merge_reshapes,
-          remove_noops, use_global_pools, fold_batch_norm, fold_zero_pads, guard_zero_pad_maxpool,
-          fuse_gelu, fuse_hard_activations, prune_unused)
+          flatten_concats, remove_noops, use_global_pools, fold_batch_norm, fold_zero_pads,
+          guard_zero_pad_maxpool, fuse_gelu, fuse_hard_activations, prune_unused)
 
 __all__ = ["Net", "Node", "PASSES", "run_passes", "on_model", "optimize", "fold_batch_norm", "fold_constants",
            "fuse_gelu", "fuse_hard_activations", "use_global_pools", "guard_zero_pad_maxpool", "remove_noops", "fold_zero_pads",
-           "prune_unused", "merge_reshapes", "optimize_transposes", "name_outputs_at_source"]
+           "prune_unused", "merge_reshapes", "flatten_concats", "optimize_transposes", "name_outputs_at_source"]
 
 
 def optimize(net: Net) -> Net:

@@ -273,6 +273,11 @@ class Net:
         if old != name and old in self.consts and not self._uses.get(old) and old not in self.pinned:
             del self.consts[old]
 
+    def relink_input(self, node: Node, name: str) -> None:
+        """Record one more read of `name` by node (after editing node.inputs
+        directly, as a splice of several inputs does)."""
+        self._uses.setdefault(name, []).append(node)
+
     def set_output(self, node: Node, i: int, name: str) -> None:
         old = node.outputs[i]
         if self._prod.get(old) is node:
