@@ -53,12 +53,11 @@ def _len_field(number: int, length: int) -> bytes:
     return _varint(number << 3 | 2) + _varint(length)
 
 
-def _raw(array: np.ndarray) -> memoryview:
-    """The array's bytes as ONNX stores raw data (little-endian, C order)."""
-    a = np.ascontiguousarray(array)
-    if a.dtype.byteorder == ">":
-        a = a.astype(a.dtype.newbyteorder("<"))
-    return memoryview(a.reshape(-1)).cast("B")
+def _raw(array: np.ndarray) -> np.ndarray:
+    """The array as ONNX stores raw data: little-endian (written in C order
+    by _put, whatever the array's own strides)."""
+    a = np.asarray(array)
+    return a.astype(a.dtype.newbyteorder("<")) if a.dtype.byteorder == ">" else a
 
 
 def weight_bytes(consts: dict) -> int:
@@ -90,12 +89,22 @@ def _inline_chunks(consts: dict):
 _SLICE = 1 << 26
 
 
-def _put(fh, raw: memoryview, progress) -> None:
-    """Write raw bytes in slices (the progress display moves while a big
-    tensor goes out; memoryview slices copy nothing)."""
-    for i in range(0, raw.nbytes, _SLICE):
-        fh.write(raw[i:i + _SLICE])
-        progress.advance(min(_SLICE, raw.nbytes - i))
+def _put(fh, a: np.ndarray, progress) -> None:
+    """Write an array's bytes in C order, a slice at a time: a contiguous
+    array straight from its memory (memoryview slices copy nothing), any
+    other (a transposed kernel the emitters left as a view) through small
+    contiguous pieces, so no whole copy of it is ever made."""
+    if a.flags.c_contiguous or a.ndim == 0:
+        raw = memoryview(np.ascontiguousarray(a).reshape(-1)).cast("B")
+        for i in range(0, raw.nbytes, _SLICE):
+            fh.write(raw[i:i + _SLICE])
+            progress.advance(min(_SLICE, raw.nbytes - i))
+        return
+    rows = max(1, _SLICE // max(1, a[0].nbytes))
+    for i in range(0, a.shape[0], rows):
+        piece = np.ascontiguousarray(a[i:i + rows])
+        fh.write(memoryview(piece.reshape(-1)).cast("B"))
+        progress.advance(piece.nbytes)
 
 
 def _write_inline(fh, model, consts: dict, progress) -> None:

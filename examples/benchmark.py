@@ -44,16 +44,20 @@ MODELS = {
     # name: (keras.applications class or builder in tests/test_applications.py, input size)
     "small_cnn": (None, None),
     "resnet50": ("ResNet50", 224),
+    "resnet50_v2": ("ResNet50V2", 224),
     "mobilenet_v2": ("MobileNetV2", 224),
+    "mobilenet_v3_small": ("MobileNetV3Small", 224),
     "densenet121": ("DenseNet121", 224),
     "efficientnet_b0": ("EfficientNetB0", 224),
     "vgg16": ("VGG16", 224),
     "inception_v3": ("InceptionV3", 299),
+    "xception": ("Xception", 299),
     "convnext_tiny": ("ConvNeXtTiny", 224),
     "unet": ("_unet", None),
     "vit": ("_vit", None),
 }
-DEFAULT = "small_cnn,resnet50,mobilenet_v2,densenet121,efficientnet_b0,vgg16,unet,vit"
+DEFAULT = ("small_cnn,resnet50,resnet50_v2,mobilenet_v2,mobilenet_v3_small,densenet121,"
+           "efficientnet_b0,inception_v3,xception,unet,vit,convnext_tiny")
 
 # Made in a subprocess so that this process never loads TensorFlow.
 MAKE = """

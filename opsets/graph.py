@@ -32,10 +32,9 @@ class Graph:
         if name in self.initializers:
             return name
         self.reserve(name)
-        a = np.asarray(array)
-        if not a.flags.c_contiguous:   # (0-d arrays always are; ascontiguousarray would make them 1-d)
-            a = np.ascontiguousarray(a)
-        self.initializers[name] = a
+        # Kept as given, a transposed view included: the writer lays out the
+        # bytes (a big kernel is not copied once more for it).
+        self.initializers[name] = np.asarray(array)
         return name
 
     def node(self, op_type: str, inputs, outputs, name: str, domain: str = "", **attrs):

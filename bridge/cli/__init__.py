@@ -19,13 +19,16 @@ from typing import Optional, Sequence
 from ..errors import BridgeError
 
 
-def subcommands() -> dict:
-    """{name: module} of every subcommand module in this package, in ORDER."""
+def subcommands(only: Optional[str] = None) -> dict:
+    """{name: module} of every subcommand module in this package, in ORDER;
+    with `only`, just that one when it exists (a command line that names its
+    subcommand does not import the others)."""
+    names = [info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+    if only in names:
+        names = [only]
     found = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"{__name__}.{info.name}")
+    for name in names:
+        mod = importlib.import_module(f"{__name__}.{name}")
         if hasattr(mod, "run") and hasattr(mod, "add_arguments"):
             found.append(mod)
     found.sort(key=lambda m: (getattr(m, "ORDER", 100), _name(m)))
@@ -47,8 +50,9 @@ def parser(commands: Optional[dict] = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    commands = subcommands()
-    a = parser(commands).parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = subcommands(next((x for x in args if not x.startswith("-")), None))
+    a = parser(commands).parse_args(args)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -62,11 +62,18 @@ def scale_const(net, node, i, factor, hint) -> None:
     w = net.value(name)
     f = np.asarray(factor).astype(w.dtype)
     if len(net.consumers(name)) != 1:
-        net.set_input(node, i, net.add_const(w * f, hint))
-    elif w.flags.writeable and w.base is None and not any(v is w for k, v in net.consts.items() if k != name):
+        net.set_input(node, i, net.add_const(_times(w, f), hint))
+    elif w.flags.writeable and w.flags.c_contiguous and w.base is None and \
+            not any(v is w for k, v in net.consts.items() if k != name):
         np.multiply(w, f, out=w)
     else:
-        net.consts[name] = w * f
+        net.consts[name] = _times(w, f)
+
+
+def _times(w, f):
+    """w * f laid out in C order (a transposed kernel view is transposed
+    and scaled in the one pass)."""
+    return np.multiply(w, f, out=np.empty(np.broadcast_shapes(w.shape, f.shape), w.dtype))
 
 
 class _Linear:

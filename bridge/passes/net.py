@@ -227,7 +227,7 @@ class Net:
             if k is not None and k in self.consts and self.consts[k].shape == a.shape:
                 return k
         name = self.fresh(hint)
-        self.consts[name] = np.ascontiguousarray(a) if a.ndim else a
+        self.consts[name] = a    # (a view is fine: the writer lays the bytes out)
         if key is not None:
             self._small[key] = name
         return name

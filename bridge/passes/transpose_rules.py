@@ -308,7 +308,7 @@ def matmul(net, node, perm) -> bool:
         return True
     if r < 3 or list(perm) != [0] + list(range(2, r)) + [1] or w.dtype.kind != "f":
         return False
-    kernel = np.ascontiguousarray(w.T).reshape(w.shape[1], w.shape[0], *([1] * (r - 2)))
+    kernel = w.T.reshape(w.shape[1], w.shape[0], *([1] * (r - 2)))   # (a view; see writer)
     pull(net, node, 0, perm)
     node.op = "Conv"
     net.set_input(node, 1, net.add_const(kernel, f"{node.outputs[0]}/kernel"))
@@ -417,7 +417,7 @@ def _flatten_into_kernel(net, node, perm, x, sx, so) -> bool:
         w = net.value(u.inputs[1])
         rows = w.reshape(tuple(sy[1:]) + (w.shape[1],))
         rows = np.transpose(rows, inverse(inner) + [len(inner)]).reshape(w.shape)
-        net.set_input(u, 1, net.add_const(np.ascontiguousarray(rows), f"{u.outputs[0]}/kernel"))
+        net.set_input(u, 1, net.add_const(rows, f"{u.outputs[0]}/kernel"))
     _detach(net, node, x)
     _set_const_input(net, node, 1, [-1 if so[0] is None else so[0], so[1]], f"{node.outputs[0]}/shape")
     return True

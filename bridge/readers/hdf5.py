@@ -99,15 +99,19 @@ def attach_weights(model: Model, root, path: str, by_order: bool = False) -> Non
     as Keras's load_weights() does."""
     stored = {}
     where = file_map(path)
-    for name in load_attr_list(root, "layer_names"):
-        try:
-            group = root[name]
-        except KeyError:
-            raise WeightsError(f"{path}: layer '{name}' is listed in the weights but its group is "
-                               f"missing; the file is truncated or damaged: re-save the model") from None
-        ws = _read_group(group, where)
-        if ws:
-            stored[name] = ws
+    try:
+        for name in load_attr_list(root, "layer_names"):
+            try:
+                group = root[name]
+            except KeyError:
+                raise WeightsError(f"{path}: layer '{name}' is listed in the weights but its group is "
+                                   f"missing; the file is truncated or damaged: re-save the model") from None
+            ws = _read_group(group, where)
+            if ws:
+                stored[name] = ws
+    finally:
+        if where is not None:
+            where.close()
     by_name = {l.name: l for l in model.layers}
     unknown = [n for n in stored if n not in by_name]
     if unknown and by_order:

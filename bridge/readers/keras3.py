@@ -315,6 +315,8 @@ def attach_keras3_weights(model: Model, root, path: str, where=None) -> None:
         _attach_model(model, root["layers"], path)
     finally:
         _WHERE.reset(token)
+        if where is not None:
+            where.close()
 
 
 def _attach_model(model: Model, layers_group, path: str) -> None:

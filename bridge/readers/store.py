@@ -25,22 +25,40 @@ def load_attr_list(group, name: str) -> list:
     return out
 
 
+class FileMap:
+    """Where the weights of an HDF5 file live: the file on disk and the
+    offset of the HDF5 data in it (a .keras archive stores its weights file
+    uncompressed). read_dataset's arrays are copy-on-write maps of it, one
+    per weight: a weight costs no memory or time until it is used, one
+    written out unchanged is never copied in memory at all, and one dropped
+    (replaced by a rewritten kernel) takes its mapped pages with it."""
+
+    def __init__(self, path: str, offset: int = 0):
+        self.path, self.offset = path, offset
+        self._fh = open(path, "rb")
+
+    def array(self, offset: int, shape, dtype) -> np.ndarray:
+        import mmap
+        start = self.offset + offset
+        aligned = start - start % mmap.ALLOCATIONGRANULARITY
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        mm = mmap.mmap(self._fh.fileno(), start - aligned + size, access=mmap.ACCESS_COPY, offset=aligned)
+        return np.ndarray(shape, dtype, buffer=mm, offset=start - aligned)
+
+    def close(self) -> None:
+        self._fh.close()     # (the maps stay valid without it)
+
+
 def file_map(path: str, offset: int = 0):
-    """Where the weights of an HDF5 file live: (a copy-on-write map of the
-    whole file on disk, the offset of the HDF5 data in it). The arrays
-    read_dataset gives are views of it: a weight costs no memory or time
-    until it is used, and one written out unchanged is never copied in
-    memory at all. None when the file cannot be mapped (empty, or a pipe)."""
-    import mmap
+    """A FileMap of the file, or None when it cannot be mapped."""
     try:
-        with open(path, "rb") as fh:
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY), offset
-    except (OSError, ValueError):
+        return FileMap(path, offset)
+    except OSError:
         return None
 
 
 def read_dataset(group, name: str, where=None) -> np.ndarray:
-    """group[name] as an array: a view of `where` (file_map) when the dataset
+    """group[name] as an array: a map of `where` (a FileMap) when the dataset
     is stored in one piece, uncompressed; else read. KeyError when absent."""
     if where is None or not hasattr(group, "id"):
         return np.asarray(group[name])
@@ -50,8 +68,7 @@ def read_dataset(group, name: str, where=None) -> np.ndarray:
     contiguous = dsid.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS
     if offset is None or not contiguous or not np.prod(dsid.shape):
         return np.asarray(group[name])
-    mapped, base = where
-    return np.ndarray(dsid.shape, dsid.dtype, buffer=mapped, offset=base + offset)
+    return where.array(offset, dsid.shape, dsid.dtype)
 
 
 def open_h5(path: str):
