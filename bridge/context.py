@@ -93,6 +93,20 @@ class Context:
         """The tensor with its last (channels) axis moved to axis 1."""
         return self.to_perm(t, channels_first_perm(t.rank))
 
+    def to_layout(self, t: Tensor, layout: str, layer: Optional[Layer] = None) -> Tensor:
+        """t as an emitter registered with `layout` takes it (bridge.registry):
+        "keras" Keras's order; "channels_first" channels at axis 1 for the
+        layer's data_format (a channels_first layer's tensor is already so
+        in Keras's order); "any" as it is."""
+        if layout == "keras":
+            return self.keras(t)
+        if layout == "channels_first":
+            config = layer.config if layer is not None else {}
+            if config.get("data_format", "channels_last") == "channels_first":
+                return self.keras(t)
+            return self.channels_first(t)
+        return t
+
     # -- weights and constants ------------------------------------------
     def weight(self, layer: Layer, short: str, shape: Optional[tuple] = None,
                required: bool = True) -> Optional[np.ndarray]:
@@ -113,7 +127,10 @@ class Context:
         return w.astype(np.float32) if w.dtype != np.float32 and w.dtype.kind == "f" else w
 
     def const(self, array, tag: str) -> str:
-        """An initializer named after the current layer; shared-layer calls reuse it."""
+        """An initializer named '<scope>/<layer>/<tag>'. Content-addressed:
+        the same array under the same tag (a shared layer's kernel, asked for
+        once per call) is one initializer; a different array under a tag
+        already used gets a name of its own."""
         path = "/".join(self.scope + ((self.layer.name,) if self.layer else ()) + (tag,))
         return self.g.const(np.asarray(array), path)
 

@@ -7,28 +7,67 @@ needs Keras installed. Register your own layer::
     def swish2(layer, inputs, ctx):
         x = inputs[0]
         return [x.like(ctx.g.op("Mul", x.name, ctx.g.op("Sigmoid", x.name)))]
+
+An emitter is `fn(layer, inputs, ctx) -> list of Tensors` (the `Emitter`
+protocol): `layer` the IR layer (name, class_name, config, weights),
+`inputs` the Tensors of this call, `ctx` the Context (builder, weights,
+constants, layouts).
+
+Layouts. A Tensor may be held transposed inside the graph (Tensor.perm: a
+channels_last conv stack computes in NCHW). What the emitter is handed is
+declared at registration, and dispatch converts every input before the call
+(one cached Transpose per tensor and layout):
+
+    layout="keras"           Keras's own order (perm None): the default, safe
+                             for any emitter
+    layout="channels_first"  channels at ONNX axis 1, as ONNX Conv / Pool
+                             want them: a channels_last layer's input
+                             transposed NHWC -> NCHW, a data_format=
+                             'channels_first' layer's input in Keras order
+    layout="any"             as it comes: the emitter reads Tensor.perm
+                             itself (elementwise ops, reductions over
+                             onnx_axis, ...) and keeps transposes away
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol, Sequence
+
+from .context import Context, Tensor
+from .ir import Layer
+
+LAYOUTS = ("keras", "channels_first", "any")
+
+
+class Emitter(Protocol):
+    """What `register` takes: Keras layer call -> the Tensors of its outputs."""
+
+    def __call__(self, layer: Layer, inputs: list[Tensor], ctx: Context) -> Sequence[Tensor]:
+        ...
+
+
+Check = Callable[[Layer, int], list]            # (layer, opset) -> problems
+Note = Callable[[Layer, int], Optional[str]]    # (layer, keras_major) -> note
 
 
 @dataclass(frozen=True)
-class Emitter:
+class Registration:
+    """One emitter registered for one Keras class."""
     class_name: str
-    fn: Callable
+    fn: Emitter
     min_opset: int
-    check: Optional[Callable] = None   # (layer, opset) -> list of problems
-    note: Optional[Callable] = None    # (layer, keras_major) -> str | None, shown by inspect
+    check: Optional[Check] = None   # (layer, opset) -> list of problems
+    note: Optional[Note] = None     # (layer, keras_major) -> str | None, shown by inspect
+    layout: str = "keras"           # what dispatch hands the emitter (see the module doc)
 
 
 class EmitterRegistry:
     def __init__(self):
-        self._by_class: dict[str, list[Emitter]] = {}
+        self._by_class: dict[str, list[Registration]] = {}
 
-    def register(self, *class_names: str, min_opset: int = 13, check: Optional[Callable] = None,
-                 note: Optional[Callable] = None, replace: bool = False):
+    def register(self, *class_names: str, min_opset: int = 13, check: Optional[Check] = None,
+                 note: Optional[Note] = None, layout: str = "keras",
+                 replace: bool = False) -> Callable[[Emitter], Emitter]:
         """Decorator registering `fn(layer, inputs, ctx) -> outputs` for each class name.
 
         `min_opset` lets one layer have several decompositions: conversion
@@ -37,13 +76,17 @@ class EmitterRegistry:
         unconvertible, so they can all be reported before emitting anything.
         `note(layer, keras_major)` says how a convertible layer is exported
         when that is worth knowing (e.g. a fallback); `bridge inspect` shows it.
+        `layout` says how the inputs are handed over ("keras", the default,
+        "channels_first" or "any"; see the module doc).
         A second registration for the same class and min_opset raises unless
         `replace=True`.
         """
         if not class_names:
             raise TypeError("register() needs at least one Keras class name")
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout {layout!r} is not one of {', '.join(LAYOUTS)}")
 
-        def deco(fn):
+        def deco(fn: Emitter) -> Emitter:
             for cls in class_names:
                 entries = self._by_class.setdefault(cls, [])
                 clash = [e for e in entries if e.min_opset == min_opset]
@@ -52,7 +95,7 @@ class EmitterRegistry:
                                      f"registered ({clash[0].fn.__module__}.{clash[0].fn.__name__}); "
                                      f"pass replace=True to override it")
                 entries[:] = [e for e in entries if e.min_opset != min_opset]
-                entries.append(Emitter(cls, fn, min_opset, check, note))
+                entries.append(Registration(cls, fn, min_opset, check, note, layout))
                 entries.sort(key=lambda e: e.min_opset)
             return fn
         return deco
@@ -60,7 +103,7 @@ class EmitterRegistry:
     def unregister(self, class_name: str) -> None:
         self._by_class.pop(class_name, None)
 
-    def lookup(self, class_name: str, opset: int) -> Optional[Emitter]:
+    def lookup(self, class_name: str, opset: int) -> Optional[Registration]:
         usable = [e for e in self._by_class.get(class_name, ()) if e.min_opset <= opset]
         return usable[-1] if usable else None
 
@@ -71,6 +114,10 @@ class EmitterRegistry:
     def class_names(self) -> list[str]:
         return sorted(self._by_class)
 
+    def registrations(self, class_name: str) -> list[Registration]:
+        """Every registration of a class, lowest min_opset first."""
+        return list(self._by_class.get(class_name, ()))
+
     def __contains__(self, class_name: str) -> bool:
         return class_name in self._by_class
 
@@ -79,11 +126,11 @@ REGISTRY = EmitterRegistry()
 register = REGISTRY.register
 
 
-def support_table(registry: EmitterRegistry = None) -> str:
+def support_table(registry: Optional[EmitterRegistry] = None) -> str:
     """Markdown table of the registered Keras classes (kept in the README)."""
     registry = registry or REGISTRY
     rows = ["| Keras class | from opset | emitter module |", "|---|---|---|"]
     for name in registry.class_names():
-        e = registry._by_class[name][0]
+        e = registry.registrations(name)[0]
         rows.append(f"| {name} | {e.min_opset} | {e.fn.__module__.rsplit('.', 1)[-1]} |")
     return "\n".join(rows)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from .context import Context, Tensor
 from .errors import BridgeError, ConfigError, layer_where
 from .ir import Call, Layer, Model, TensorRef
-from .registry import REGISTRY
+from .registry import REGISTRY, Registration
 
 
 def schedule(model: Model) -> tuple:
@@ -94,7 +94,7 @@ def emit_call(ctx: Context, layer: Layer, i: int, ins: list) -> list:
     with _working_on(ctx, layer, layer.calls[i]):
         if ctx.tolerant is not None:
             return _emit_tolerant(em, layer, i, ins, ctx)
-        return list(em.fn(layer, ins, ctx))
+        return _run(em, layer, ins, ctx)
 
 
 def emit_nested(ctx: Context, layer: Layer, inputs: list) -> list:
@@ -110,7 +110,12 @@ def emit_inner(ctx: Context, inner: Layer, ins: list) -> list:
     """A layer that lives inside another one (a wrapper's), called once on `ins`."""
     em = REGISTRY.lookup(inner.class_name, ctx.opset)
     with _working_on(ctx, inner, Call((), {})):
-        return list(em.fn(inner, ins, ctx))
+        return _run(em, inner, ins, ctx)
+
+
+def _run(em: Registration, layer: Layer, ins: list, ctx: Context) -> list:
+    """The emitter on its inputs, each in the layout it was registered for."""
+    return list(em.fn(layer, [ctx.to_layout(t, em.layout, layer) for t in ins], ctx))
 
 
 class _working_on:
@@ -139,7 +144,7 @@ def _emit_tolerant(em, layer: Layer, i: int, ins: list, ctx: Context) -> list:
     outs = [UNKNOWN]
     if em is not None and all(t is not UNKNOWN for t in ins):
         try:
-            outs = list(em.fn(layer, ins, ctx))
+            outs = _run(em, layer, ins, ctx)
         except BridgeError as e:
             ctx.tolerant[(ctx.scope, layer.name, i)] = str(e)
     if layer.inner is None:

@@ -35,8 +35,8 @@ import bridge
 from bridge.support import support_problems
 from bridge.errors import UnsupportedError
 from bridge.convert import read_model
-from bridge.validate import compare, load_reference
-from tests.helpers import CORPUS, OPSETS
+from bridge.validate import load_reference
+from tests.helpers import CORPUS, OPSETS, assert_parity
 
 DL4J = os.path.join(CORPUS, "dl4j")
 HAVE_CORPUS = os.path.isdir(DL4J)
@@ -156,9 +156,7 @@ def test_examples_match_keras_predictions(base, form, opset):
     else:
         proto = _convert(base + "_config.json", weights=base + "_weights.h5", opset=opset)
     ins, outs = load_reference(base + "_inputs_and_outputs.h5")
-    got = bridge.run(proto, list(ins.values()), provider="cpu").outputs
-    report = compare(dict(zip(outs, got.values())), outs, rtol=1e-5, atol=0.0)
-    assert report.passed, str(report)
+    assert_parity(proto, list(ins.values()), outs, by_position=True)
 
 
 # -- Theano / TensorFlow twins ---------------------------------------------------------

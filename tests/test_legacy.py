@@ -11,8 +11,8 @@ import pytest
 
 import bridge
 from bridge.convert import read_model
-from bridge.validate import compare, load_reference
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
+from bridge.validate import load_reference
+from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, assert_parity
 
 F = os.path.join(FIXTURES, "legacy")
 
@@ -43,9 +43,7 @@ def test_legacy_parity(name, src, weights, opset):
     ins, outs = load_reference(os.path.join(F, name + ".npz"))
     # Keras 1 named a Sequential's input '<class>_input_<n>' with a per-session
     # counter: feed by position.
-    got = bridge.run(proto, list(ins.values()), provider="cpu").outputs
-    report = compare(dict(zip(outs, got.values())), outs, rtol=1e-5, atol=0.0)
-    assert report.passed, str(report)
+    assert_parity(proto, list(ins.values()), outs, by_position=True)
     if opset == OPSETS[-1]:
         assert_fully_shaped(proto)
 

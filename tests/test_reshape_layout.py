@@ -197,7 +197,8 @@ def _emit_one(layer: Layer, x: Tensor, opset: int, extra_inputs) -> onnx.ModelPr
     for name, _, _ in extra_inputs:
         g.graph.reserve(name)
     ctx.layer = layer
-    (out,) = REGISTRY.lookup(layer.class_name, opset).fn(layer, [x], ctx)
+    reg = REGISTRY.lookup(layer.class_name, opset)
+    (out,) = reg.fn(layer, [ctx.to_layout(x, reg.layout, layer)], ctx)
     out = ctx.keras(out)
     dims = ["batch"] + [d if d is not None else f"d{i}" for i, d in enumerate(out.shape[1:])]
     g.graph.node("Identity", [out.name], ["y"], "out")

@@ -140,7 +140,7 @@ def _onnx_const(ctx, t, keras_full, tag):
     return ctx.const(a, tag)
 
 
-@register(*_CLASSES, check=check_batch_norm)
+@register(*_CLASSES, check=check_batch_norm, layout="any")
 def batch_normalization(layer, inputs, ctx):
     """BatchNormalization(axis, epsilon, center, scale, virtual_batch_size,
     renorm, trainable) and the call's `training` keyword."""

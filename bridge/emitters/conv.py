@@ -139,7 +139,7 @@ def _bias(ctx, layer, n: int):
 
 # -- Conv1D / Conv2D / Conv3D --------------------------------------------------
 
-@register(*_CONV, check=_check(("valid", "same", "causal")))
+@register(*_CONV, check=_check(("valid", "same", "causal")), layout="any")
 def conv(layer, inputs, ctx):
     """Conv1D/2D/3D(filters, kernel_size, strides, padding ('causal' for
     Conv1D), data_format, dilation_rate, groups, activation, use_bias).
@@ -229,7 +229,7 @@ def _transpose_pads(n, k_eff, padding, stride, out_pad):
     return begin, max(end, 0), max(-end, 0)
 
 
-@register(*_TRANSPOSE, check=_check(("valid", "same")))
+@register(*_TRANSPOSE, check=_check(("valid", "same")), layout="channels_first")
 def conv_transpose(layer, inputs, ctx):
     """Conv1D/2D/3DTranspose(filters, kernel_size, strides, padding,
     output_padding, data_format, dilation_rate, activation, use_bias).
@@ -254,7 +254,7 @@ def conv_transpose(layer, inputs, ctx):
         ends.append(e)
         extra.append(x)
         out.append(_deconv_length(sizes[i], k_eff, padding, strides[i], op))
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     y = ctx.g.op("ConvTranspose", x.name, ctx.const(w, "kernel"), _bias(ctx, layer, filters),
                  kernel_shape=list(kernel), strides=list(strides), dilations=list(dilation),
                  group=1, pads=begins + ends, output_padding=extra)
@@ -271,7 +271,7 @@ def _depthwise_weight(ctx, layer, kernel, cin, mult) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(w, -1, 0)[:, None])
 
 
-@register(*_DEPTHWISE, check=_check(("valid", "same")))
+@register(*_DEPTHWISE, check=_check(("valid", "same")), layout="channels_first")
 def depthwise_conv(layer, inputs, ctx):
     """DepthwiseConv1D/2D(kernel_size, strides, padding, depth_multiplier,
     data_format, dilation_rate, activation, use_bias)."""
@@ -280,7 +280,7 @@ def depthwise_conv(layer, inputs, ctx):
     mult = int(layer.config.get("depth_multiplier", 1))
     cin = _in_channels(layer, t)
     w = _depthwise_weight(ctx, layer, kernel, cin, mult)
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     y, out = _conv_nc(ctx, x.name, sp.spatial_dims(t, layer), ctx.const(w, "depthwise_kernel"),
                       _bias(ctx, layer, cin * mult), kernel=kernel, strides=strides,
                       dilation=dilation, padding=padding, group=cin)
@@ -289,7 +289,7 @@ def depthwise_conv(layer, inputs, ctx):
 
 # -- SeparableConv1D / SeparableConv2D -------------------------------------------
 
-@register(*_SEPARABLE, check=_check(("valid", "same", "causal")))
+@register(*_SEPARABLE, check=_check(("valid", "same", "causal")), layout="channels_first")
 def separable_conv(layer, inputs, ctx):
     """SeparableConv1D/2D(filters, kernel_size, strides, padding ('causal'
     for SeparableConv1D), data_format, dilation_rate, depth_multiplier,
@@ -307,7 +307,7 @@ def separable_conv(layer, inputs, ctx):
     dw = _depthwise_weight(ctx, layer, kernel, cin, mult)
     pw = ctx.weight(layer, "pointwise_kernel", shape=(1,) * rank + (cin * mult, filters))
     pw = pw.reshape(cin * mult, filters).T.reshape((filters, cin * mult) + (1,) * rank)
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     d, out = _conv_nc(ctx, x.name, sp.spatial_dims(t, layer), ctx.const(dw, "depthwise_kernel"),
                       None, kernel=kernel, strides=strides, dilation=dilation, padding=padding,
                       group=cin)

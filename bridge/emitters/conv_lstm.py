@@ -45,7 +45,8 @@ def _pads(sizes, kernel, strides, dilation, padding):
     return {"pads": sp.onnx_pads(pairs)}
 
 
-@register("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", check=_check, note=fallback_reason)
+@register("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", check=_check, note=fallback_reason,
+          layout="any")
 def conv_lstm(layer, inputs, ctx):
     """ConvLSTMnD(filters, kernel_size, strides, padding, data_format,
     dilation_rate, activation, recurrent_activation, use_bias,

@@ -10,7 +10,7 @@ from .common.calls import forced_training
 from .common.einsum import EQUATION, einsum_with_kernel, parse_equation
 
 
-@register("InputLayer")
+@register("InputLayer", layout="any")
 def input_layer(layer, inputs, ctx):
     """An InputLayer is bound to a graph input; a call (Keras 3 may record one)
     passes its tensor through."""
@@ -19,16 +19,16 @@ def input_layer(layer, inputs, ctx):
 
 # Layers that are the identity at inference time.
 @register("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization")
+          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", layout="any")
 def inference_identity(layer, inputs, ctx):
     """No config key matters: these only act while training."""
     return list(inputs)
 
 
-@register("Dense", check=check_activation_option)
+@register("Dense", check=check_activation_option, layout="keras")
 def dense(layer, inputs, ctx):
     """Dense(units, activation, use_bias) on the last axis of an N-D input."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     units = int(layer.config["units"])
     n_in = t.shape[-1]
     kernel = ctx.weight(layer, "kernel", shape=(n_in, units) if n_in is not None else None)
@@ -54,7 +54,7 @@ def _check_einsum_dense(layer, opset) -> list:
     return problems
 
 
-@register("EinsumDense", check=_check_einsum_dense)
+@register("EinsumDense", check=_check_einsum_dense, layout="any")
 def einsum_dense(layer, inputs, ctx):
     """EinsumDense(equation, output_shape, bias_axes, activation): tf.einsum
     of the input and the kernel, plus the bias (stored in the shape Keras
@@ -94,4 +94,4 @@ def _nested_model(layer, inputs, ctx):
     return emit_nested(ctx, layer, inputs)
 
 
-register("Sequential", "Model", "Functional")(_nested_model)
+register("Sequential", "Model", "Functional", layout="any")(_nested_model)

@@ -15,12 +15,12 @@ from .common.rnn import flag
 _FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 
 
-@register("Embedding")
+@register("Embedding", layout="keras")
 def embedding(layer, inputs, ctx):
     """Embedding(input_dim, output_dim, mask_zero); weight embeddings
     (input_dim, output_dim). Float ids are truncated to integers as Keras's
     cast does; the mask (mask_zero) is ids != 0 on the ids as given."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     c = layer.config
     n_in = c.get("input_dim")
     n_out = c.get("output_dim")
@@ -39,11 +39,11 @@ def embedding(layer, inputs, ctx):
     return [Tensor(name=y, shape=tuple(t.shape) + (int(table.shape[1]),), mask=mask)]
 
 
-@register("Masking")
+@register("Masking", layout="keras")
 def masking(layer, inputs, ctx):
     """Masking(mask_value): a step whose features all equal mask_value is
     masked and zeroed (Keras: any(x != mask_value, axis=-1))."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     g = ctx.g
     value = float(layer.config.get("mask_value", 0.0))
     x = t.name if t.dtype == TensorProto.FLOAT else g.op("Cast", t.name, to=TensorProto.FLOAT)

@@ -124,7 +124,7 @@ def _weights(ctx, layer, impl, cl, sizes, cin, out, pos, inside, filters):
     return w.reshape(P, Kw, cin, filters)
 
 
-@register(*_RANKS, check=_check)
+@register(*_RANKS, check=_check, layout="any")
 def locally_connected(layer, inputs, ctx):
     """LocallyConnected1D/2D(filters, kernel_size, strides, padding,
     data_format, activation, use_bias, implementation)."""

@@ -151,44 +151,44 @@ def _check_two_inputs(layer, opset) -> list:
     return []
 
 
-@register("Add")
+@register("Add", layout="any")
 def add(layer, inputs, ctx):
     """Add(): the sum of the inputs. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Sum", "Add"))
 
 
-@register("Subtract", check=_check_two_inputs)
+@register("Subtract", check=_check_two_inputs, layout="any")
 def subtract(layer, inputs, ctx):
     """Subtract(): inputs[0] - inputs[1]. No config key."""
     return _elementwise(layer, inputs, ctx, lambda g, n: g.op("Sub", n[0], n[1]))
 
 
-@register("Multiply")
+@register("Multiply", layout="any")
 def multiply(layer, inputs, ctx):
     """Multiply(): the product of the inputs, in Keras's order. No config key."""
     return _elementwise(layer, inputs, ctx, _fold("Mul"))
 
 
-@register("Average")
+@register("Average", layout="any")
 def average(layer, inputs, ctx):
     """Average(): the mean of the inputs. No config key."""
     return _elementwise(layer, inputs, ctx, lambda g, n: g.op("Mean", *n))
 
 
-@register("Maximum")
+@register("Maximum", layout="any")
 def maximum(layer, inputs, ctx):
     """Maximum(): the elementwise maximum. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Max", "Max"))
 
 
-@register("Minimum")
+@register("Minimum", layout="any")
 def minimum(layer, inputs, ctx):
     """Minimum(): the elementwise minimum. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Min", "Min"))
 
 
 # -- Concatenate ------------------------------------------------------------
-@register("Concatenate")
+@register("Concatenate", layout="any")
 def concatenate(layer, inputs, ctx):
     """Concatenate(axis): joins the inputs along `axis` (negative allowed),
     in the layout they share."""
@@ -265,7 +265,7 @@ def _l2_normalize(g, t: Tensor, axis: int) -> str:
     return g.op("Div", t.name, g.op("Sqrt", g.op("Max", ss, g.f32(1e-12))))
 
 
-@register("Dot", check=_check_two_inputs)
+@register("Dot", check=_check_two_inputs, layout="any")
 def dot(layer, inputs, ctx):
     """Dot(axes, normalize): Keras's batch_dot of two inputs. Output shape
     (batch, x's other axes..., y's other axes...), (batch, 1) when nothing

@@ -61,14 +61,14 @@ def check_windowed(layer, opset) -> list:
     return problems
 
 
-@register(*_WINDOWED, check=check_windowed)
+@register(*_WINDOWED, check=check_windowed, layout="channels_first")
 def windowed_pooling(layer, inputs, ctx):
     """MaxPooling / AveragePooling 1D, 2D, 3D: pool_size, strides (None =
     pool_size), padding ('valid', 'same'), data_format."""
     op, n = _WINDOWED[layer.class_name]
     t = inputs[0]
     k, s, padding = _window(layer, n)
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     sizes = sp.spatial_dims(t, layer)
     attrs = {"kernel_shape": list(k), "strides": list(s)}
     if padding == "same":
@@ -113,7 +113,7 @@ def _reduced(t: Tensor, name: str, keras_axes, keepdims: bool) -> Tensor:
     return Tensor(name=name, shape=shape, perm=perm, dtype=t.dtype)
 
 
-@register(*_GLOBAL, check=lambda layer, opset: data_format_problems(layer))
+@register(*_GLOBAL, check=lambda layer, opset: data_format_problems(layer), layout="any")
 def global_pooling(layer, inputs, ctx):
     """GlobalMax/AveragePooling 1D, 2D, 3D: data_format, keepdims (default
     False); GlobalAveragePooling1D also the Keras mask of its input."""

@@ -38,7 +38,6 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
-from .common.calls import const as _uconst
 from .common.calls import forced_training, refuse_training
 from .common.resample import aspect_crop, crop_image, resize_image, smart_resize, to_nchw
 
@@ -67,13 +66,13 @@ _RANDOM = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "R
            "Solarization", "Equalization", "MixUp", "CutMix", "AugMix", "RandAugment")
 
 
-@register("Identity")
+@register("Identity", layout="any")
 def identity(layer, inputs, ctx):
     """Identity: no config key matters."""
     return list(inputs)
 
 
-@register(*_RANDOM)
+@register(*_RANDOM, layout="any")
 def random_augmentation(layer, inputs, ctx):
     """The identity at inference (the input cast to float32); no config key matters."""
     _no_training(ctx)
@@ -94,10 +93,10 @@ def _broadcast_const(ctx, t: Tensor, value, tag: str) -> str:
         a = np.transpose(a, t.perm)
     while a.ndim > 1 and a.shape[0] == 1:
         a = a[0]
-    return _uconst(ctx, np.ascontiguousarray(a), tag)
+    return ctx.const(np.ascontiguousarray(a), tag)
 
 
-@register("Rescaling")
+@register("Rescaling", layout="any")
 def rescaling(layer, inputs, ctx):
     """Rescaling(scale, offset): x * scale + offset."""
     t = _float(ctx, inputs[0])
@@ -118,7 +117,7 @@ def _check_normalization(layer, opset) -> list:
     return []
 
 
-@register("Normalization", check=_check_normalization)
+@register("Normalization", check=_check_normalization, layout="any")
 def normalization(layer, inputs, ctx):
     """Normalization(axis, mean, variance, invert), or the stored mean /
     variance of an adapted layer; epsilon is Keras's backend.epsilon() 1e-7."""
@@ -175,7 +174,7 @@ def _check_resizing(layer, opset) -> list:
     return problems
 
 
-@register("Resizing", check=_check_resizing)
+@register("Resizing", check=_check_resizing, layout="any")
 def resizing(layer, inputs, ctx):
     """Resizing(height, width, interpolation, crop_to_aspect_ratio; Keras 3:
     antialias, data_format)."""
@@ -199,7 +198,7 @@ def _check_crop(layer, opset) -> list:
     return problems
 
 
-@register("CenterCrop", check=_check_crop)
+@register("CenterCrop", check=_check_crop, layout="any")
 def center_crop(layer, inputs, ctx):
     """CenterCrop(height, width): the centred crop, or smart_resize when the
     image is smaller than the target."""
@@ -220,7 +219,7 @@ def center_crop(layer, inputs, ctx):
     return [smart_resize(ctx, x, h, w, "bilinear", layer)]
 
 
-@register("RandomCrop", check=_check_crop)
+@register("RandomCrop", check=_check_crop, layout="any")
 def random_crop(layer, inputs, ctx):
     """RandomCrop(height, width) at inference: tf-keras smart_resize (bilinear),
     Keras 3 the images unchanged."""
@@ -262,7 +261,7 @@ def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dt
     if len(shape) > 2:
         raise ConfigError(f"{layer_where(layer)}: output_mode={mode!r} supports inputs of rank 2 "
                           f"at most (Keras refuses {tuple(t.shape)} too)")
-    tok = _uconst(ctx, np.arange(depth, dtype=_np_dtype(t.dtype)), f"tokens_{depth}")
+    tok = ctx.const(np.arange(depth, dtype=_np_dtype(t.dtype)), f"tokens_{depth}")
     hits = g.op("Cast", g.op("Equal", g.unsqueeze(x, [2]), tok), to=_FLOAT)   # (B, n, depth)
     if weights is not None:
         hits = g.op("Mul", hits, g.unsqueeze(ctx.keras(weights).name, [2]))
@@ -292,7 +291,7 @@ def _dtype_name(layer, default):
     return {"mixed_float16": "float32", "mixed_bfloat16": "float32"}.get(dt, dt)
 
 
-@register("CategoryEncoding", check=_check_category_encoding)
+@register("CategoryEncoding", check=_check_category_encoding, layout="keras")
 def category_encoding(layer, inputs, ctx):
     """CategoryEncoding(num_tokens, output_mode, sparse=False) and the call's
     count_weights."""
@@ -325,13 +324,13 @@ def _check_discretization(layer, opset) -> list:
     return problems
 
 
-@register("Discretization", check=_check_discretization)
+@register("Discretization", check=_check_discretization, layout="keras")
 def discretization(layer, inputs, ctx):
     """Discretization(bin_boundaries, output_mode): tf.raw_ops.Bucketize (the
     number of boundaries <= x), then the categorical encoding."""
     g = ctx.g
     c = layer.config
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     b = np.asarray(c["bin_boundaries"], np.float32).reshape(-1)
     x = t.name if t.dtype == _FLOAT else g.op("Cast", t.name, to=_FLOAT)
     ge = g.op("Cast", g.op("GreaterOrEqual", g.unsqueeze(x, [t.rank]), ctx.const(b, "bin_boundaries")),
@@ -363,7 +362,7 @@ def _refuse(layer, opset) -> list:
             f"data before calling the ONNX model) and export the rest"]
 
 
-@register(*_LOOKUP_WHY, check=_refuse)
+@register(*_LOOKUP_WHY, check=_refuse, layout="keras")
 def _lookup(layer, inputs, ctx):   # never reached: check() refuses the layer first
     raise UnsupportedError([f"{layer_where(layer)}: {_refuse(layer, ctx.opset)[0]}"])
 
@@ -388,14 +387,14 @@ def _check_integer_lookup(layer, opset) -> list:
     return problems
 
 
-@register("IntegerLookup", check=_check_integer_lookup)
+@register("IntegerLookup", check=_check_integer_lookup, layout="keras")
 def integer_lookup(layer, inputs, ctx):
     """IntegerLookup(vocabulary (a list), num_oov_indices, mask_token, oov_token,
     invert, output_mode, max_tokens, pad_to_max_tokens): the vocabulary's
     index table as Keras builds it (mask, OOV indices, then the tokens)."""
     g = ctx.g
     c = layer.config
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     vocab = [int(v) for v in c["vocabulary"]]
     mode = c.get("output_mode", "int")
     n_oov = int(c.get("num_oov_indices", 1))
@@ -408,14 +407,14 @@ def integer_lookup(layer, inputs, ctx):
     if c.get("invert"):
         oov_token = int(c.get("oov_token", -1))
         table = ([int(mask_token)] if oov_start else []) + [oov_token] * n_oov + vocab
-        tab = _uconst(ctx, np.asarray(table, np.int64), "inverse_vocabulary")
+        tab = ctx.const(np.asarray(table, np.int64), "inverse_vocabulary")
         inside = g.op("And", g.op("GreaterOrEqual", x, g.i64(0)), g.op("Less", x, g.i64(len(table))))
         safe = g.op("Where", inside, x, g.i64(0))
         y = g.op("Where", inside, g.op("Gather", tab, safe, axis=0), g.i64(oov_token))
         if out_dt != TensorProto.INT64:
             y = g.op("Cast", y, to=out_dt)
         return [Tensor(name=y, shape=t.shape, dtype=out_dt)]
-    keys = _uconst(ctx, np.asarray(vocab, np.int64), "vocabulary")
+    keys = ctx.const(np.asarray(vocab, np.int64), "vocabulary")
     hits = g.op("Equal", g.unsqueeze(x, [t.rank]), keys)                   # (..., V)
     found = g.reduce("ReduceMax", g.op("Cast", hits, to=TensorProto.INT32), [t.rank], keepdims=False)
     pos = g.op("ArgMax", g.op("Cast", hits, to=TensorProto.INT32), axis=t.rank, keepdims=0)

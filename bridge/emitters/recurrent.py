@@ -250,7 +250,7 @@ def _vec(name, units) -> Tensor:
     return Tensor(name=name, shape=(None, units))
 
 
-@register(*_LAYERS, check=_check_layer, note=fallback_reason)
+@register(*_LAYERS, check=_check_layer, note=fallback_reason, layout="any")
 def recurrent_layer(layer, inputs, ctx):
     """LSTM / GRU / SimpleRNN / CuDNNLSTM / CuDNNGRU(units, activation,
     recurrent_activation, use_bias, reset_after, return_sequences,
@@ -310,7 +310,7 @@ def _cell_weights(layer: Layer, cells: list) -> list:
     return out
 
 
-@register("RNN", check=_check_rnn, note=fallback_reason)
+@register("RNN", check=_check_rnn, note=fallback_reason, layout="any")
 def generic_rnn(layer, inputs, ctx):
     """RNN(cell: LSTMCell | GRUCell | SimpleRNNCell | StackedRNNCells of them,
     return_sequences, return_state, go_backwards, time_major): a stack of
@@ -416,7 +416,7 @@ def _merge_stacked(ctx, mode, v: str, dir_axis: int) -> str:
     return g.reduce(op, v, [dir_axis], keepdims=False)
 
 
-@register("Bidirectional", check=_check_bidirectional, note=fallback_reason)
+@register("Bidirectional", check=_check_bidirectional, note=fallback_reason, layout="any")
 def bidirectional(layer, inputs, ctx):
     """Bidirectional(layer, backward_layer, merge_mode); extra inputs are the
     initial states, forward ones first."""

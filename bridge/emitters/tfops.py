@@ -28,7 +28,6 @@ from ..context import Tensor, is_identity
 from ..errors import UnsupportedError, layer_where
 from ..registry import register
 from .common.calls import bound_call
-from .common.calls import const as _uconst
 
 _I64_MAX = np.iinfo(np.int64).max
 _DTYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16, "float64": TensorProto.DOUBLE,
@@ -66,7 +65,7 @@ def _const(c: _Ctx, value, dtype) -> Tensor:
     if a.ndim == 0 and dtype == TensorProto.FLOAT:
         name = c.g.f32(float(a))
     else:
-        name = _uconst(c.ctx, a, "const")
+        name = c.ctx.const(a, "const")
     return Tensor(name=name, shape=tuple(a.shape), dtype=dtype)
 
 
@@ -767,7 +766,7 @@ def _one_hot(c, p):
     axis = -1 if p.get("axis") is None else int(p["axis"])
     a = axis % (x.rank + 1)
     tok = np.arange(depth, dtype=_np_dtype(x.dtype)).reshape((depth,) + (1,) * (x.rank - a))
-    hit = c.g.op("Equal", c.g.unsqueeze(x.name, [a]), _uconst(c.ctx, tok, f"depth_{depth}"))
+    hit = c.g.op("Equal", c.g.unsqueeze(x.name, [a]), c.ctx.const(tok, f"depth_{depth}"))
     y = c.g.op("Where", hit, _const(c, on, dt).name, _const(c, off, dt).name)
     return Tensor(name=y, shape=x.shape[:a] + (depth,) + x.shape[a:], dtype=dt)
 
@@ -998,7 +997,7 @@ def _check_tfop(layer, opset) -> list:
     return []
 
 
-@register("TFOpLambda", "SlicingOpLambda", check=_check_tfop)
+@register("TFOpLambda", "SlicingOpLambda", check=_check_tfop, layout="any")
 def tf_op_lambda(layer, inputs, ctx):
     """TFOpLambda / SlicingOpLambda(function): the TF symbol applied to the
     call's first argument and keyword arguments (see SUPPORTED_FUNCTIONS)."""
@@ -1132,7 +1131,7 @@ def _raw_constant(value):
     return value
 
 
-@register("TensorFlowOpLayer", check=_check_tf_op_layer)
+@register("TensorFlowOpLayer", check=_check_tf_op_layer, layout="any")
 def tensorflow_op_layer(layer, inputs, ctx):
     """TensorFlowOpLayer(node_def, constants): the raw op applied to the
     inbound tensors, with the constants at their input positions."""
@@ -1338,4 +1337,4 @@ def keras_operation(layer, inputs, ctx):
 
 
 for _op in SUPPORTED_KERAS_OPS:
-    register("ops." + _op, check=_check_keras_op)(keras_operation)
+    register("ops." + _op, check=_check_keras_op, layout="any")(keras_operation)

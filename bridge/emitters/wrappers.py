@@ -38,7 +38,7 @@ def _check(layer, opset) -> list:
     return [f"wrapped {inner.class_name}: {p}" for p in wrapped_problems(inner, opset)]
 
 
-@register("TimeDistributed", check=_check, note=fallback_reason)
+@register("TimeDistributed", check=_check, note=fallback_reason, layout="any")
 def time_distributed(layer, inputs, ctx):
     """TimeDistributed(layer): the wrapped layer on every (batch, step) item."""
     g = ctx.g

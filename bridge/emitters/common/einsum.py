@@ -25,7 +25,6 @@ import numpy as np
 
 from ...context import Tensor, is_identity
 from ...errors import ConfigError, layer_where
-from .calls import const as _uconst
 
 EQUATION = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
 
@@ -84,7 +83,7 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarra
     if not lowerable:
         xk = ctx.keras(x)
         eq = "{},{}->{}".format(*relabel(X, W, O))
-        y = g.op("Einsum", xk.name, _uconst(ctx, kernel, tag), equation=eq)
+        y = g.op("Einsum", xk.name, ctx.const(kernel, tag), equation=eq)
         out = Tensor(name=y, shape=shape, perm=None, dtype=x.dtype)
     else:
         onnx_labels = [X[p] for p in (x.perm or range(x.rank))]
@@ -101,7 +100,7 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarra
         y = x.name
         if len(c_order) != 1:
             y = g.op("Reshape", y, g.i64([0] * nb + [kc]))
-        y = g.op("MatMul", y, _uconst(ctx, np.ascontiguousarray(k.reshape(kc, kf)), tag))
+        y = g.op("MatMul", y, ctx.const(np.ascontiguousarray(k.reshape(kc, kf)), tag))
         if len(f_order) != 1:
             y = g.op("Reshape", y, g.i64([0] * nb + [int(kernel.shape[W.index(c)]) for c in f_order]))
         perm = [O.index(c) for c in b_order + f_order]
@@ -114,6 +113,6 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarra
             b = np.transpose(b, out.perm)
         while b.ndim > 1 and b.shape[0] == 1:
             b = b[0]
-        out = out.like(g.op("Add", out.name, _uconst(ctx, b, tag.replace("kernel", "bias")
+        out = out.like(g.op("Add", out.name, ctx.const(b, tag.replace("kernel", "bias")
                                                         if "kernel" in tag else tag + "_bias")))
     return out
