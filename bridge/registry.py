@@ -31,7 +31,7 @@ declared at registration, and dispatch converts every input before the call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol, Sequence
+from typing import Callable, Optional, Protocol, Sequence, Union
 
 from .context import Context, Tensor
 from .ir import Layer
@@ -48,6 +48,16 @@ class Emitter(Protocol):
 
 Check = Callable[[Layer, int], list]            # (layer, opset) -> problems
 Note = Callable[[Layer, int], Optional[str]]    # (layer, keras_major) -> note
+# A layer's weight names in Keras's order (its `layer.weights`): fixed, or
+# computed from its config when options add or drop a weight.
+WeightNames = Union[Sequence[str], Callable[[dict], Sequence[str]]]
+
+
+def with_bias(*names: str) -> Callable[[dict], list]:
+    """Weight names followed by 'bias' unless the config says use_bias=False."""
+    def names_for(config: dict) -> list:
+        return list(names) + ([] if config.get("use_bias", True) is False else ["bias"])
+    return names_for
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class Registration:
     check: Optional[Check] = None   # (layer, opset) -> list of problems
     note: Optional[Note] = None     # (layer, keras_major) -> str | None, shown by inspect
     layout: str = "keras"           # what dispatch hands the emitter (see the module doc)
+    weights: Optional[WeightNames] = None   # weight names in Keras's order; None: not declared
 
 
 class EmitterRegistry:
@@ -67,6 +78,7 @@ class EmitterRegistry:
 
     def register(self, *class_names: str, min_opset: int = 13, check: Optional[Check] = None,
                  note: Optional[Note] = None, layout: str = "keras",
+                 weights: Optional[WeightNames] = None,
                  replace: bool = False) -> Callable[[Emitter], Emitter]:
         """Decorator registering `fn(layer, inputs, ctx) -> outputs` for each class name.
 
@@ -78,6 +90,11 @@ class EmitterRegistry:
         when that is worth knowing (e.g. a fallback); `bridge inspect` shows it.
         `layout` says how the inputs are handed over ("keras", the default,
         "channels_first" or "any"; see the module doc).
+        `weights` names the layer's weights in Keras's order (its
+        `layer.weights`), as a tuple or a function of the config (see
+        `with_bias`); () for a layer without weights. Readers name the
+        variables of formats that store no names (Keras 3) with it, so an
+        emitter can ask for ctx.weight(layer, "gamma") whatever the format.
         A second registration for the same class and min_opset raises unless
         `replace=True`.
         """
@@ -95,7 +112,7 @@ class EmitterRegistry:
                                      f"registered ({clash[0].fn.__module__}.{clash[0].fn.__name__}); "
                                      f"pass replace=True to override it")
                 entries[:] = [e for e in entries if e.min_opset != min_opset]
-                entries.append(Registration(cls, fn, min_opset, check, note, layout))
+                entries.append(Registration(cls, fn, min_opset, check, note, layout, weights))
                 entries.sort(key=lambda e: e.min_opset)
             return fn
         return deco
@@ -113,6 +130,14 @@ class EmitterRegistry:
 
     def class_names(self) -> list[str]:
         return sorted(self._by_class)
+
+    def weight_names(self, class_name: str, config: dict) -> Optional[list]:
+        """The declared weight names of a layer of this class and config, in
+        Keras's order; None when no registration declares them."""
+        for e in self._by_class.get(class_name, ()):
+            if e.weights is not None:
+                return list(e.weights(config) if callable(e.weights) else e.weights)
+        return None
 
     def registrations(self, class_name: str) -> list[Registration]:
         """Every registration of a class, lowest min_opset first."""

@@ -95,3 +95,17 @@ def test_theano_same_padding_is_explicit():
     assert pads, "strided / even-kernel 'same' convolutions get Theano's padding"
     pool = read_model(os.path.join(F, "k2th_pool_same.h5"))
     assert {l.class_name for l in pool.walk()} >= {"TheanoSamePooling"}
+
+
+def test_keras1_rules_are_one_per_class():
+    from bridge.normalize.keras1_configs import RULES, rule
+    assert RULES["AtrousConvolution2D"] is RULES["Convolution2D"]
+    with pytest.raises(ValueError, match="Convolution2D"):
+        rule("Convolution2D")(lambda x: x)
+
+
+def test_keras1_config_missing_a_key_is_a_config_error():
+    from bridge.errors import ConfigError
+    from bridge.normalize.keras1_configs import convert_config
+    with pytest.raises(ConfigError, match=r"m\.h5: a Convolution2D layer: the Keras 1 config has no 'nb_filter'"):
+        convert_config("Convolution2D", {"nb_row": 3, "nb_col": 3}, "channels_last", "m.h5")

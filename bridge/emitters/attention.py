@@ -289,7 +289,11 @@ def _scalar_weight(ctx, layer, name):
     return float(np.asarray(w, np.float32).reshape(-1)[0])
 
 
-@register("Attention", "AdditiveAttention", check=_check_dense_attention, layout="keras")
+@register("Attention", check=_check_dense_attention, layout="keras",
+          weights=lambda c: (["scale"] if c.get("use_scale") else [])
+          + (["concat_score_weight"] if c.get("score_mode") == "concat" else []))
+@register("AdditiveAttention", check=_check_dense_attention, layout="keras",
+          weights=lambda c: ["scale"] if c.get("use_scale", True) else [])
 def dense_attention(layer, inputs, ctx):
     """Attention(use_scale, score_mode, causal) / AdditiveAttention(use_scale),
     called on [query, value(, key)] with mask, use_causal_mask,

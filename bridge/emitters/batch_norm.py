@@ -140,7 +140,12 @@ def _onnx_const(ctx, t, keras_full, tag):
     return ctx.const(a, tag)
 
 
-@register(*_CLASSES, check=check_batch_norm, layout="any")
+def _weight_names(c: dict) -> list:
+    return ((["gamma"] if c.get("scale", True) else []) + (["beta"] if c.get("center", True) else [])
+            + ["moving_mean", "moving_variance"])
+
+
+@register(*_CLASSES, check=check_batch_norm, layout="any", weights=_weight_names)
 def batch_normalization(layer, inputs, ctx):
     """BatchNormalization(axis, epsilon, center, scale, virtual_batch_size,
     renorm, trainable) and the call's `training` keyword."""

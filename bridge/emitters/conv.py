@@ -23,7 +23,7 @@ import numpy as np
 
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
-from ..registry import register
+from ..registry import register, with_bias
 from .common import spatial as sp
 from .common.activation_functions import activation_problems, apply_activation
 
@@ -139,7 +139,8 @@ def _bias(ctx, layer, n: int):
 
 # -- Conv1D / Conv2D / Conv3D --------------------------------------------------
 
-@register(*_CONV, check=_check(("valid", "same", "causal")), layout="any")
+@register(*_CONV, check=_check(("valid", "same", "causal")), layout="any",
+          weights=with_bias("kernel"))
 def conv(layer, inputs, ctx):
     """Conv1D/2D/3D(filters, kernel_size, strides, padding ('causal' for
     Conv1D), data_format, dilation_rate, groups, activation, use_bias).
@@ -229,7 +230,8 @@ def _transpose_pads(n, k_eff, padding, stride, out_pad):
     return begin, max(end, 0), max(-end, 0)
 
 
-@register(*_TRANSPOSE, check=_check(("valid", "same")), layout="channels_first")
+@register(*_TRANSPOSE, check=_check(("valid", "same")), layout="channels_first",
+          weights=with_bias("kernel"))
 def conv_transpose(layer, inputs, ctx):
     """Conv1D/2D/3DTranspose(filters, kernel_size, strides, padding,
     output_padding, data_format, dilation_rate, activation, use_bias).
@@ -271,7 +273,8 @@ def _depthwise_weight(ctx, layer, kernel, cin, mult) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(w, -1, 0)[:, None])
 
 
-@register(*_DEPTHWISE, check=_check(("valid", "same")), layout="channels_first")
+@register(*_DEPTHWISE, check=_check(("valid", "same")), layout="channels_first",
+          weights=with_bias("depthwise_kernel"))
 def depthwise_conv(layer, inputs, ctx):
     """DepthwiseConv1D/2D(kernel_size, strides, padding, depth_multiplier,
     data_format, dilation_rate, activation, use_bias)."""
@@ -289,7 +292,8 @@ def depthwise_conv(layer, inputs, ctx):
 
 # -- SeparableConv1D / SeparableConv2D -------------------------------------------
 
-@register(*_SEPARABLE, check=_check(("valid", "same", "causal")), layout="channels_first")
+@register(*_SEPARABLE, check=_check(("valid", "same", "causal")), layout="channels_first",
+          weights=with_bias("depthwise_kernel", "pointwise_kernel"))
 def separable_conv(layer, inputs, ctx):
     """SeparableConv1D/2D(filters, kernel_size, strides, padding ('causal'
     for SeparableConv1D), data_format, dilation_rate, depth_multiplier,

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..context import Tensor, channels_first_perm
 from ..errors import ConfigError, layer_where
-from ..registry import register
+from ..registry import register, with_bias
 from .common import spatial as sp
 from .common.scan import lstm_step, scan_loop
 from .common.rnn import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
@@ -46,7 +46,7 @@ def _pads(sizes, kernel, strides, dilation, padding):
 
 
 @register("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", check=_check, note=fallback_reason,
-          layout="any")
+          layout="any", weights=with_bias("kernel", "recurrent_kernel"))
 def conv_lstm(layer, inputs, ctx):
     """ConvLSTMnD(filters, kernel_size, strides, padding, data_format,
     dilation_rate, activation, recurrent_activation, use_bias,

@@ -3,14 +3,14 @@ identities, and models nested as layers."""
 from __future__ import annotations
 
 from ..errors import ConfigError, UnsupportedError, layer_where
-from ..registry import register
+from ..registry import register, with_bias
 from ..walk import emit_nested
 from .common.activation_functions import apply_activation, check_activation_option
 from .common.calls import forced_training
 from .common.einsum import EQUATION, einsum_with_kernel, parse_equation
 
 
-@register("InputLayer", layout="any")
+@register("InputLayer", layout="any", weights=())
 def input_layer(layer, inputs, ctx):
     """An InputLayer is bound to a graph input; a call (Keras 3 may record one)
     passes its tensor through."""
@@ -19,13 +19,13 @@ def input_layer(layer, inputs, ctx):
 
 # Layers that are the identity at inference time.
 @register("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", layout="any")
+          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", layout="any", weights=())
 def inference_identity(layer, inputs, ctx):
     """No config key matters: these only act while training."""
     return list(inputs)
 
 
-@register("Dense", check=check_activation_option, layout="keras")
+@register("Dense", check=check_activation_option, layout="keras", weights=with_bias("kernel"))
 def dense(layer, inputs, ctx):
     """Dense(units, activation, use_bias) on the last axis of an N-D input."""
     t = inputs[0]
@@ -54,7 +54,8 @@ def _check_einsum_dense(layer, opset) -> list:
     return problems
 
 
-@register("EinsumDense", check=_check_einsum_dense, layout="any")
+@register("EinsumDense", check=_check_einsum_dense, layout="any",
+          weights=lambda c: ["kernel"] + (["bias"] if c.get("bias_axes") else []))
 def einsum_dense(layer, inputs, ctx):
     """EinsumDense(equation, output_shape, bias_axes, activation): tf.einsum
     of the input and the kernel, plus the bias (stored in the shape Keras

@@ -15,7 +15,7 @@ from .common.rnn import flag
 _FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 
 
-@register("Embedding", layout="keras")
+@register("Embedding", layout="keras", weights=("embeddings",))
 def embedding(layer, inputs, ctx):
     """Embedding(input_dim, output_dim, mask_zero); weight embeddings
     (input_dim, output_dim). Float ids are truncated to integers as Keras's
@@ -39,7 +39,7 @@ def embedding(layer, inputs, ctx):
     return [Tensor(name=y, shape=tuple(t.shape) + (int(table.shape[1]),), mask=mask)]
 
 
-@register("Masking", layout="keras")
+@register("Masking", layout="keras", weights=())
 def masking(layer, inputs, ctx):
     """Masking(mask_value): a step whose features all equal mask_value is
     masked and zeroed (Keras: any(x != mask_value, axis=-1))."""

@@ -138,14 +138,21 @@ def _layer_norm(layer, inputs, ctx, native: bool):
     return [x.like(y)]
 
 
-@register("LayerNormalization", check=_check_layer_norm, layout="any")
+def _ln_weight_names(c: dict) -> list:
+    """gamma (scale=True), then beta (center=True, not Keras 3's rms_scaling)."""
+    return (["gamma"] if c.get("scale", True) else []) + (
+        ["beta"] if c.get("center", True) and not c.get("rms_scaling") else [])
+
+
+@register("LayerNormalization", check=_check_layer_norm, layout="any", weights=_ln_weight_names)
 def layer_normalization(layer, inputs, ctx):
     """LayerNormalization(axis, epsilon, center, scale; Keras 3: rms_scaling),
     decomposed (opsets 13-16)."""
     return _layer_norm(layer, inputs, ctx, native=False)
 
 
-@register("LayerNormalization", min_opset=17, check=_check_layer_norm, layout="any")
+@register("LayerNormalization", min_opset=17, check=_check_layer_norm, layout="any",
+          weights=_ln_weight_names)
 def layer_normalization_17(layer, inputs, ctx):
     """LayerNormalization(axis, epsilon, center, scale; Keras 3: rms_scaling),
     the native ONNX op where the normalized axes are trailing."""
@@ -181,7 +188,7 @@ def _grouped_shape(ctx, x, onnx_shape, a, groups):
     return g.op("Concat", *parts, axis=0)
 
 
-@register("GroupNormalization", check=_check_group_norm, layout="any")
+@register("GroupNormalization", check=_check_group_norm, layout="any", weights=_ln_weight_names)
 def group_normalization(layer, inputs, ctx):
     """GroupNormalization(groups, axis, epsilon, center, scale)."""
     t = inputs[0]
@@ -220,7 +227,8 @@ def group_normalization(layer, inputs, ctx):
 
 
 # -- UnitNormalization ------------------------------------------------------------
-@register("UnitNormalization", check=lambda layer, opset: _axis_problems(layer), layout="any")
+@register("UnitNormalization", check=lambda layer, opset: _axis_problems(layer), layout="any",
+          weights=())
 def unit_normalization(layer, inputs, ctx):
     """UnitNormalization(axis): L2 normalization, epsilon 1e-12 as the Keras
     that saved the file applies it."""
@@ -235,7 +243,8 @@ def unit_normalization(layer, inputs, ctx):
 
 
 # -- RMSNormalization (Keras 3) -------------------------------------------------------
-@register("RMSNormalization", check=lambda layer, opset: _axis_problems(layer), layout="any")
+@register("RMSNormalization", check=lambda layer, opset: _axis_problems(layer), layout="any",
+          weights=lambda c: ["gamma"] if c.get("scale", True) else [])
 def rms_normalization(layer, inputs, ctx):
     """RMSNormalization(axis, epsilon): x * rsqrt(mean(x^2) + epsilon) * scale,
     the scale broadcast against the trailing axes as Keras multiplies it."""
@@ -246,12 +255,7 @@ def rms_normalization(layer, inputs, ctx):
     oaxes = sorted(t.onnx_axis(a) for a in axes)
     ms = g.reduce("ReduceMean", g.op("Mul", t.name, t.name), oaxes, keepdims=True)
     y = g.op("Div", t.name, g.op("Sqrt", g.op("Add", ms, g.f32(eps))))
-    scale = layer.weight("scale")
-    if scale is None and len(layer.weights) == 1:
-        scale = layer.weights[0].array
-    if scale is None:
-        scale = ctx.weight(layer, "scale")   # raises, naming what is stored
-    s = np.asarray(scale, np.float32)
+    s = np.asarray(ctx.weight(layer, 0), np.float32)   # its one weight, the scale
     if s.ndim > t.rank:
         raise ConfigError(f"{layer_where(layer)}: scale of shape {s.shape} does not broadcast "
                           f"against the input shape {t.shape}")

@@ -8,13 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UnsupportedError, layer_where
-from ..registry import register
+from ..registry import register, with_bias
 from .common.activation_functions import apply_activation, check_activation_option
 
 _K1_EPSILON = 1e-7     # keras.backend.epsilon() in Keras 1
 
 
-@register("Highway", check=check_activation_option, layout="keras")
+@register("Highway", check=check_activation_option, layout="keras",
+          weights=lambda c: ["kernel", "carry_kernel"] + ([] if c.get("use_bias", True) is False
+                                                        else ["bias", "carry_bias"]))
 def highway(layer, inputs, ctx):
     """Highway(activation, use_bias): T = sigmoid(x Wc + bc);
     y = activation(x W + b) * T + x * (1 - T). Weights kernel, carry_kernel,
@@ -39,7 +41,7 @@ def highway(layer, inputs, ctx):
     return [t.like(out)]
 
 
-@register("MaxoutDense", layout="keras")
+@register("MaxoutDense", layout="keras", weights=with_bias("kernel"))
 def maxout_dense(layer, inputs, ctx):
     """MaxoutDense(units, nb_feature, use_bias): max over nb_feature of
     x W[f] + b[f]; kernel (nb_feature, input_dim, units), bias (nb_feature, units)."""
@@ -58,7 +60,7 @@ def maxout_dense(layer, inputs, ctx):
     return [t.like(y, shape=t.shape[:-1] + (units,))]
 
 
-@register("ParametricSoftplus", layout="keras")
+@register("ParametricSoftplus", layout="keras", weights=("alpha", "beta"))
 def parametric_softplus(layer, inputs, ctx):
     """ParametricSoftplus: alpha * softplus(beta * x), alpha and beta of the
     input's shape (without batch)."""
@@ -71,7 +73,7 @@ def parametric_softplus(layer, inputs, ctx):
     return [t.like(y)]
 
 
-@register("SReLU", layout="keras")
+@register("SReLU", layout="keras", weights=("t_left", "a_left", "t_right", "a_right"))
 def srelu(layer, inputs, ctx):
     """SReLU (Keras 1): with t_right_actual = t_left + |t_right|,
     y = t_left + relu(x - t_left, a_left, max=|t_right|) + a_right * relu(x - t_right_actual).
@@ -145,7 +147,7 @@ def _check_merge(layer, opset):
     return []
 
 
-@register("Merge", check=_check_merge, layout="keras")
+@register("Merge", check=_check_merge, layout="keras", weights=())
 def merge_cos(layer, inputs, ctx):
     """Keras 1 Merge(mode='cos') of two (batch, n) tensors:
     <a, b> / max(sqrt(<a, a> <b, b>), epsilon), shape (batch, 1, 1) as Keras 1
@@ -174,7 +176,7 @@ def _check_theano_pool(layer, opset):
     return []
 
 
-@register("TheanoSamePooling", check=_check_theano_pool, layout="channels_first")
+@register("TheanoSamePooling", check=_check_theano_pool, layout="channels_first", weights=())
 def theano_same_pooling(layer, inputs, ctx):
     """Max/AveragePooling1D-3D with padding 'same' saved under Theano
     (bridge.normalize gives them this class). Theano's pool_2d pads

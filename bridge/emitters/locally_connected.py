@@ -29,7 +29,7 @@ import numpy as np
 
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
-from ..registry import register
+from ..registry import register, with_bias
 from .common import spatial as sp
 from .common.activation_functions import activation_problems, apply_activation
 
@@ -124,7 +124,7 @@ def _weights(ctx, layer, impl, cl, sizes, cin, out, pos, inside, filters):
     return w.reshape(P, Kw, cin, filters)
 
 
-@register(*_RANKS, check=_check, layout="any")
+@register(*_RANKS, check=_check, layout="any", weights=with_bias("kernel"))
 def locally_connected(layer, inputs, ctx):
     """LocallyConnected1D/2D(filters, kernel_size, strides, padding,
     data_format, activation, use_bias, implementation)."""

@@ -151,44 +151,44 @@ def _check_two_inputs(layer, opset) -> list:
     return []
 
 
-@register("Add", layout="any")
+@register("Add", layout="any", weights=())
 def add(layer, inputs, ctx):
     """Add(): the sum of the inputs. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Sum", "Add"))
 
 
-@register("Subtract", check=_check_two_inputs, layout="any")
+@register("Subtract", check=_check_two_inputs, layout="any", weights=())
 def subtract(layer, inputs, ctx):
     """Subtract(): inputs[0] - inputs[1]. No config key."""
     return _elementwise(layer, inputs, ctx, lambda g, n: g.op("Sub", n[0], n[1]))
 
 
-@register("Multiply", layout="any")
+@register("Multiply", layout="any", weights=())
 def multiply(layer, inputs, ctx):
     """Multiply(): the product of the inputs, in Keras's order. No config key."""
     return _elementwise(layer, inputs, ctx, _fold("Mul"))
 
 
-@register("Average", layout="any")
+@register("Average", layout="any", weights=())
 def average(layer, inputs, ctx):
     """Average(): the mean of the inputs. No config key."""
     return _elementwise(layer, inputs, ctx, lambda g, n: g.op("Mean", *n))
 
 
-@register("Maximum", layout="any")
+@register("Maximum", layout="any", weights=())
 def maximum(layer, inputs, ctx):
     """Maximum(): the elementwise maximum. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Max", "Max"))
 
 
-@register("Minimum", layout="any")
+@register("Minimum", layout="any", weights=())
 def minimum(layer, inputs, ctx):
     """Minimum(): the elementwise minimum. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Min", "Min"))
 
 
 # -- Concatenate ------------------------------------------------------------
-@register("Concatenate", layout="any")
+@register("Concatenate", layout="any", weights=())
 def concatenate(layer, inputs, ctx):
     """Concatenate(axis): joins the inputs along `axis` (negative allowed),
     in the layout they share."""
@@ -265,7 +265,7 @@ def _l2_normalize(g, t: Tensor, axis: int) -> str:
     return g.op("Div", t.name, g.op("Sqrt", g.op("Max", ss, g.f32(1e-12))))
 
 
-@register("Dot", check=_check_two_inputs, layout="any")
+@register("Dot", check=_check_two_inputs, layout="any", weights=())
 def dot(layer, inputs, ctx):
     """Dot(axes, normalize): Keras's batch_dot of two inputs. Output shape
     (batch, x's other axes..., y's other axes...), (batch, 1) when nothing

@@ -61,7 +61,7 @@ def check_windowed(layer, opset) -> list:
     return problems
 
 
-@register(*_WINDOWED, check=check_windowed, layout="channels_first")
+@register(*_WINDOWED, check=check_windowed, layout="channels_first", weights=())
 def windowed_pooling(layer, inputs, ctx):
     """MaxPooling / AveragePooling 1D, 2D, 3D: pool_size, strides (None =
     pool_size), padding ('valid', 'same'), data_format."""
@@ -113,7 +113,8 @@ def _reduced(t: Tensor, name: str, keras_axes, keepdims: bool) -> Tensor:
     return Tensor(name=name, shape=shape, perm=perm, dtype=t.dtype)
 
 
-@register(*_GLOBAL, check=lambda layer, opset: data_format_problems(layer), layout="any")
+@register(*_GLOBAL, check=lambda layer, opset: data_format_problems(layer), layout="any",
+          weights=())
 def global_pooling(layer, inputs, ctx):
     """GlobalMax/AveragePooling 1D, 2D, 3D: data_format, keepdims (default
     False); GlobalAveragePooling1D also the Keras mask of its input."""

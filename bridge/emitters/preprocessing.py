@@ -66,13 +66,13 @@ _RANDOM = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "R
            "Solarization", "Equalization", "MixUp", "CutMix", "AugMix", "RandAugment")
 
 
-@register("Identity", layout="any")
+@register("Identity", layout="any", weights=())
 def identity(layer, inputs, ctx):
     """Identity: no config key matters."""
     return list(inputs)
 
 
-@register(*_RANDOM, layout="any")
+@register(*_RANDOM, layout="any", weights=())
 def random_augmentation(layer, inputs, ctx):
     """The identity at inference (the input cast to float32); no config key matters."""
     _no_training(ctx)
@@ -96,7 +96,7 @@ def _broadcast_const(ctx, t: Tensor, value, tag: str) -> str:
     return ctx.const(np.ascontiguousarray(a), tag)
 
 
-@register("Rescaling", layout="any")
+@register("Rescaling", layout="any", weights=())
 def rescaling(layer, inputs, ctx):
     """Rescaling(scale, offset): x * scale + offset."""
     t = _float(ctx, inputs[0])
@@ -117,7 +117,8 @@ def _check_normalization(layer, opset) -> list:
     return []
 
 
-@register("Normalization", check=_check_normalization, layout="any")
+@register("Normalization", check=_check_normalization, layout="any",
+          weights=("mean", "variance", "count"))
 def normalization(layer, inputs, ctx):
     """Normalization(axis, mean, variance, invert), or the stored mean /
     variance of an adapted layer; epsilon is Keras's backend.epsilon() 1e-7."""
@@ -174,7 +175,7 @@ def _check_resizing(layer, opset) -> list:
     return problems
 
 
-@register("Resizing", check=_check_resizing, layout="any")
+@register("Resizing", check=_check_resizing, layout="any", weights=())
 def resizing(layer, inputs, ctx):
     """Resizing(height, width, interpolation, crop_to_aspect_ratio; Keras 3:
     antialias, data_format)."""
@@ -198,7 +199,7 @@ def _check_crop(layer, opset) -> list:
     return problems
 
 
-@register("CenterCrop", check=_check_crop, layout="any")
+@register("CenterCrop", check=_check_crop, layout="any", weights=())
 def center_crop(layer, inputs, ctx):
     """CenterCrop(height, width): the centred crop, or smart_resize when the
     image is smaller than the target."""
@@ -219,7 +220,7 @@ def center_crop(layer, inputs, ctx):
     return [smart_resize(ctx, x, h, w, "bilinear", layer)]
 
 
-@register("RandomCrop", check=_check_crop, layout="any")
+@register("RandomCrop", check=_check_crop, layout="any", weights=())
 def random_crop(layer, inputs, ctx):
     """RandomCrop(height, width) at inference: tf-keras smart_resize (bilinear),
     Keras 3 the images unchanged."""

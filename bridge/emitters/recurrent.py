@@ -39,7 +39,7 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..ir import Layer
-from ..registry import register
+from ..registry import register, with_bias
 from .common.scan import scan_cell
 from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
@@ -250,7 +250,8 @@ def _vec(name, units) -> Tensor:
     return Tensor(name=name, shape=(None, units))
 
 
-@register(*_LAYERS, check=_check_layer, note=fallback_reason, layout="any")
+@register(*_LAYERS, check=_check_layer, note=fallback_reason, layout="any",
+          weights=with_bias("kernel", "recurrent_kernel"))
 def recurrent_layer(layer, inputs, ctx):
     """LSTM / GRU / SimpleRNN / CuDNNLSTM / CuDNNGRU(units, activation,
     recurrent_activation, use_bias, reset_after, return_sequences,

@@ -35,7 +35,7 @@ def _spatial_axes(layer, n: int) -> list:
 
 # -- Flatten, Reshape, Permute, RepeatVector -----------------------------------
 
-@register("Flatten", check=lambda layer, opset: data_format_problems(layer), layout="any")
+@register("Flatten", check=lambda layer, opset: data_format_problems(layer), layout="any", weights=())
 def flatten(layer, inputs, ctx):
     """Flatten(data_format): channels_last flattens in Keras order; a
     channels_first Flatten moves the channels last first, as tf-keras does."""
@@ -83,7 +83,7 @@ def _check_reshape(layer, opset) -> list:
     return []
 
 
-@register("Reshape", check=_check_reshape, layout="keras")
+@register("Reshape", check=_check_reshape, layout="keras", weights=())
 def reshape(layer, inputs, ctx):
     """Reshape(target_shape) in Keras's (row-major, Keras layout) order; one
     -1 allowed. The batch size is copied (ONNX 0)."""
@@ -103,7 +103,7 @@ def _check_permute(layer, opset) -> list:
     return [] if ok else [f"dims {dims!r} is not a permutation of 1..n; the config is malformed"]
 
 
-@register("Permute", check=_check_permute, layout="any")
+@register("Permute", check=_check_permute, layout="any", weights=())
 def permute(layer, inputs, ctx):
     """Permute(dims): free. The Keras output is transpose(input, (0,) + dims);
     the ONNX value stays the same, only its layout permutation changes."""
@@ -118,7 +118,7 @@ def permute(layer, inputs, ctx):
     return [Tensor(name=t.name, shape=shape, perm=None if is_identity(perm) else perm, dtype=t.dtype)]
 
 
-@register("RepeatVector", layout="keras")
+@register("RepeatVector", layout="keras", weights=())
 def repeat_vector(layer, inputs, ctx):
     """RepeatVector(n): (batch, f) -> (batch, n, f)."""
     t = inputs[0]
@@ -194,7 +194,7 @@ def _pairs_of(layer, ctx) -> list:
         raise ConfigError(f"{ctx.where()}: {e}") from None
 
 
-@register("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", check=_check_pad_crop, layout="any")
+@register("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", check=_check_pad_crop, layout="any", weights=())
 def zero_padding(layer, inputs, ctx):
     """ZeroPadding 1D/2D/3D: padding (int, per-axis ints, or (begin, end)
     pairs), data_format (2D/3D). Pads the ONNX value in its own layout."""
@@ -213,7 +213,7 @@ def zero_padding(layer, inputs, ctx):
     return [_unmasked(t.like(y, shape))]
 
 
-@register("Cropping1D", "Cropping2D", "Cropping3D", check=_check_pad_crop, layout="any")
+@register("Cropping1D", "Cropping2D", "Cropping3D", check=_check_pad_crop, layout="any", weights=())
 def cropping(layer, inputs, ctx):
     """Cropping 1D/2D/3D: cropping (int, per-axis ints, or (begin, end)
     pairs), data_format (2D/3D). Slices the ONNX value in its own layout."""
@@ -290,7 +290,7 @@ def _check_upsampling(layer, opset) -> list:
     return problems
 
 
-@register("UpSampling1D", "UpSampling3D", check=_check_upsampling, layout="any")
+@register("UpSampling1D", "UpSampling3D", check=_check_upsampling, layout="any", weights=())
 def upsampling_repeat(layer, inputs, ctx):
     """UpSampling1D(size) repeats the steps; UpSampling3D(size, data_format)
     repeats the three spatial axes."""
@@ -299,7 +299,7 @@ def upsampling_repeat(layer, inputs, ctx):
     return [_nearest(ctx, t, _spatial_axes(layer, n), _sizes(layer, n))]
 
 
-@register("UpSampling2D", check=_check_upsampling, layout="any")
+@register("UpSampling2D", check=_check_upsampling, layout="any", weights=())
 def upsampling_2d(layer, inputs, ctx):
     """UpSampling2D(size, data_format, interpolation): tf.image.resize to
     size * (H, W) with the interpolation's kernel (half-pixel centers)."""
