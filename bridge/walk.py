@@ -17,7 +17,7 @@ listed in order, and a model listed in order is emitted in exactly that order.
 from __future__ import annotations
 
 from .context import Context, Tensor
-from .errors import BridgeError, ConfigError, layer_where
+from .errors import BridgeError, ConfigError, UnsupportedError, layer_where
 from .ir import Call, Layer, Model, TensorRef
 from .registry import REGISTRY, Registration
 
@@ -114,8 +114,24 @@ def emit_inner(ctx: Context, inner: Layer, ins: list) -> list:
 
 
 def _run(em: Registration, layer: Layer, ins: list, ctx: Context) -> list:
-    """The emitter on its inputs, each in the layout it was registered for."""
-    return list(em.fn(layer, [ctx.to_layout(t, em.layout, layer) for t in ins], ctx))
+    """The emitter on its inputs, each in the layout it was registered for.
+    What it refuses is reported with the file name."""
+    try:
+        return list(em.fn(layer, [ctx.to_layout(t, em.layout, layer) for t in ins], ctx))
+    except BridgeError as e:
+        raise _with_source(e, ctx.model.source) from None
+
+
+def _with_source(e: BridgeError, source: str) -> BridgeError:
+    """`e`, its message starting with the file name."""
+    if not source or str(e).startswith(source):
+        return e
+    if isinstance(e, UnsupportedError):
+        return UnsupportedError(e.problems, source)
+    try:
+        return type(e)(f"{source}: {e}")
+    except TypeError:      # a subclass with a constructor of its own
+        return e
 
 
 class _working_on:

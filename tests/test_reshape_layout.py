@@ -274,7 +274,7 @@ def test_tf_keras_bilinear_uses_half_pixel_centers():
 
 def test_unknown_interpolation_is_reported_before_emitting():
     m = _model("UpSampling2D", {"size": [2, 2], "interpolation": "cubic-spline"}, (4, 4, 2))
-    with pytest.raises(UnsupportedError, match="interpolation 'cubic-spline'.*UpSampling2D|"
+    with pytest.raises(ConfigError, match="interpolation 'cubic-spline'.*UpSampling2D|"
                                                "UpSampling2D.*interpolation 'cubic-spline'"):
         build(m, 17)
 
@@ -287,7 +287,7 @@ def test_matrix_interpolation_needs_static_sizes():
 
 def test_bad_padding_is_reported():
     m = _model("MaxPooling2D", {"pool_size": [2, 2], "padding": "full"}, (4, 4, 2))
-    with pytest.raises(UnsupportedError, match="'l' \\(MaxPooling2D\\).*padding 'full'"):
+    with pytest.raises(ConfigError, match="'l' \\(MaxPooling2D\\).*padding 'full'"):
         build(m, 17)
 
 
@@ -311,7 +311,7 @@ def test_reshape_that_does_not_fit():
 ])
 def test_malformed_options_are_reported(cls, config):
     shape = (4, 4, 4, 2) if cls.endswith("3D") else (4, 4, 2)
-    with pytest.raises(UnsupportedError, match=f"'l' \\({cls}\\)"):
+    with pytest.raises(ConfigError, match=f"'l' \\({cls}\\)"):
         build(_model(cls, config, shape), 17)
 
 

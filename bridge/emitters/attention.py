@@ -29,7 +29,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..registry import register
 from .common.calls import bound_call, forced_training, refuse_training
 from .common.einsum import einsum_with_kernel
@@ -280,7 +280,8 @@ def _check_dense_attention(layer, opset) -> list:
     problems = []
     mode = layer.config.get("score_mode", "dot")
     if layer.class_name == "Attention" and mode not in ("dot", "concat"):
-        problems.append(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is malformed")
+        problems.append(malformed(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is "
+                                  f"malformed"))
     return problems
 
 

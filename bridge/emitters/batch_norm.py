@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from .common.calls import forced_training
 
@@ -55,7 +55,8 @@ def check_batch_norm(layer, opset) -> list:
     axis = layer.config.get("axis", -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
     if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        problems.append(f"axis={axis!r} is not an int or a list of ints; the config is malformed")
+        problems.append(malformed(f"axis={axis!r} is not an int or a list of ints; the config is "
+                                  f"malformed"))
     if any(_uses_batch_stats(layer, call) for call in layer.calls):
         why = "is called with training=True"
         if layer.config.get("renorm"):

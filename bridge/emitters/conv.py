@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..registry import register, with_bias
 from .common import spatial as sp
 from .common.activation_functions import activation_problems, apply_activation
@@ -41,39 +41,57 @@ _RANKS = {**_CONV, **_TRANSPOSE, **_DEPTHWISE, **_SEPARABLE}
 # -- configuration -----------------------------------------------------------
 
 def _options(layer):
-    """kernel_size, strides, dilation_rate, padding as tuples/str."""
+    """kernel_size, strides, dilation_rate, padding as tuples/str (the check
+    has made sure they are well formed)."""
+    rank = _RANKS[layer.class_name]
+    c = layer.config
+    kernel = sp.as_tuple(c["kernel_size"], rank)
+    strides = sp.as_tuple(c.get("strides", 1), rank)
+    dilation = sp.as_tuple(c.get("dilation_rate", 1), rank)
+    return rank, kernel, strides, dilation, str(c.get("padding", "valid")).lower()
+
+
+def _option_problems(layer) -> list:
+    """Malformed filters, kernel_size, strides, dilation_rate or groups."""
     rank = _RANKS[layer.class_name]
     c = layer.config
     needed = ("kernel_size",) if layer.class_name in _DEPTHWISE else ("filters", "kernel_size")
     missing = [k for k in needed if k not in c]
     if missing:
-        raise ConfigError(f"{layer_where(layer)} has no {' or '.join(missing)} in its config; the "
-                          f"config is malformed")
-    kernel = sp.as_tuple(c["kernel_size"], rank)
-    strides = sp.as_tuple(c.get("strides", 1), rank)
-    dilation = sp.as_tuple(c.get("dilation_rate", 1), rank)
-    for name, v in (("kernel_size", kernel), ("strides", strides), ("dilation_rate", dilation)):
+        return [malformed(f"has no {' or '.join(missing)} in its config; the config is malformed")]
+    problems = []
+    for name, default in (("kernel_size", None), ("strides", 1), ("dilation_rate", 1)):
+        value = c.get(name, default)
+        try:
+            v = sp.as_tuple(value, rank)
+        except (TypeError, ValueError):
+            v = ()
         if len(v) != rank or min(v) < 1:
-            raise ConfigError(f"{layer_where(layer)} has {name}={list(v)}; it needs {rank} "
-                              f"positive integer(s); the config is malformed")
-    return rank, kernel, strides, dilation, str(c.get("padding", "valid")).lower()
+            problems.append(malformed(f"has {name}={value!r}; it needs {rank} positive integer(s); "
+                                      f"the config is malformed"))
+    groups, filters = c.get("groups", 1) or 1, c.get("filters")
+    if not isinstance(groups, int) or groups < 1 or (isinstance(filters, int) and filters % groups):
+        problems.append(malformed(f"groups={groups!r} does not divide the {c.get('filters')} filters; "
+                                  f"the config is malformed"))
+    return problems
 
 
 def _check(paddings):
     def check(layer, opset):
         c = layer.config
-        problems = []
+        problems = _option_problems(layer)
         pad = str(c.get("padding", "valid")).lower()
         if pad == "causal" and _RANKS.get(layer.class_name) != 1:
-            problems.append("padding 'causal' only exists for Conv1D and SeparableConv1D; the "
-                            "config is malformed")
+            problems.append(malformed("padding 'causal' only exists for Conv1D and SeparableConv1D; "
+                                      "the config is malformed"))
         elif pad not in paddings:
-            problems.append(f"padding '{c.get('padding')}' is not one {layer.class_name} takes "
-                            f"(Keras allows {', '.join(paddings)}); the config is malformed")
+            problems.append(malformed(f"padding '{c.get('padding')}' is not one {layer.class_name} "
+                                      f"takes (Keras allows {', '.join(paddings)}); the config is "
+                                      f"malformed"))
         fmt = c.get("data_format")
         if fmt not in (None, "channels_last", "channels_first"):
-            problems.append(f"data_format '{fmt}' is unknown (Keras allows channels_last, "
-                            f"channels_first); the config is malformed")
+            problems.append(malformed(f"data_format '{fmt}' is unknown (Keras allows channels_last, "
+                                      f"channels_first); the config is malformed"))
         problems.extend(activation_problems(c.get("activation")))
         return problems
     return check
@@ -147,9 +165,6 @@ def conv(layer, inputs, ctx):
     Inputs with extra leading batch axes (Keras folds them into the batch)
     are handled the same way."""
     rank, kernel, strides, dilation, padding = _options(layer)
-    if padding == "causal" and rank != 1:
-        raise ConfigError(f"{layer_where(layer)}: padding 'causal' only exists for Conv1D; the "
-                          f"config is malformed")
     t = inputs[0]
     if t.rank > rank + 2:
         return [_conv_folded(layer, t, ctx, rank)]
@@ -300,9 +315,6 @@ def separable_conv(layer, inputs, ctx):
     activation, use_bias): a depthwise Conv (strides, dilation and padding
     apply here) then a 1x1 pointwise Conv carrying the bias."""
     rank, kernel, strides, dilation, padding = _options(layer)
-    if padding == "causal" and rank != 1:
-        raise ConfigError(f"{layer_where(layer)}: padding 'causal' only exists for "
-                          f"SeparableConv1D; the config is malformed")
     t = inputs[0]
     c = layer.config
     filters = int(c["filters"])

@@ -2,7 +2,7 @@
 identities, and models nested as layers."""
 from __future__ import annotations
 
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register, with_bias
 from ..walk import emit_nested
 from .common.activation_functions import apply_activation, check_activation_option
@@ -49,8 +49,8 @@ def dense(layer, inputs, ctx):
 def _check_einsum_dense(layer, opset) -> list:
     problems = check_activation_option(layer, opset)
     if not EQUATION.match(str(layer.config.get("equation", "")).replace(" ", "")):
-        problems.append(f"equation {layer.config.get('equation')!r} is not an einsum equation of "
-                        f"the form 'ab,bc->ac'; the config is malformed")
+        problems.append(malformed(f"equation {layer.config.get('equation')!r} is not an einsum "
+                                  f"equation of the form 'ab,bc->ac'; the config is malformed"))
     return problems
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..registry import register
 
 
@@ -47,7 +47,7 @@ def _axis_problems(layer, key="axis") -> list:
     axis = layer.config.get(key, -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
     if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        return [f"{key}={axis!r} is not an int or a list of ints; the config is malformed"]
+        return [malformed(f"{key}={axis!r} is not an int or a list of ints; the config is malformed")]
     return []
 
 
@@ -164,10 +164,10 @@ def _check_group_norm(layer, opset) -> list:
     problems = []
     axis = layer.config.get("axis", -1)
     if not isinstance(axis, int) or isinstance(axis, bool):
-        problems.append(f"axis={axis!r} is not an int; the config is malformed")
+        problems.append(malformed(f"axis={axis!r} is not an int; the config is malformed"))
     groups = layer.config.get("groups", 32)
     if not isinstance(groups, int) or isinstance(groups, bool):
-        problems.append(f"groups={groups!r} is not an int; the config is malformed")
+        problems.append(malformed(f"groups={groups!r} is not an int; the config is malformed"))
     return problems
 
 

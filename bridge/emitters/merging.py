@@ -25,7 +25,7 @@ from dataclasses import replace
 from onnx import TensorProto, helper
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..registry import register
 
 
@@ -146,9 +146,19 @@ def _variadic(op_type, binary):
 def _check_two_inputs(layer, opset) -> list:
     bad = [i for i, call in enumerate(layer.calls) if len(call.inputs) != 2]
     if bad:
-        return [f"call {bad[0]} has {len(layer.calls[bad[0]].inputs)} inputs; this layer takes "
-                f"exactly 2 (the config is malformed)"]
+        return [malformed(f"call {bad[0]} has {len(layer.calls[bad[0]].inputs)} inputs; this layer "
+                          f"takes exactly 2 (the config is malformed)")]
     return []
+
+
+def _check_dot(layer, opset) -> list:
+    axes = layer.config.get("axes")
+    pair = isinstance(axes, (list, tuple)) and len(axes) == 2 and all(
+        isinstance(a, int) and not isinstance(a, bool) for a in axes)
+    if not (isinstance(axes, int) and not isinstance(axes, bool)) and not pair:
+        return [malformed(f"axes={axes!r} is neither an int nor a pair of ints; the config is "
+                          f"malformed")] + _check_two_inputs(layer, opset)
+    return _check_two_inputs(layer, opset)
 
 
 @register("Add", layout="any", weights=())
@@ -265,7 +275,7 @@ def _l2_normalize(g, t: Tensor, axis: int) -> str:
     return g.op("Div", t.name, g.op("Sqrt", g.op("Max", ss, g.f32(1e-12))))
 
 
-@register("Dot", check=_check_two_inputs, layout="any", weights=())
+@register("Dot", check=_check_dot, layout="any", weights=())
 def dot(layer, inputs, ctx):
     """Dot(axes, normalize): Keras's batch_dot of two inputs. Output shape
     (batch, x's other axes..., y's other axes...), (batch, 1) when nothing

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError
+from ..errors import ConfigError, malformed
 from ..registry import register
 from .common import spatial as sp
 from .common.spatial import data_format_problems
@@ -51,13 +51,13 @@ def check_windowed(layer, opset) -> list:
     try:
         k, s, padding = _window(layer, n)
     except (TypeError, ValueError):
-        return problems + [f"pool_size/strides {layer.config.get('pool_size')!r}/"
-                           f"{layer.config.get('strides')!r} are not {n} integers; the config is "
-                           f"malformed"]
+        return problems + [malformed(f"pool_size/strides {layer.config.get('pool_size')!r}/"
+                                     f"{layer.config.get('strides')!r} are not {n} integers; the "
+                                     f"config is malformed")]
     if len(k) != n or len(s) != n or min(k + s) < 1:
-        problems.append(f"pool_size {k} and strides {s} must be {n} positive integers")
+        problems.append(malformed(f"pool_size {k} and strides {s} must be {n} positive integers"))
     if padding not in ("valid", "same"):
-        problems.append(f"padding {padding!r} is not 'valid' or 'same'")
+        problems.append(malformed(f"padding {padding!r} is not 'valid' or 'same'"))
     return problems
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from .common.calls import forced_training, refuse_training
 from .common.resample import aspect_crop, crop_image, resize_image, smart_resize, to_nchw
@@ -113,7 +113,7 @@ def rescaling(layer, inputs, ctx):
 def _check_normalization(layer, opset) -> list:
     c = layer.config
     if (c.get("mean") is None) != (c.get("variance") is None):
-        return ["has only one of mean / variance in its config; the config is malformed"]
+        return [malformed("has only one of mean / variance in its config; the config is malformed")]
     return []
 
 
@@ -171,7 +171,8 @@ def _check_resizing(layer, opset) -> list:
         problems.append("pad_to_aspect_ratio=True is not supported yet; resize without it")
     for key in ("height", "width"):
         if not isinstance(c.get(key), int) or c.get(key) < 1:
-            problems.append(f"{key}={c.get(key)!r} is not a positive integer; the config is malformed")
+            problems.append(malformed(f"{key}={c.get(key)!r} is not a positive integer; the config "
+                                      f"is malformed"))
     return problems
 
 
@@ -195,7 +196,8 @@ def _check_crop(layer, opset) -> list:
     problems = []
     for key in ("height", "width"):
         if not isinstance(layer.config.get(key), int):
-            problems.append(f"{key}={layer.config.get(key)!r} is not an integer; the config is malformed")
+            problems.append(malformed(f"{key}={layer.config.get(key)!r} is not an integer; the "
+                                      f"config is malformed"))
     return problems
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed, same_kind
 from ..ir import Layer
 from ..registry import register, with_bias
 from .common.scan import scan_cell
@@ -292,7 +292,8 @@ def _check_rnn(layer, opset) -> list:
     problems = [p for p in rnn_config_problems(dict(cells[0][1], **layer.config), cells[0][0])
                 if "stateful" in p]
     for cls, cfg in cells:
-        problems += [f"{cls}: {p}" for p in rnn_config_problems(dict(cfg, stateful=False), cls)]
+        problems += [same_kind(p, f"{cls}: {p}")
+                     for p in rnn_config_problems(dict(cfg, stateful=False), cls)]
     return problems
 
 
@@ -374,8 +375,8 @@ def _check_bidirectional(layer, opset) -> list:
     c = layer.config
     problems = []
     if c.get("merge_mode", "concat") not in _MERGE:
-        problems.append(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows (concat, sum, "
-                        f"mul, ave, None); the config is malformed")
+        problems.append(malformed(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows "
+                                  f"(concat, sum, mul, ave, None); the config is malformed"))
     for key in ("layer", "backward_layer"):
         spec = c.get(key)
         if spec is None and key == "backward_layer":
@@ -388,7 +389,7 @@ def _check_bidirectional(layer, opset) -> list:
                             f"{', '.join(_LAYERS)} and RNN with one LSTMCell / GRUCell / "
                             f"SimpleRNNCell")
             continue
-        problems += [f"wrapped {cls}: {p}" for p in rnn_config_problems(ccfg, ccls)]
+        problems += [same_kind(p, f"wrapped {cls}: {p}") for p in rnn_config_problems(ccfg, ccls)]
     return problems
 
 

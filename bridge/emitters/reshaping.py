@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from .common import spatial as sp
 from .common.spatial import data_format_problems
@@ -79,7 +79,11 @@ def reshape_target(layer, in_shape: tuple) -> tuple:
 def _check_reshape(layer, opset) -> list:
     target = layer.config.get("target_shape")
     if not isinstance(target, (list, tuple)) or not all(isinstance(d, int) for d in target):
-        return [f"target_shape {target!r} is not a list of integers; the config is malformed"]
+        return [malformed(f"target_shape {target!r} is not a list of integers; the config is "
+                          f"malformed")]
+    if list(target).count(-1) > 1 or any(d < -1 or d == 0 for d in target):
+        return [malformed(f"target_shape {tuple(target)} may hold one -1 and otherwise positive "
+                          f"sizes; the config is malformed")]
     return []
 
 
@@ -100,7 +104,8 @@ def _check_permute(layer, opset) -> list:
         ok = sorted(int(d) for d in dims) == list(range(1, len(dims) + 1))
     except (TypeError, ValueError):
         ok = False
-    return [] if ok else [f"dims {dims!r} is not a permutation of 1..n; the config is malformed"]
+    return [] if ok else [malformed(f"dims {dims!r} is not a permutation of 1..n; the config is "
+                                    f"malformed")]
 
 
 @register("Permute", check=_check_permute, layout="any", weights=())
@@ -180,9 +185,9 @@ def _check_pad_crop(layer, opset) -> list:
         ps = pairs(layer.config.get(_key(layer), _default(layer)), _PAD_CROP[layer.class_name],
                    _key(layer))
     except ValueError as e:
-        return problems + [str(e)]
+        return problems + [malformed(str(e))]
     if any(v < 0 for p in ps for v in p):
-        problems.append(f"{_key(layer)} {ps} has a negative size")
+        problems.append(malformed(f"{_key(layer)} {ps} has a negative size"))
     return problems
 
 
@@ -281,12 +286,12 @@ def _check_upsampling(layer, opset) -> list:
         if len(size) != n or min(size) < 1:
             raise ValueError
     except (TypeError, ValueError):
-        problems.append(f"size {layer.config.get('size')!r} is not {n} positive integers")
+        problems.append(malformed(f"size {layer.config.get('size')!r} is not {n} positive integers"))
     if layer.class_name == "UpSampling2D":
         interp = str(layer.config.get("interpolation", "nearest")).lower()
         if interp not in INTERPOLATIONS:
-            problems.append(f"interpolation {interp!r} is not one Keras offers "
-                            f"({', '.join(INTERPOLATIONS)}); the config is malformed")
+            problems.append(malformed(f"interpolation {interp!r} is not one Keras offers "
+                                      f"({', '.join(INTERPOLATIONS)}); the config is malformed"))
     return problems
 
 

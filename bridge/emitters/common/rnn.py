@@ -15,7 +15,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ...context import Tensor
-from ...errors import ConfigError, layer_where
+from ...errors import ConfigError, layer_where, malformed
 from ...ir import Layer
 from .activation_functions import activation_name
 
@@ -149,7 +149,7 @@ def rnn_config_problems(cfg: dict, cls: str) -> list:
         if KINDS.get(cls) != "RNN":
             problems += activation_problems(cfg.get("recurrent_activation", "sigmoid"))
     if "units" not in cfg:
-        problems.append("the config has no 'units'; the config is malformed")
+        problems.append(malformed("the config has no 'units'; the config is malformed"))
     return problems
 
 
