@@ -365,12 +365,3 @@ def dense_attention(layer, inputs, ctx):
         scores_shape = tuple(q.shape[:-1]) + (k.shape[-2],)
         return [out, Tensor(name=weights, shape=scores_shape, dtype=q.dtype)]
     return [out]
-def _dtype_of(t, kw, i):
-    masks = kw.get("mask")
-    if isinstance(masks, list) and len(masks) > i and isinstance(masks[i], Tensor):
-        return masks[i].dtype
-    return TensorProto.BOOL
-
-
-def _bool_name(t, name):
-    return t.mask == name

@@ -29,8 +29,8 @@ normalized: mode 0 as this layer; modes 1 and 2 are the legacy emitters'.)
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper
 
+from ..dtypes import numpy_dtype
 from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from .common.calls import forced_training
@@ -124,10 +124,6 @@ def _params(layer, t, axes, ctx, vbs: bool):
     return f(gamma, 1.0), f(beta, 0.0), f(mean, 0.0), f(var, 1.0)
 
 
-def _np_dtype(t):
-    return helper.tensor_dtype_to_np_dtype(t.dtype)
-
-
 def _onnx_const(ctx, t, keras_full, tag):
     """A Keras-layout full-rank broadcast array as a constant in t's ONNX layout
     (leading ones dropped, numpy broadcasting restores them)."""
@@ -135,7 +131,7 @@ def _onnx_const(ctx, t, keras_full, tag):
     shape = list(a.shape)
     while len(shape) > 1 and shape[0] == 1:
         shape.pop(0)
-    a = a.reshape(shape).astype(_np_dtype(t))
+    a = a.reshape(shape).astype(numpy_dtype(t.dtype))
     if t.perm:
         tag = tag + "_" + "".join(map(str, t.perm))
     return ctx.const(a, tag)
@@ -163,7 +159,7 @@ def batch_normalization(layer, inputs, ctx):
 
     if len(axes) == 1 and t.onnx_axis(axes[0]) == 1 and t.rank >= 2:
         # ONNX BatchNormalization: (N, C, ...) with per-channel parameters.
-        dt = _np_dtype(t)
+        dt = numpy_dtype(t.dtype)
         vec = lambda a, tag: ctx.const(a.reshape(-1).astype(dt), tag)
         y = g.op("BatchNormalization", t.name, vec(gamma, "gamma"), vec(beta, "beta"),
                  vec(mean, "moving_mean"), vec(var, "moving_variance"), epsilon=eps)

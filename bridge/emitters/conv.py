@@ -69,11 +69,16 @@ def _option_problems(layer) -> list:
         if len(v) != rank or min(v) < 1:
             problems.append(malformed(f"has {name}={value!r}; it needs {rank} positive integer(s); "
                                       f"the config is malformed"))
-    groups, filters = c.get("groups", 1) or 1, c.get("filters")
+    groups, filters = _groups(c), c.get("filters")
     if not isinstance(groups, int) or groups < 1 or (isinstance(filters, int) and filters % groups):
         problems.append(malformed(f"groups={groups!r} does not divide the {c.get('filters')} filters; "
                                   f"the config is malformed"))
     return problems
+
+
+def _groups(c: dict):
+    """groups, 1 when the config says none (older Keras saved no groups)."""
+    return 1 if c.get("groups") is None else c["groups"]
 
 
 def _check(paddings):
@@ -174,7 +179,7 @@ def conv(layer, inputs, ctx):
 def _conv(layer, t, ctx, rank, kernel, strides, dilation, padding) -> Tensor:
     c = layer.config
     filters = int(c["filters"])
-    groups = int(c.get("groups", 1) or 1)
+    groups = int(_groups(c))
     cin = _in_channels(layer, t)
     if cin % groups or filters % groups:
         raise ConfigError(f"{layer_where(layer)}: groups={groups} does not divide the {cin} input "

@@ -9,10 +9,9 @@ from __future__ import annotations
 from onnx import TensorProto
 
 from ..context import Tensor
+from ..dtypes import FLOATS
 from ..registry import register
 from .common.rnn import flag
-
-_FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 
 
 @register("Embedding", layout="keras", weights=("embeddings",))
@@ -31,7 +30,7 @@ def embedding(layer, inputs, ctx):
     y = g.op("Gather", ctx.const(table, "embeddings"), ids, axis=0)
     mask = None
     if flag(c, "mask_zero"):
-        if t.dtype in _FLOATS:   # Keras compares the ids as given: 0.5 is not masked
+        if t.dtype in FLOATS:   # Keras compares the ids as given: 0.5 is not masked
             zero = g.f32(0.0) if t.dtype == TensorProto.FLOAT else g.op("Cast", g.f32(0.0), to=t.dtype)
             mask = g.op("Not", g.op("Equal", t.name, zero))
         else:

@@ -251,7 +251,8 @@ def rms_normalization(layer, inputs, ctx):
     t = inputs[0]
     g = ctx.g
     axes = _axes(layer, t)
-    eps = float(layer.config.get("epsilon", 1e-6) if layer.config.get("epsilon") is not None else 1e-7)
+    eps = layer.config.get("epsilon")
+    eps = 1e-6 if eps is None else float(eps)       # Keras 3's default
     oaxes = sorted(t.onnx_axis(a) for a in axes)
     ms = g.reduce("ReduceMean", g.op("Mul", t.name, t.name), oaxes, keepdims=True)
     y = g.op("Div", t.name, g.op("Sqrt", g.op("Add", ms, g.f32(eps))))

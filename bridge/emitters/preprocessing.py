@@ -36,6 +36,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
+from ..dtypes import numpy_dtype, onnx_dtype
 from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from .common.calls import forced_training, refuse_training
@@ -264,7 +265,7 @@ def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dt
     if len(shape) > 2:
         raise ConfigError(f"{layer_where(layer)}: output_mode={mode!r} supports inputs of rank 2 "
                           f"at most (Keras refuses {tuple(t.shape)} too)")
-    tok = ctx.const(np.arange(depth, dtype=_np_dtype(t.dtype)), f"tokens_{depth}")
+    tok = ctx.const(np.arange(depth, dtype=numpy_dtype(t.dtype)), f"tokens_{depth}")
     hits = g.op("Cast", g.op("Equal", g.unsqueeze(x, [2]), tok), to=_FLOAT)   # (B, n, depth)
     if weights is not None:
         hits = g.op("Mul", hits, g.unsqueeze(ctx.keras(weights).name, [2]))
@@ -272,19 +273,10 @@ def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dt
         y = g.reduce("ReduceMax", hits, [1], keepdims=False)
     else:
         y = g.reduce("ReduceSum", hits, [1], keepdims=False)
-    dt = _ONNX_DTYPES.get(out_dtype, _FLOAT)
+    dt = onnx_dtype(out_dtype, _FLOAT)
     if dt != _FLOAT:
         y = g.op("Cast", y, to=dt)
     return Tensor(name=y, shape=(shape[0], depth), dtype=dt)
-
-
-_ONNX_DTYPES = {"float32": _FLOAT, "float64": TensorProto.DOUBLE, "float16": TensorProto.FLOAT16,
-                "int32": TensorProto.INT32, "int64": TensorProto.INT64}
-
-
-def _np_dtype(dt):
-    from onnx import helper
-    return helper.tensor_dtype_to_np_dtype(dt)
 
 
 def _dtype_name(layer, default):
@@ -301,7 +293,7 @@ def category_encoding(layer, inputs, ctx):
     c = layer.config
     _, kw = _call_kwargs(ctx, inputs)
     mode = c.get("output_mode", "multi_hot")
-    depth = int(c.get("num_tokens") or c.get("max_tokens"))
+    depth = int(c["num_tokens"] if c.get("num_tokens") is not None else c.get("max_tokens"))
     x = inputs[0]
     return [_encode(ctx, layer, x, depth, mode, kw.get("count_weights"),
                     _dtype_name(layer, "float32"))]
@@ -341,7 +333,7 @@ def discretization(layer, inputs, ctx):
     idx = g.reduce("ReduceSum", ge, [t.rank], keepdims=False)
     mode = c.get("output_mode", "int")
     if mode == "int":
-        dt = _ONNX_DTYPES.get(_dtype_name(layer, "int64"), TensorProto.INT64)
+        dt = onnx_dtype(_dtype_name(layer, "int64"), TensorProto.INT64)
         if dt != TensorProto.INT64:
             idx = g.op("Cast", idx, to=dt)
         return [Tensor(name=idx, shape=t.shape, dtype=dt)]
@@ -404,7 +396,7 @@ def integer_lookup(layer, inputs, ctx):
     mask_token = c.get("mask_token")
     oov_start = 1 if mask_token is not None and mode == "int" else 0
     start = oov_start + n_oov
-    out_dt = _ONNX_DTYPES.get(_dtype_name(layer, "int64"), TensorProto.INT64) if mode == "int" \
+    out_dt = onnx_dtype(_dtype_name(layer, "int64"), TensorProto.INT64) if mode == "int" \
         else TensorProto.INT64
     x = t.name if t.dtype == TensorProto.INT64 else g.op("Cast", t.name, to=TensorProto.INT64)
     if c.get("invert"):
