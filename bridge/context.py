@@ -11,13 +11,15 @@ layout, shared by every consumer.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 from onnx import TensorProto
 
+from opsets import Opset13
+
 from .errors import WeightsError, layer_where
-from .ir import Layer, Model
+from .ir import Call, Layer, Model
 
 
 @dataclass(frozen=True)
@@ -58,21 +60,34 @@ def is_identity(perm) -> bool:
 
 
 class Context:
-    """Passed to every emitter; one per conversion."""
+    """What an emitter works with; one per conversion.
 
-    def __init__(self, g, model: Model, opset: int, warn):
-        self.g = g                    # an opsets builder
-        self.model = model            # the outermost model (version, backend)
+    g        the opset's node builder (opsets/builders.py): g.op("Relu", x),
+             g.i64([...]) / g.f32(...) shared constants, and the ops whose
+             signature moved between opsets (g.squeeze, g.reduce, g.clip ...)
+    model    the outermost IR model (keras_version, backend, source file)
+    opset    the target ONNX opset
+    layer    the layer being emitted, `call` the call of it (kwargs, args)
+    warn     warn(message): a BridgeWarning the user sees after converting
+    weight(layer, "kernel" | i), const(array, tag), keras(t),
+    channels_first(t), to_perm(t, perm): weights, initializers, layouts.
+    """
+
+    def __init__(self, g: Opset13, model: Model, opset: int, warn: Callable[[str], None]):
+        self.g = g
+        self.model = model
         self.opset = opset
         self.warn = warn
         self.scope: tuple = ()        # names of enclosing nested models
         self.layer: Optional[Layer] = None
+        self.call: Optional[Call] = None
         self._transposed: dict = {}
-        self.call = None
-        self.tolerant = None          # inspect: {(scope, layer, call): shapes}
+        self.tolerant: Optional[dict] = None   # inspect: {(scope, layer, call): shapes}
 
     # -- layout ---------------------------------------------------------
-    def to_perm(self, t: Tensor, perm) -> Tensor:
+    def to_perm(self, t: Tensor, perm: Optional[Sequence[int]]) -> Tensor:
+        """t held in layout `perm` (None: Keras's own), through one Transpose
+        per tensor and layout, shared by every consumer."""
         perm = None if is_identity(perm) else tuple(perm)
         if (None if is_identity(t.perm) else tuple(t.perm)) == perm:
             return t if t.perm == perm else replace(t, perm=perm)
@@ -87,6 +102,7 @@ class Context:
         return replace(t, name=self._transposed[key], perm=perm)
 
     def keras(self, t: Tensor) -> Tensor:
+        """t in Keras's own order."""
         return self.to_perm(t, None)
 
     def channels_first(self, t: Tensor) -> Tensor:
@@ -138,7 +154,7 @@ class Context:
                                f"weights file does not match this architecture")
         return w.astype(np.float32) if w.dtype != np.float32 and w.dtype.kind == "f" else w
 
-    def const(self, array, tag: str) -> str:
+    def const(self, array: "np.typing.ArrayLike", tag: str) -> str:
         """An initializer named '<scope>/<layer>/<tag>'. Content-addressed:
         the same array under the same tag (a shared layer's kernel, asked for
         once per call) is one initializer; a different array under a tag

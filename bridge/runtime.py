@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Sequence, Union
 
 import numpy as np
+import onnx
 
 from .errors import BridgeError
 
@@ -13,6 +15,10 @@ _ORT_TYPES = {
     "tensor(int32)": np.int32, "tensor(int64)": np.int64, "tensor(int8)": np.int8,
     "tensor(uint8)": np.uint8, "tensor(int16)": np.int16, "tensor(bool)": np.bool_,
 }
+
+
+# An ONNX model: a path, the serialized bytes, or an onnx.ModelProto.
+ModelLike = Union[str, "os.PathLike[str]", bytes, onnx.ModelProto]
 
 
 @dataclass
@@ -40,7 +46,7 @@ def providers_for(provider: str) -> list:
     raise BridgeError(f"unknown provider {provider!r}; use 'auto', 'cpu' or 'cuda'")
 
 
-def session(model, provider: str = "auto"):
+def session(model: ModelLike, provider: str = "auto"):
     """An InferenceSession for a path, bytes or ModelProto."""
     import onnxruntime as ort
     if hasattr(model, "SerializeToString"):
@@ -59,7 +65,7 @@ def session(model, provider: str = "auto"):
                           f"ONNX file written by 'bridge convert'") from None
 
 
-def run(model, inputs, provider: str = "auto") -> RunResult:
+def run(model: ModelLike, inputs: Union[dict, Sequence, np.ndarray], provider: str = "auto") -> RunResult:
     """Run `model` (path, bytes or ModelProto) on `inputs`: a dict by input
     name, a list by position, or one array for a single-input model."""
     sess = session(model, provider)

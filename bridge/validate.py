@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Optional, Union
 
 import numpy as np
 
 from .errors import ReferenceError_
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 0.0
@@ -192,12 +195,15 @@ def keras_reference(src, onnx_inputs, weights=None, seed: int = 0) -> tuple:
     return ins, dict(zip(model.output_names, preds))
 
 
-def check(src, onnx_path, reference=None, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
-          weights=None, provider: str = "auto") -> ParityReport:
+def check(src: PathLike, onnx_path: PathLike, reference: Optional[PathLike] = None, *,
+          rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
+          weights: Optional[PathLike] = None, provider: str = "auto") -> ParityReport:
     """Run `onnx_path` on the reference inputs and compare with Keras's outputs.
 
     `reference`: a .npz or *_inputs_and_outputs.h5; None looks beside `src`,
-    then computes one live with tf-keras if it is importable.
+    then computes one live with tf-keras if it is importable. `weights`: the
+    weights of an architecture JSON `src` (for the live reference).
+    `provider`: where the ONNX model runs ('auto', 'cpu', 'cuda').
     """
     from .runtime import run, session
     sess = session(onnx_path, "cpu")

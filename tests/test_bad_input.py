@@ -118,7 +118,7 @@ def malformed_configs(tmp_path):
     shutil.copy(os.path.join(os.path.dirname(FIXTURES), "..", "examples", "small_cnn.h5"), p)
 
     def edit(cfg):
-        layers = {l["config"]["name"]: l for l in cfg["config"]["layers"]}
+        layers = {lyr["config"]["name"]: lyr for lyr in cfg["config"]["layers"]}
         layers["conv1"]["config"]["padding"] = "full"
         layers["pool2"]["config"]["strides"] = [2, 0]
     _edit_config(p, edit)
@@ -132,7 +132,7 @@ def groups_not_dividing_the_channels(tmp_path):
     shutil.copy(os.path.join(os.path.dirname(FIXTURES), "..", "examples", "small_cnn.h5"), p)
 
     def edit(cfg):
-        layers = {l["config"]["name"]: l for l in cfg["config"]["layers"]}
+        layers = {lyr["config"]["name"]: lyr for lyr in cfg["config"]["layers"]}
         layers["conv1"]["config"]["groups"] = 2     # divides the 16 filters, not the 3 channels
     _edit_config(p, edit)
     return p
@@ -247,7 +247,7 @@ def test_nested_model_called_in_training_mode_is_refused(tmp_path):
     shutil.copy(os.path.join(FIXTURES, "models", "nested_bn_training_false.h5"), src)
 
     def edit(cfg):
-        base = [l for l in cfg["config"]["layers"] if l["name"] == "base"][0]
+        base = [lyr for lyr in cfg["config"]["layers"] if lyr["name"] == "base"][0]
         base["inbound_nodes"][0][0][3]["training"] = True
     _edit_config(src, edit)
     with pytest.raises(UnsupportedError, match=r"'base' \(Functional\).*training=True.*batch_normalization"):

@@ -51,7 +51,7 @@ def test_no_transpose_of_a_transpose(name):
 
 def _model_with(fixture, **config):
     model = read_model(_h5(fixture))
-    layer = [l for l in model.layers if l.class_name != "InputLayer"][0]
+    layer = [lyr for lyr in model.layers if lyr.class_name != "InputLayer"][0]
     layer.config.update(config)
     return model, layer
 

@@ -92,7 +92,7 @@ def _inputs(proto, seed=0):
 
 def _embedding_range(path):
     m = read_model(path, backend="tensorflow")
-    dims = [int(l.config["input_dim"]) for l in m.walk() if l.class_name == "Embedding"]
+    dims = [int(lyr.config["input_dim"]) for lyr in m.walk() if lyr.class_name == "Embedding"]
     return dims[0] if dims else None
 
 
@@ -165,7 +165,7 @@ def _stored(path):
     """Stored arrays by (layer position, weight position), as written."""
     from bridge.readers import read_raw
     m = read_raw(path)
-    return [w.array for l in m.walk() for w in l.weights]
+    return [w.array for lyr in m.walk() for w in lyr.weights]
 
 
 def _same_arrays(a, b):
@@ -174,7 +174,7 @@ def _same_arrays(a, b):
 
 def _has_conv(path):
     m = read_model(path, backend="tensorflow")
-    return any(l.class_name.startswith(("Conv", "SeparableConv", "DepthwiseConv")) for l in m.walk())
+    return any(lyr.class_name.startswith(("Conv", "SeparableConv", "DepthwiseConv")) for lyr in m.walk())
 
 
 @pytest.mark.parametrize("theano_path", THEANO, ids=_rel)
@@ -234,8 +234,8 @@ def test_keras1_file_equals_keras2_twin_when_weights_agree(k2_path):
     k1_path = k2_path.replace("_2.h5", "_1.h5")
     backend = "theano" if "_theano_" in k2_path else "tensorflow"
     m1, m2 = read_model(k1_path), read_model(k2_path)
-    w1 = [w.array for l in m1.walk() for w in l.weights]
-    w2 = [w.array for l in m2.walk() for w in l.weights]
+    w1 = [w.array for lyr in m1.walk() for w in lyr.weights]
+    w2 = [w.array for lyr in m2.walk() for w in lyr.weights]
     if not _same_arrays(w1, w2):
         pytest.skip("the generator gave this pair different weights")
     assert m1.backend == m2.backend == backend

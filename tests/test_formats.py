@@ -79,7 +79,7 @@ def test_sixteen_bit_models_are_not_exact_by_accident():
 
 def test_sixteen_bit_weights_and_inputs_become_float32():
     m = read_model(p("k3_bfloat16.keras"))
-    arrays = [w.array for l in m.walk() for w in l.weights]
+    arrays = [w.array for lyr in m.walk() for w in lyr.weights]
     assert arrays and all(a.dtype == np.float32 for a in arrays)
     assert m.layer("x").config["dtype"] == "float32"
     assert any("bfloat16" in n for n in m.precision_notes)
@@ -103,7 +103,7 @@ def test_keras3_nested_models_and_shared_layers():
     block = m.layer("block")
     assert block.inner is not None and len(block.calls) == 2
     assert len(m.layer("shared").calls) == 2
-    assert all(l.weights for l in block.inner.layers if l.class_name == "Dense")
+    assert all(lyr.weights for lyr in block.inner.layers if lyr.class_name == "Dense")
 
 
 def test_json_without_weights_inspects_but_does_not_convert(capsys):

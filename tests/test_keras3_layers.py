@@ -51,7 +51,7 @@ def test_unknown_keras_operation_is_named(tmp_path):
     assert REGISTRY.lookup("ops.Add", 13) is not None
     path = os.path.join(FOLDER, "k3ops_arith.keras")
     model = read_model(path)
-    layer = next(l for l in model.walk() if l.class_name == "ops.Add")
+    layer = next(lyr for lyr in model.walk() if lyr.class_name == "ops.Add")
     layer.class_name = "ops.Frobnicate"
     with pytest.raises(UnsupportedError, match="ops.Frobnicate"):
         build(model, 17)

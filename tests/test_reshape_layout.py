@@ -3,6 +3,8 @@ Transpose pairs, Permute is free, the right ONNX ops and attributes), the
 masked GlobalAveragePooling1D path, and the errors users can cause.
 
 The masked-mean reference was computed by tf-keras itself; regenerate it with
+a Python that has tf-keras (tests/requirements-fixtures.txt; or run
+tests/make_all_fixtures.py, which runs this too):
 
     python tests/test_reshape_layout.py
 

@@ -43,7 +43,7 @@ def test_position_and_name_agree_in_every_format(src):
 
 def test_a_missing_weight_names_what_is_stored():
     model = read_model(os.path.join(FORMATS, "k3_cnn.keras"))
-    layer = next(l for l in model.walk() if l.class_name == "Dense")
+    layer = next(lyr for lyr in model.walk() if lyr.class_name == "Dense")
     ctx = _ctx(model)
     with pytest.raises(WeightsError, match=r"has no weight 5 \(stored: kernel, bias\)"):
         ctx.weight(layer, 5)

@@ -136,11 +136,11 @@ def _projection(ctx, x: Tensor, kernel, bias, n_out: int, tag: str) -> Tensor:
     if X is None:   # output projection: the input's last `bound` axes are contracted
         X = L[:x.rank]
         W = X[x.rank - bound:] + L[x.rank:x.rank + n_out]
-        O = X[:x.rank - bound] + W[bound:]
+        Y = X[:x.rank - bound] + W[bound:]
     else:
         W = X[free:] + L[free + 1:free + 1 + n_out]
-        O = X[:free] + W[1:]
-    return einsum_with_kernel(ctx, x, X, W, O, kernel, bias, tag=tag)
+        Y = X[:free] + W[1:]
+    return einsum_with_kernel(ctx, x, X, W, Y, kernel, bias, tag=tag)
 
 
 def _mha_mask(ctx, query, value, key, attention_mask, causal, keras3):

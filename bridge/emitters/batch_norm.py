@@ -160,7 +160,9 @@ def batch_normalization(layer, inputs, ctx):
     if len(axes) == 1 and t.onnx_axis(axes[0]) == 1 and t.rank >= 2:
         # ONNX BatchNormalization: (N, C, ...) with per-channel parameters.
         dt = numpy_dtype(t.dtype)
-        vec = lambda a, tag: ctx.const(a.reshape(-1).astype(dt), tag)
+
+        def vec(a, tag):
+            return ctx.const(a.reshape(-1).astype(dt), tag)
         y = g.op("BatchNormalization", t.name, vec(gamma, "gamma"), vec(beta, "beta"),
                  vec(mean, "moving_mean"), vec(var, "moving_variance"), epsilon=eps)
         return [t.like(y)]

@@ -62,13 +62,13 @@ def einsum_dense(layer, inputs, ctx):
     broadcasts), then the activation. output_shape is implied by the kernel."""
     x = inputs[0]
     c = layer.config
-    X, W, O = parse_equation(layer, c["equation"], x.rank)
+    X, W, Y = parse_equation(layer, c["equation"], x.rank)
     kernel = ctx.weight(layer, "kernel")
     if kernel.ndim != len(W):
         raise ConfigError(f"{layer_where(layer)}: the kernel has shape {kernel.shape} but the "
                           f"equation {c['equation']!r} names {len(W)} kernel axes")
     bias = ctx.weight(layer, "bias") if c.get("bias_axes") else None
-    out = einsum_with_kernel(ctx, x, X, W, O, kernel, bias)
+    out = einsum_with_kernel(ctx, x, X, W, Y, kernel, bias)
     return [apply_activation(ctx, out, c.get("activation"))]
 
 
@@ -84,8 +84,8 @@ def _nested_model(layer, inputs, ctx):
     if forced_training(ctx):
         # tf.keras hands training=True down to every inner layer; refuse
         # rather than compute the inference behaviour silently.
-        affected = sorted({l.name for l in layer.inner.walk()
-                           if l.class_name in _TRAINING_DEPENDENT or l.class_name.startswith("Random")})
+        affected = sorted({lyr.name for lyr in layer.inner.walk()
+                           if lyr.class_name in _TRAINING_DEPENDENT or lyr.class_name.startswith("Random")})
         if affected:
             raise UnsupportedError([f"{ctx.where()}: is called with training=True, which tf.keras "
                                     f"passes down to {', '.join(affected[:5])}; their training-mode "

@@ -308,10 +308,12 @@ def dot(layer, inputs, ctx):
         letters = iter("bcdefghijklmnopqrstuvwxy")
         xl = ["a"] + [next(letters) if i != a0 else "z" for i in range(1, x.rank)]
         yl = ["a"] + [next(letters) if i != a1 else "z" for i in range(1, y.rank)]
-        sub = lambda t, l: "".join(l[p] for p in (t.perm or range(t.rank)))
-        res = "a" + "".join(l for i, l in enumerate(xl) if i not in (0, a0)) \
-                  + "".join(l for i, l in enumerate(yl) if i not in (0, a1))
-        out = g.op("Einsum", x.name, y.name, equation=f"{sub(x, xl)},{sub(y, yl)}->{res}")
+        def onnx_order(t, labels):      # t's labels in the order its ONNX value holds them
+            return "".join(labels[p] for p in (t.perm or range(t.rank)))
+        res = "a" + "".join(c for i, c in enumerate(xl) if i not in (0, a0)) \
+                  + "".join(c for i, c in enumerate(yl) if i not in (0, a1))
+        out = g.op("Einsum", x.name, y.name,
+                   equation=f"{onnx_order(x, xl)},{onnx_order(y, yl)}->{res}")
         if len(res) == 1:
             out = g.unsqueeze(out, [1])
     return [Tensor(name=out, shape=shape, dtype=x.dtype)]

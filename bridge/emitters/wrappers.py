@@ -26,8 +26,8 @@ def wrapped_problems(inner: Layer, opset: int) -> list:
         return [f"wrapped layer class {inner.class_name} has no converter" if low is None
                 else f"wrapped {inner.class_name} needs opset {low}: re-run with --opset {low}"]
     if inner.inner is not None:
-        return [same_kind(p, f"{l.name}: {p}") for l in inner.inner.walk() if l.inner is None
-                for p in wrapped_problems(l, opset)]
+        return [same_kind(p, f"{lyr.name}: {p}") for lyr in inner.inner.walk() if lyr.inner is None
+                for p in wrapped_problems(lyr, opset)]
     return list(em.check(inner, opset)) if em.check is not None else []
 
 

@@ -192,7 +192,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         inner = parse_model({"class_name": cls, "config": c}, path)
         if g is not None and "layers" in g:
             _attach_model(inner, g["layers"], path)
-        return [Weight(f"{scope}/{w.name}", w.array) for l in inner.walk() for w in l.weights]
+        return [Weight(f"{scope}/{w.name}", w.array) for lyr in inner.walk() for w in lyr.weights]
     if cls in ("MultiHeadAttention", "GroupedQueryAttention"):
         out = []
         for part, short in _MHA_PARTS:
