@@ -78,14 +78,14 @@ def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
         index = {id(layer): n for n, layer in enumerate(model.layers)}
         layer, i = min(stuck, key=lambda c: (index[id(c[0])], c[1]))
         ref = [r for r in layer.calls[i].inputs if r not in env][0]
-        raise ConfigError(f"{model.source}: {layer_where(layer)} takes tensor "
+        raise ConfigError(f"{ctx.model.source or model.source}: {layer_where(layer)} takes tensor "
                           f"{ref.layer}[{ref.call}][{ref.index}], which no layer "
                           f"produces; the config is malformed")
     try:
         return [env[r] for r in model.outputs]
     except KeyError as e:
-        raise ConfigError(f"{model.source}: model output {e.args[0]} is never computed; the "
-                          f"config is malformed") from None
+        raise ConfigError(f"{ctx.model.source or model.source}: model output {e.args[0]} is never "
+                          f"computed; the config is malformed") from None
 
 
 def emit_call(ctx: Context, layer: Layer, i: int, ins: list) -> list:
