@@ -37,9 +37,9 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed, same_kind
 from ..ir import Layer
-from ..registry import register
+from ..registry import register, with_bias
 from .common.scan import scan_cell
 from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
@@ -250,7 +250,8 @@ def _vec(name, units) -> Tensor:
     return Tensor(name=name, shape=(None, units))
 
 
-@register(*_LAYERS, check=_check_layer, note=fallback_reason)
+@register(*_LAYERS, check=_check_layer, note=fallback_reason, layout="any",
+          weights=with_bias("kernel", "recurrent_kernel"))
 def recurrent_layer(layer, inputs, ctx):
     """LSTM / GRU / SimpleRNN / CuDNNLSTM / CuDNNGRU(units, activation,
     recurrent_activation, use_bias, reset_after, return_sequences,
@@ -291,7 +292,8 @@ def _check_rnn(layer, opset) -> list:
     problems = [p for p in rnn_config_problems(dict(cells[0][1], **layer.config), cells[0][0])
                 if "stateful" in p]
     for cls, cfg in cells:
-        problems += [f"{cls}: {p}" for p in rnn_config_problems(dict(cfg, stateful=False), cls)]
+        problems += [same_kind(p, f"{cls}: {p}")
+                     for p in rnn_config_problems(dict(cfg, stateful=False), cls)]
     return problems
 
 
@@ -310,7 +312,7 @@ def _cell_weights(layer: Layer, cells: list) -> list:
     return out
 
 
-@register("RNN", check=_check_rnn, note=fallback_reason)
+@register("RNN", check=_check_rnn, note=fallback_reason, layout="any")
 def generic_rnn(layer, inputs, ctx):
     """RNN(cell: LSTMCell | GRUCell | SimpleRNNCell | StackedRNNCells of them,
     return_sequences, return_state, go_backwards, time_major): a stack of
@@ -373,8 +375,8 @@ def _check_bidirectional(layer, opset) -> list:
     c = layer.config
     problems = []
     if c.get("merge_mode", "concat") not in _MERGE:
-        problems.append(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows (concat, sum, "
-                        f"mul, ave, None); the config is malformed")
+        problems.append(malformed(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows "
+                                  f"(concat, sum, mul, ave, None); the config is malformed"))
     for key in ("layer", "backward_layer"):
         spec = c.get(key)
         if spec is None and key == "backward_layer":
@@ -387,7 +389,7 @@ def _check_bidirectional(layer, opset) -> list:
                             f"{', '.join(_LAYERS)} and RNN with one LSTMCell / GRUCell / "
                             f"SimpleRNNCell")
             continue
-        problems += [f"wrapped {cls}: {p}" for p in rnn_config_problems(ccfg, ccls)]
+        problems += [same_kind(p, f"wrapped {cls}: {p}") for p in rnn_config_problems(ccfg, ccls)]
     return problems
 
 
@@ -416,7 +418,7 @@ def _merge_stacked(ctx, mode, v: str, dir_axis: int) -> str:
     return g.reduce(op, v, [dir_axis], keepdims=False)
 
 
-@register("Bidirectional", check=_check_bidirectional, note=fallback_reason)
+@register("Bidirectional", check=_check_bidirectional, note=fallback_reason, layout="any")
 def bidirectional(layer, inputs, ctx):
     """Bidirectional(layer, backward_layer, merge_mode); extra inputs are the
     initial states, forward ones first."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..ir import Model, Weight
+from ..registry import REGISTRY
 from .config import MODEL_CLASSES, parse_model
 from .store import needs_weights
 
@@ -141,40 +142,14 @@ def _vars_name(g):
     return n
 
 
-# -- which variable is which, per class (the Keras 3 creation order) -----------
+# -- which variable is which ------------------------------------------------------
 
 def _own_names(cls: str, c: dict, n: int) -> list:
-    """Keras 2 short names of a layer's own Keras 3 variables, in stored order."""
-    bias = [] if c.get("use_bias", True) is False else ["bias"]
-    if cls == "EinsumDense":
-        return ["kernel"] + (["bias"] if c.get("bias_axes") else [])
-    if cls in ("Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
-               "Conv3DTranspose", "LocallyConnected1D", "LocallyConnected2D"):
-        return ["kernel"] + bias
-    if cls in ("DepthwiseConv1D", "DepthwiseConv2D"):
-        return ["depthwise_kernel"] + bias
-    if cls in ("SeparableConv1D", "SeparableConv2D"):
-        return ["depthwise_kernel", "pointwise_kernel"] + bias
-    if cls in ("BatchNormalization", "SyncBatchNormalization"):
-        return ((["gamma"] if c.get("scale", True) else []) + (["beta"] if c.get("center", True) else [])
-                + ["moving_mean", "moving_variance"])
-    if cls in ("LayerNormalization", "GroupNormalization", "RMSNormalization"):
-        return (["gamma"] if c.get("scale", True) else []) + (
-            ["beta"] if c.get("center", True) and not c.get("rms_scaling") and cls != "RMSNormalization" else [])
-    if cls == "Embedding":
-        return ["embeddings"]
-    if cls == "PReLU":
-        return ["alpha"]
-    if cls == "Normalization":
-        return ["mean", "variance", "count"]
-    if cls == "Attention":
-        return (["scale"] if c.get("use_scale") else []) + (
-            ["concat_score_weight"] if c.get("score_mode") == "concat" else [])
-    if cls == "AdditiveAttention":
-        return ["scale"] if c.get("use_scale", True) else []
-    if cls in ("SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell"):
-        return ["kernel", "recurrent_kernel"] + bias
-    return [f"var_{i}" for i in range(n)]
+    """Keras 2 short names of a layer's own Keras 3 variables, in stored
+    order: the names its emitter's registration declares (Keras's
+    layer.weights order, which is the Keras 3 creation order), else var_<i>."""
+    names = REGISTRY.weight_names(cls, c)
+    return names if names is not None else [f"var_{i}" for i in range(n)]
 
 
 _RNN = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -195,7 +170,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
     if cls in _RNN:
         cell = g["cell"] if g is not None and "cell" in g else None
         arrs = _vars(cell)
-        names = _own_names("LSTMCell", c, len(arrs))
+        names = _own_names(cls, c, len(arrs))
         return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
     if cls == "Bidirectional":
         fcls, fconf = _spec_parts(c.get("layer") or {})
@@ -217,7 +192,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         inner = parse_model({"class_name": cls, "config": c}, path)
         if g is not None and "layers" in g:
             _attach_model(inner, g["layers"], path)
-        return [Weight(f"{scope}/{w.name}", w.array) for l in inner.walk() for w in l.weights]
+        return [Weight(f"{scope}/{w.name}", w.array) for lyr in inner.walk() for w in lyr.weights]
     if cls in ("MultiHeadAttention", "GroupedQueryAttention"):
         out = []
         for part, short in _MHA_PARTS:
