@@ -60,19 +60,27 @@ class EmitterRegistry:
     def unregister(self, class_name: str) -> None:
         self._by_class.pop(class_name, None)
 
+    def _entries(self, class_name: str) -> list:
+        """A registered class ('package>Class', as Keras writes it) matches
+        its exact name first, then its name without the package."""
+        entries = self._by_class.get(class_name)
+        if not entries and ">" in class_name:
+            entries = self._by_class.get(class_name.rpartition(">")[2])
+        return entries or []
+
     def lookup(self, class_name: str, opset: int) -> Optional[Emitter]:
-        usable = [e for e in self._by_class.get(class_name, ()) if e.min_opset <= opset]
+        usable = [e for e in self._entries(class_name) if e.min_opset <= opset]
         return usable[-1] if usable else None
 
     def min_opset(self, class_name: str) -> Optional[int]:
-        entries = self._by_class.get(class_name)
+        entries = self._entries(class_name)
         return entries[0].min_opset if entries else None
 
     def class_names(self) -> list[str]:
         return sorted(self._by_class)
 
     def __contains__(self, class_name: str) -> bool:
-        return class_name in self._by_class
+        return bool(self._entries(class_name))
 
 
 REGISTRY = EmitterRegistry()

@@ -18,3 +18,4 @@ from . import (  # noqa: F401
     reshaping,
     tfops,
 )
+from . import libraries  # noqa: F401,E402  (after the built-ins they reuse)

@@ -64,11 +64,12 @@ def _check(layer, opset) -> list:
             for p in layer_problems(spec["class_name"], spec.get("config") or {}, opset)]
 
 
-def emit_inner(ctx, inner: Layer, ins: list) -> list:
-    """Run the emitter of a layer that lives inside another one."""
+def emit_inner(ctx, inner: Layer, ins: list, call: Call = None) -> list:
+    """Run the emitter of a layer that lives inside another one (called as
+    `call` says, with `ins` for its TensorRefs; by default on `ins` alone)."""
     em = REGISTRY.lookup(inner.class_name, ctx.opset)
     saved = ctx.layer, ctx.call, ctx.g.scope
-    ctx.layer, ctx.call = inner, Call((), {})
+    ctx.layer, ctx.call = inner, call if call is not None else Call((), {})
     ctx.g.scope = "/".join(ctx.scope + (inner.name,))
     try:
         return list(em.fn(inner, ins, ctx))
