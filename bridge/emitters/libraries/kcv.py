@@ -1,0 +1,193 @@
+"""keras-cv-attention-models (kecam) layers, registered as the library
+registers them ('resmlp>ChannelAffine', 'volo>ClassToken', ...). tf-keras
+files name their weights (weight, bias, tokens, positional_embedding);
+Keras 3 archives only number them (var_0, ...), in the same order.
+
+  ChannelAffine(use_bias, axis)        x * weight (+ bias), broadcast
+  BiasLayer(axis)                      x + bias, broadcast
+  PositionalEmbedding                  x + positional_embedding (1, *input shape)
+  ClassToken(num_tokens, is_at_end)    the (1, n, C) tokens, tiled over the
+                                       batch, concatenated before (or after)
+                                       the sequence
+  MultiHeadRelativePositionalEmbedding(with_cls_token, attn_height,
+      num_heads)                       attention scores (B, heads, q, k) plus
+                                       the stored (heads, distances) table
+                                       gathered by the relative-position index
+                                       the layer builds from its input shape
+  PatchConv2DWithResampleWeights       a Conv2D (it only adds a weight-resizing
+                                       method), converted by the Conv2D emitter
+  CompatibleExtractPatches(sizes, strides, rates, padding, compressed)
+                                       (VOLO's outlook attention) zero padding by
+                                       sizes // 2 for 'same', then
+                                       tf.image.extract_patches 'VALID': a grouped
+                                       Conv with one-hot kernels (exact copies),
+                                       the patch reordered to (kh, kw, channel)
+
+The broadcast weights are applied in the input's own layout (a channels-first
+conv stack stays channels-first).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...context import Tensor
+from ...errors import ConfigError, layer_where
+from ...registry import REGISTRY, register
+from . import sublayers as sl
+
+
+def _weight(ctx, layer, short: str, index: int) -> np.ndarray:
+    """A weight by its tf-keras name, else by its place (Keras 3)."""
+    w = layer.weight(short)
+    if w is None:
+        w = sl.need(ctx, layer, "", index + 1)[index]
+    return np.asarray(w, np.float32)
+
+
+def _broadcast(ctx, x: Tensor, op: str, array: np.ndarray, tag: str) -> Tensor:
+    """x op array, with array broadcast as numpy does against the Keras
+    shape of x, computed in x's layout."""
+    a = np.asarray(array, np.float32)
+    if a.ndim > x.rank:
+        a = a.reshape(a.shape[a.ndim - x.rank:]) if all(d == 1 for d in a.shape[:a.ndim - x.rank]) else a
+    if a.ndim > x.rank:
+        raise ConfigError(f"{layer_where(ctx.layer)}: weight '{tag}' of shape {array.shape} does not "
+                          f"broadcast against its input of shape {x.shape}")
+    a = a.reshape((1,) * (x.rank - a.ndim) + a.shape)
+    if x.perm:
+        a = np.transpose(a, x.perm)
+    return x.like(ctx.g.op(op, x.name, ctx.const(np.ascontiguousarray(a), tag)))
+
+
+@register("resmlp>ChannelAffine")
+def channel_affine(layer, inputs, ctx):
+    """ChannelAffine(use_bias, weight_init_value, axis): x * weight + bias."""
+    y = _broadcast(ctx, inputs[0], "Mul", _weight(ctx, layer, "weight", 0), "weight")
+    if layer.config.get("use_bias", True) is not False:
+        y = _broadcast(ctx, y, "Add", _weight(ctx, layer, "bias", 1), "bias")
+    return [sl.masked(y, None)]
+
+
+@register("volo>BiasLayer")
+def bias_layer(layer, inputs, ctx):
+    """BiasLayer(axis): x + bias."""
+    return [sl.masked(_broadcast(ctx, inputs[0], "Add", _weight(ctx, layer, "bias", 0), "bias"), None)]
+
+
+@register("volo>PositionalEmbedding")
+def positional_embedding(layer, inputs, ctx):
+    """PositionalEmbedding(input_height): x + positional_embedding."""
+    pe = _weight(ctx, layer, "positional_embedding", 0)
+    return [sl.masked(_broadcast(ctx, inputs[0], "Add", pe, "positional_embedding"), None)]
+
+
+@register("volo>ClassToken")
+def class_token(layer, inputs, ctx):
+    """ClassToken(num_tokens, is_at_end): concat(tokens tiled over the batch, x)."""
+    g = ctx.g
+    x = ctx.keras(inputs[0])
+    tokens = _weight(ctx, layer, "tokens", 0)
+    if x.rank != 3 or tokens.ndim != 3 or tokens.shape[-1] != x.shape[-1]:
+        raise ConfigError(f"{layer_where(layer)}: tokens of shape {tokens.shape} do not fit its input "
+                          f"of shape {x.shape}; it takes (batch, blocks, channels)")
+    n, ch = int(tokens.shape[1]), int(tokens.shape[2])
+    batch = g.op("Slice", g.op("Shape", x.name), g.i64([0]), g.i64([1]))
+    tiled = g.op("Expand", ctx.const(tokens, "tokens"), g.op("Concat", batch, g.i64([n, ch]), axis=0))
+    parts = [x.name, tiled] if layer.config.get("is_at_end") else [tiled, x.name]
+    steps = None if x.shape[1] is None else x.shape[1] + n
+    return [Tensor(name=g.op("Concat", *parts, axis=1), shape=(x.shape[0], steps, ch), dtype=x.dtype)]
+
+
+def _relative_index(cfg: dict, attn_shape: tuple) -> np.ndarray:
+    """MultiHeadRelativePositionalEmbedding.build's relative_position_index."""
+    cls_len, cls_pos_len = (1, 3) if cfg.get("with_cls_token", True) else (0, 0)
+    attn_height = int(cfg.get("attn_height", -1))
+    if attn_height == -1:
+        height = width = int(float(attn_shape[2] - cls_len) ** 0.5)
+    else:
+        height = attn_height
+        width = int(float(attn_shape[2] - cls_len) / height)
+    num_rel = (2 * height - 1) * (2 * width - 1) + cls_pos_len
+    hh, ww = np.meshgrid(range(height), range(width))
+    coords = np.reshape(np.stack([hh, ww], axis=-1), [-1, 2])
+    rel = coords[:, None, :] - coords[None, :, :]
+    index = (rel[:, :, 0] + height - 1) + (rel[:, :, 1] + width - 1) * (2 * height - 1)
+    if attn_shape[3] != attn_shape[2]:
+        index = index[:, -(attn_shape[3] - cls_len):]
+    if cls_len:
+        top = np.full((1, index.shape[1]), num_rel - 3)
+        left_corner = np.concatenate([np.full((1, 1), num_rel - 1), np.full((index.shape[0], 1), num_rel - 2)])
+        index = np.concatenate([left_corner, np.concatenate([top, index], axis=0)], axis=1)
+    return index.astype(np.int64), num_rel
+
+
+@register("beit>MultiHeadRelativePositionalEmbedding")
+def multi_head_relative_positional_embedding(layer, inputs, ctx):
+    """MultiHeadRelativePositionalEmbedding(with_cls_token, attn_height,
+    num_heads) on attention scores (batch, heads, query blocks, key blocks)."""
+    x = ctx.keras(inputs[0])
+    if x.rank != 4 or None in x.shape[1:]:
+        raise ConfigError(f"{layer_where(layer)}: needs attention scores of a known shape (batch, "
+                          f"heads, query blocks, key blocks), got {x.shape}")
+    table = _weight(ctx, layer, "positional_embedding", 0)
+    index, num_rel = _relative_index(layer.config, x.shape)
+    if table.ndim != 2 or table.shape[1] != num_rel or index.max() >= num_rel:
+        raise ConfigError(f"{layer_where(layer)}: its table of shape {table.shape} does not fit "
+                          f"attention scores of shape {x.shape} ({num_rel} relative distances)")
+    bias = table[:, index[:x.shape[2], :x.shape[3]]]       # the layer's gather, on stored weights
+    return [sl.masked(_broadcast(ctx, x, "Add", bias, "positional_embedding"), None)]
+
+
+def _check_patch_conv(layer, opset) -> list:
+    em = REGISTRY.lookup("Conv2D", opset)
+    return list(em.check(layer, opset)) if em.check is not None else []
+
+
+@register("beit>PatchConv2DWithResampleWeights", check=_check_patch_conv)
+def patch_conv2d(layer, inputs, ctx):
+    """PatchConv2DWithResampleWeights: a Conv2D (its config keys)."""
+    weights = {"kernel": _weight(ctx, layer, "kernel", 0)}
+    if layer.config.get("use_bias", True) is not False:
+        weights["bias"] = _weight(ctx, layer, "bias", 1)
+    conv = sl.sublayer(layer, "conv", "Conv2D", layer.config, weights)
+    return sl.run(ctx, conv, inputs[0])
+
+
+def _pair(v, last: bool = True) -> tuple:
+    """kecam's forms: an int, or [1, a, b, 1] / (a, b)."""
+    if isinstance(v, (list, tuple)):
+        return (int(v[1]), int(v[2])) if len(v) == 4 else (int(v[0]), int(v[-1]))
+    return int(v), int(v)
+
+
+@register("kecamCommon>CompatibleExtractPatches")
+def extract_patches(layer, inputs, ctx):
+    """CompatibleExtractPatches(sizes, strides, rates, padding, compressed)."""
+    g = ctx.g
+    c = layer.config
+    x = inputs[0]
+    k = _pair(c.get("sizes", 3))[1]
+    stride = _pair(c.get("strides", 2))[1]
+    rates = _pair(c.get("rates", 1))
+    ch = x.shape[-1]
+    if x.rank != 4 or ch is None:
+        raise ConfigError(f"{layer_where(layer)}: needs (batch, height, width, channels) with known "
+                          f"channels, got {x.shape}")
+    pad = k // 2 if str(c.get("padding", "same")).lower() == "same" else 0
+    xc = ctx.channels_first(x)
+    kernel = np.zeros((ch * k * k, 1, k, k), np.float32)
+    for ci in range(ch):
+        for i in range(k):
+            for j in range(k):
+                kernel[ci * k * k + i * k + j, 0, i, j] = 1.0
+    y = g.op("Conv", xc.name, ctx.const(kernel, "unfold"), kernel_shape=[k, k], strides=[stride] * 2,
+             dilations=list(rates), pads=[pad] * 4, group=int(ch))
+    sizes = [None if n is None else (n + 2 * pad - r * (k - 1) - 1) // stride + 1
+             for n, r in zip(x.shape[1:3], rates)]
+    # (B, C*k*k, oh, ow) -> (B, oh, ow, k*k, C): TensorFlow's patch order
+    hw = g.op("Slice", g.op("Shape", y), g.i64([2]), g.i64([4]))
+    y = g.op("Reshape", y, g.op("Concat", g.i64([0, int(ch), k * k]), hw, axis=0))
+    y = g.op("Transpose", y, perm=[0, 3, 4, 2, 1])
+    tail = [k * k * int(ch)] if c.get("compressed", True) is not False else [k, k, int(ch)]
+    y = g.op("Reshape", y, g.i64([0, 0, 0] + tail))
+    return [Tensor(name=y, shape=(x.shape[0], *sizes, *tail), dtype=x.dtype)]

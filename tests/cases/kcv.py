@@ -1,0 +1,92 @@
+"""keras-cv-attention-models (kecam) layers, as the library saves them with
+tf-keras (its TensorFlow backend: TF_USE_LEGACY_KERAS=1, .h5): each layer
+alone with its options (axis, use_bias, num_tokens, is_at_end, fused or not
+fused height and width, with and without class token, attn_height,
+query blocks != key blocks), then small models built by the library's own
+model functions (ResMLP, VOLO, BEiT with the layers inside their blocks).
+
+Builders get the tf-keras module and import keras_cv_attention_models
+themselves; tests/make_kcv_fixtures.py builds them.
+"""
+from . import Case
+
+
+def _kcv(module):
+    import importlib
+    return importlib.import_module(f"keras_cv_attention_models.{module}")
+
+
+def _layer(name, module, cls, shape, rtol=1e-5, **cfg):
+    def build(keras):
+        x = keras.Input(shape=shape, name="x")
+        layer = getattr(_kcv(module), cls)(**cfg)
+        return keras.Model(x, layer(x), name=name)
+    return Case(name=name, build=build, rtol=rtol)
+
+
+def _affine_after_conv(keras):
+    """ChannelAffine on a conv output (the converter keeps it channels-first)."""
+    m = _kcv("mlp_family.res_mlp")
+    x = keras.Input(shape=(6, 6, 3), name="x")
+    h = keras.layers.Conv2D(4, 3, name="conv")(x)
+    h = m.ChannelAffine(name="affine")(h)
+    return keras.Model(x, keras.layers.Conv2D(2, 1, name="head")(h))
+
+
+def _rel_pos(name, heads, q, k, **cfg):
+    """(batch, heads, q blocks, k blocks) attention scores -> + relative bias."""
+    def build(keras):
+        x = keras.Input(shape=(heads, q, k), name="x")
+        layer = _kcv("beit.beit").MultiHeadRelativePositionalEmbedding(**cfg)
+        return keras.Model(x, layer(x), name=name)
+    return Case(name=name, build=build)
+
+
+def _patch_conv(keras):
+    m = _kcv("beit.beit")
+    x = keras.Input(shape=(16, 16, 3), name="x")
+    h = m.PatchConv2DWithResampleWeights(8, 4, strides=4, name="stem_conv")(x)
+    return keras.Model(x, keras.layers.Flatten()(h))
+
+
+def _resmlp(keras):
+    from keras_cv_attention_models.mlp_family.res_mlp import ResMLP
+    return ResMLP(num_blocks=2, patch_size=8, stem_width=16, channels_mlp_dim=32,
+                  input_shape=(32, 32, 3), num_classes=5, classifier_activation=None,
+                  pretrained=None)
+
+
+def _volo(keras):
+    from keras_cv_attention_models.volo.volo import VOLO
+    return VOLO(num_blocks=[1, 1], embed_dims=[16, 32], num_heads=[2, 4], mlp_ratios=[2, 2],
+                stem_hidden_dim=8, input_shape=(32, 32, 3), num_classes=5, pretrained=None,
+                first_attn_type="outlook")
+
+
+def _beit(keras):
+    from keras_cv_attention_models.beit.beit import Beit
+    return Beit(depth=2, embed_dim=16, num_heads=2, patch_size=8, input_shape=(32, 32, 3),
+                num_classes=5, classifier_activation=None, pretrained=None)
+
+
+CASES = [
+    _layer("kcv_channel_affine", "mlp_family.res_mlp", "ChannelAffine", (5, 8)),
+    _layer("kcv_channel_affine_axis1", "mlp_family.res_mlp", "ChannelAffine", (5, 8),
+           use_bias=False, weight_init_value=0.5, axis=1),
+    _layer("kcv_channel_affine_4d", "mlp_family.res_mlp", "ChannelAffine", (3, 4, 6), axis=[1, 3]),
+    Case("kcv_channel_affine_conv", _affine_after_conv),
+    _layer("kcv_class_token", "volo.volo", "ClassToken", (6, 8)),
+    _layer("kcv_class_tokens_at_end", "volo.volo", "ClassToken", (6, 8), num_tokens=2, is_at_end=True),
+    _layer("kcv_positional_embedding", "volo.volo", "PositionalEmbedding", (4, 4, 8)),
+    _layer("kcv_positional_embedding_fused", "volo.volo", "PositionalEmbedding", (17, 8)),
+    _layer("kcv_bias_layer", "volo.volo", "BiasLayer", (5, 8)),
+    _layer("kcv_bias_layer_axis1", "volo.volo", "BiasLayer", (5, 8), axis=1),
+    _rel_pos("kcv_rel_pos_cls", 2, 17, 17),
+    _rel_pos("kcv_rel_pos_no_cls", 3, 16, 16, with_cls_token=False),
+    _rel_pos("kcv_rel_pos_height", 2, 8, 8, with_cls_token=False, attn_height=2),
+    _rel_pos("kcv_rel_pos_fewer_keys", 2, 10, 5, num_heads=2),
+    Case("kcv_patch_conv", _patch_conv),
+    Case("kcv_resmlp", _resmlp),
+    Case("kcv_volo", _volo),
+    Case("kcv_beit", _beit),
+]
