@@ -40,6 +40,7 @@ from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..ir import Layer
 from ..registry import register
+from .conv_lstm import CONV_LSTM, bidirectional_conv_lstm, bidirectional_problems
 from .recurrent_scan import scan_cell
 from .rnn_common import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
@@ -403,10 +404,16 @@ def _check_bidirectional(layer, opset) -> list:
         cls = spec.get("class_name") if isinstance(spec, dict) else spec
         cfg = (spec.get("config") or {}) if isinstance(spec, dict) else {}
         ccls, ccfg = as_cell_spec(cls, cfg)
+        if key == "layer" and ccls in CONV_LSTM:
+            bspec = c.get("backward_layer")
+            bcls = bspec.get("class_name") if isinstance(bspec, dict) else ccls
+            bcfg = (bspec.get("config") or {}) if isinstance(bspec, dict) else ccfg
+            problems += bidirectional_problems(ccls, ccfg, bcls, bcfg)
+            break
         if ccls not in KINDS:
             problems.append(f"the wrapped {key} is {cls!r}; Bidirectional converts "
-                            f"{', '.join(_LAYERS)} and RNN with one LSTMCell / GRUCell / "
-                            f"SimpleRNNCell")
+                            f"{', '.join(_LAYERS + CONV_LSTM)} and RNN with one LSTMCell / "
+                            f"GRUCell / SimpleRNNCell")
             continue
         problems += [f"wrapped {cls}: {p}" for p in rnn_config_problems(ccfg, ccls)]
     return problems
@@ -444,6 +451,8 @@ def bidirectional(layer, inputs, ctx):
     x, states = split_inputs(ctx, inputs)
     mode = layer.config.get("merge_mode", "concat")
     fl, bl = _sublayers(layer)
+    if fl.class_name in CONV_LSTM:
+        return bidirectional_conv_lstm(ctx, fl, bl, x, states, mode)
     rs = flag(fl.config, "return_sequences")
     # Keras forces zero_output_for_mask = return_sequences on both directions.
     fc = read_cell(ctx, fl, x.shape[-1], tag="forward", zero_output=rs)
