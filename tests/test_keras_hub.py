@@ -8,7 +8,7 @@ import pytest
 
 import bridge
 from bridge.errors import UnsupportedError
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare
 from tests.cases.keras_hub import CASES
 from tests.helpers import OPSETS, assert_fully_shaped

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import bridge
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
 from tests.make_old_keras_fixtures import VERSIONS, names

@@ -7,30 +7,22 @@ Conv over (T*B, C, ...); the loop does only the recurrent convolution
 Keras's order). Everything runs time-major and channels-first: the
 sequence output is (T, B, filters, ...) tagged with its permutation.
 
-Bidirectional(ConvLSTMnD) runs the forward and the backward layer (the
-wrapped layer with go_backwards flipped, or the given backward_layer) as two
-such scans, each with zero_output_for_mask = return_sequences as Keras
-forces, reverses the backward sequence back along time, and merges on the
-last Keras axis (concat, sum, mul, ave; None returns both), as Keras's
-Bidirectional does whatever the data_format.
+Bidirectional(ConvLSTMnD) runs this emitter once per direction (recurrent.py).
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 
 from ..context import Tensor, channels_first_perm
 from ..errors import ConfigError, layer_where
-from ..ir import Call, Layer, TensorRef
 from ..registry import register
-from . import spatial as sp
-from .recurrent_scan import lstm_step, scan_loop
-from .rnn_common import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
+from .common import spatial as sp
+from .common.scan import lstm_step, scan_loop
+from .common.rnn import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
 
 _RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
-CONV_LSTM = tuple(_RANK)
 
 
 def _check(layer, opset) -> list:
@@ -153,59 +145,3 @@ def conv_lstm(layer, inputs, ctx):
         outs += [Tensor(name=s, shape=item, perm=state_perm) for s in finals]
     return outs
 
-
-# -- Bidirectional(ConvLSTMnD) ------------------------------------------------------
-def bidirectional_problems(fcls: str, fcfg: dict, bcls: str, bcfg: dict) -> list:
-    """Why Bidirectional(forward fcls, backward bcls) cannot convert."""
-    if bcls != fcls:
-        return [f"the backward layer is {bcls!r} but the forward one {fcls!r}; Bidirectional "
-                f"converts a ConvLSTM backward layer of the same class"]
-    problems = []
-    for key, cls, cfg in (("layer", fcls, fcfg), ("backward_layer", bcls, bcfg)):
-        problems += [f"wrapped {cls}: {p}" for p in _check(Layer(name=key, class_name=cls, config=cfg), 0)]
-    return list(dict.fromkeys(problems))
-
-
-def _direction(ctx, sub: Layer, x: Tensor, states: list) -> list:
-    from .wrappers import emit_inner
-    refs = tuple(TensorRef(f"{sub.name}:{i}") for i in range(1 + len(states)))
-    return emit_inner(ctx, sub, [x] + list(states), Call(refs, {}))
-
-
-def _flip_time(ctx, t: Tensor) -> Tensor:
-    g = ctx.g
-    y = g.op("Slice", t.name, g.i64([-1]), g.i64([np.iinfo(np.int64).min]), g.i64([t.onnx_axis(1)]),
-             g.i64([-1]))
-    return t.like(y)
-
-
-def bidirectional_conv_lstm(ctx, fl: Layer, bl: Layer, x: Tensor, states: list, mode) -> list:
-    """The forward and backward ConvLSTM layers of a Bidirectional (from
-    recurrent.py) on x, with initial states forward (h, c) then backward."""
-    g = ctx.g
-    rs = flag(fl.config, "return_sequences")
-    if states and len(states) != 4:
-        raise ConfigError(f"{ctx.where()} is called with {len(states)} initial state tensor(s) but "
-                          f"needs 4 (forward h, c, backward h, c); the config is malformed")
-    fo = _direction(ctx, replace(fl, config=dict(fl.config, zero_output_for_mask=rs)), x, states[:2])
-    bo = _direction(ctx, replace(bl, config=dict(bl.config, zero_output_for_mask=rs)), x, states[2:])
-    yf, yb = fo[0], bo[0]
-    if rs:
-        yb = _flip_time(ctx, yb)
-    yb = ctx.to_perm(yb, yf.perm)
-    mask = x.mask if rs else None
-    if mode is None:
-        outs = [replace(yf, mask=mask), replace(yb, mask=mask)]
-    else:
-        axis = yf.onnx_axis(-1)
-        if mode == "concat":
-            y = g.op("Concat", yf.name, yb.name, axis=axis)
-            last = None if None in (yf.shape[-1], yb.shape[-1]) else yf.shape[-1] + yb.shape[-1]
-            shape = tuple(yf.shape[:-1]) + (last,)
-        else:
-            op = {"sum": "Add", "mul": "Mul", "ave": "Add"}[mode]
-            y = g.op(op, yf.name, yb.name)
-            y = g.op("Div", y, g.f32(2.0)) if mode == "ave" else y
-            shape = yf.shape
-        outs = [replace(yf, name=y, shape=shape, mask=mask)]
-    return outs + list(fo[1:]) + list(bo[1:])

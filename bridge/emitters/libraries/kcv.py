@@ -33,6 +33,7 @@ import numpy as np
 from ...context import Tensor
 from ...errors import ConfigError, layer_where
 from ...registry import REGISTRY, register
+from ..common.calls import const
 from . import sublayers as sl
 
 
@@ -56,7 +57,8 @@ def _broadcast(ctx, x: Tensor, op: str, array: np.ndarray, tag: str) -> Tensor:
     a = a.reshape((1,) * (x.rank - a.ndim) + a.shape)
     if x.perm:
         a = np.transpose(a, x.perm)
-    return x.like(ctx.g.op(op, x.name, ctx.const(np.ascontiguousarray(a), tag)))
+    # a shared layer may meet another layout or shape: one initializer per array
+    return x.like(ctx.g.op(op, x.name, const(ctx, np.ascontiguousarray(a), tag)))
 
 
 @register("resmlp>ChannelAffine")

@@ -44,7 +44,8 @@ from onnx import TensorProto
 from ...context import Tensor
 from ...errors import ConfigError, UnsupportedError, layer_where
 from ...registry import register
-from ..activations import activation_problems, apply_activation
+from ..common.activation_functions import activation_problems, apply_activation
+from ..common.calls import const   # content-checked: a shared layer may meet other shapes
 from . import sublayers as sl
 
 _PACKAGES = ("keras_hub", "keras_nlp")
@@ -199,7 +200,7 @@ def _reverse(ctx, x: Tensor, table, reverse_table, cfg: dict, tag: str) -> Tenso
     g = ctx.g
     x = ctx.keras(x)
     kernel = np.ascontiguousarray(table.T) if reverse_table is None else reverse_table
-    y = g.op("MatMul", x.name, ctx.const(np.asarray(kernel, np.float32), tag))
+    y = g.op("MatMul", x.name, const(ctx, np.asarray(kernel, np.float32), tag))
     cap = cfg.get("logit_soft_cap")
     if cap is not None:
         y = g.op("Mul", g.op("Tanh", g.op("Div", y, g.f32(float(cap)))), g.f32(float(cap)))
@@ -239,7 +240,7 @@ def _positions_table(ctx, x: Tensor, table, start, positions, tag: str) -> Tenso
     """PositionEmbedding.call: the table rows for x's steps, broadcast to x."""
     g = ctx.g
     x = ctx.keras(x)
-    t = ctx.const(np.asarray(table, np.float32), tag)
+    t = const(ctx, np.asarray(table, np.float32), tag)
     if isinstance(positions, Tensor):
         pos = ctx.keras(positions)
         idx = pos.name if pos.dtype == TensorProto.INT64 else g.op("Cast", pos.name, to=TensorProto.INT64)
@@ -316,10 +317,10 @@ def sine_position_encoding(layer, inputs, ctx):
     min_freq = f32(1.0) / f32(layer.config.get("max_wavelength", 10000))
     timescales = np.power(min_freq, (2 * (np.arange(hidden) // 2)).astype(f32) / f32(hidden))
     pos = _float_positions(ctx, x.name, x.rank - 2, a.get("start_index"), a.get("positions"))
-    angles = g.op("Mul", g.unsqueeze(pos, [2]), ctx.const(timescales.astype(f32), "timescales"))
+    angles = g.op("Mul", g.unsqueeze(pos, [2]), const(ctx, timescales.astype(f32), "timescales"))
     cos_mask = (np.arange(hidden) % 2).astype(f32)
-    y = g.op("Add", g.op("Mul", g.op("Sin", angles), ctx.const(1 - cos_mask, "sin_mask")),
-             g.op("Mul", g.op("Cos", angles), ctx.const(cos_mask, "cos_mask")))
+    y = g.op("Add", g.op("Mul", g.op("Sin", angles), const(ctx, 1 - cos_mask, "sin_mask")),
+             g.op("Mul", g.op("Cos", angles), const(ctx, cos_mask, "cos_mask")))
     return [x.like(g.op("Expand", y, g.op("Shape", x.name)))]
 
 
@@ -385,7 +386,7 @@ def rotary_embedding(layer, inputs, ctx):
         raise ConfigError(f"{layer_where(layer)}: the rotary (feature) axis has size {dim}; it "
                           f"must be known and even")
     pos = _float_positions(ctx, xt.name, 1, a.get("start_index"), a.get("positions"))
-    freq = g.op("Mul", g.unsqueeze(pos, [2]), ctx.const(_inverse_freq(c, dim), "inverse_freq"))
+    freq = g.op("Mul", g.unsqueeze(pos, [2]), const(ctx, _inverse_freq(c, dim), "inverse_freq"))
     emb = g.op("Concat", freq, freq, axis=-1)
     if r > 3:
         emb = g.unsqueeze(emb, list(range(2, r - 1)))
@@ -456,9 +457,9 @@ def masked_lm_head(layer, inputs, ctx):
         logits = _reverse(ctx, h, table, rev, ecfg, "token_embedding")
     else:
         h = ctx.keras(h)
-        logits = Tensor(name=g.op("MatMul", h.name, ctx.const(own[0], "output_kernel")),
+        logits = Tensor(name=g.op("MatMul", h.name, const(ctx, own[0], "output_kernel")),
                         shape=tuple(h.shape[:-1]) + (int(own[0].shape[1]),))
-    logits = logits.like(g.op("Add", logits.name, ctx.const(own[-1], "output_bias")))
+    logits = logits.like(g.op("Add", logits.name, const(ctx, own[-1], "output_bias")))
     return [apply_activation(ctx, logits, c.get("activation"))]
 
 
@@ -470,8 +471,8 @@ def _dft(ctx, x: Tensor, axis: int):
     if n is not None:
         kn = np.outer(np.arange(n), np.arange(n)) % n
         ang = 2.0 * np.pi * kn / n
-        return (ctx.const(np.cos(ang).astype(np.float32), f"dft_cos_{n}"),
-                ctx.const(np.sin(ang).astype(np.float32), f"dft_sin_{n}"))
+        return (const(ctx, np.cos(ang).astype(np.float32), f"dft_cos_{n}"),
+                const(ctx, np.sin(ang).astype(np.float32), f"dft_sin_{n}"))
     size = g.op("Gather", g.op("Shape", x.name), g.i64(axis), axis=0)
     k = g.op("Range", g.i64(0), size, g.i64(1))
     kn = g.op("Mod", g.op("Mul", g.unsqueeze(k, [1]), g.unsqueeze(k, [0])), size)

@@ -20,8 +20,8 @@ from onnx import TensorProto
 from ...context import Tensor
 from ...errors import WeightsError, layer_where
 from ...ir import Call, Layer, TensorRef, Weight
-from ..calls import bound_call
-from ..wrappers import emit_inner
+from ..common.calls import bound_call
+from ...walk import emit_inner
 
 
 def stored(layer: Layer, path: str = "") -> list:

@@ -1,0 +1,21 @@
+"""Options and steps several subcommands share (not a subcommand itself)."""
+from __future__ import annotations
+
+import argparse
+
+BACKENDS = ["tensorflow", "theano", "cntk"]
+
+
+def add_tolerances(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rtol", type=float, default=1e-5, help="max ||onnx-keras||/||keras|| per output (1e-5)")
+    p.add_argument("--atol", type=float, default=0.0, help="also pass an output whose max |onnx-keras| <= ATOL (0)")
+    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+
+
+def report(model, onnx_path, reference, a) -> int:
+    """Print the parity report of `onnx_path` against Keras's outputs; 0 on parity, 1 if not."""
+    from ..validate import check
+    result = check(model, onnx_path, reference, rtol=a.rtol, atol=a.atol,
+                   weights=getattr(a, "weights", None), provider=a.provider)
+    print(result)
+    return 0 if result.passed else 1
