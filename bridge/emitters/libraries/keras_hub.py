@@ -399,7 +399,8 @@ def rotary_embedding(layer, inputs, ctx):
     x2 = g.op("Slice", xt.name, g.i64([half]), g.i64([dim]), g.i64([r - 1]))
     rot = g.op("Concat", g.op("Neg", x2), x1, axis=r - 1)
     y = g.op("Add", g.op("Mul", xt.name, cos), g.op("Mul", rot, sin))
-    return [Tensor(name=y, shape=x.shape, perm=perm, dtype=x.dtype)]
+    keep = None if perm == tuple(range(r)) else perm
+    return [Tensor(name=y, shape=x.shape, perm=keep, dtype=x.dtype)]
 
 
 # -- MaskedLMHead, FNetEncoder ------------------------------------------------------------
