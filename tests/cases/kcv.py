@@ -3,7 +3,10 @@ tf-keras (its TensorFlow backend: TF_USE_LEGACY_KERAS=1, .h5): each layer
 alone with its options (axis, use_bias, num_tokens, is_at_end, fused or not
 fused height and width, with and without class token, attn_height,
 query blocks != key blocks), then small models built by the library's own
-model functions (ResMLP, VOLO, BEiT with the layers inside their blocks).
+model functions (ResMLP, VOLO, BEiT, LeViT with the layers inside their
+blocks); levit>MultiHeadPositionalEmbedding and the library's own activation
+functions (kecamCommon>hard_swish, ...) too, which its LeViT, EfficientFormer,
+TinyViT and GhostNetV2 use.
 
 Builders get the tf-keras module and import keras_cv_attention_models
 themselves; tests/make_kcv_fixtures.py builds them.
@@ -69,6 +72,30 @@ def _beit(keras):
                 num_classes=5, classifier_activation=None, pretrained=None)
 
 
+def _levit_pos(name, shape, **cfg):
+    def build(keras):
+        x = keras.Input(shape=shape, name="x")
+        layer = _kcv("levit.levit").MultiHeadPositionalEmbedding(**cfg)
+        return keras.Model(x, layer(x), name=name)
+    return Case(name=name, build=build)
+
+
+def _activations(keras):
+    """The library's own activation functions, saved as 'kecamCommon>...'."""
+    m = _kcv("common_layers")
+    x = keras.Input(shape=(5, 4), name="x")
+    outs = [keras.layers.Activation(getattr(m, f), name=f)(x)
+            for f in ("hard_swish", "hard_sigmoid_torch", "mish", "phish")]
+    return keras.Model(x, outs)
+
+
+def _levit(keras):
+    from keras_cv_attention_models.levit.levit import LeViT
+    return LeViT(patch_channel=16, out_channels=[24, 32, 32], num_heads=[2, 2, 2], depthes=[1, 1, 1],
+                 key_dims=[8, 8, 8], input_shape=(64, 64, 3), num_classes=5, use_distillation=True,
+                 pretrained=None)
+
+
 CASES = [
     _layer("kcv_channel_affine", "mlp_family.res_mlp", "ChannelAffine", (5, 8)),
     _layer("kcv_channel_affine_axis1", "mlp_family.res_mlp", "ChannelAffine", (5, 8),
@@ -85,8 +112,14 @@ CASES = [
     _rel_pos("kcv_rel_pos_no_cls", 3, 16, 16, with_cls_token=False),
     _rel_pos("kcv_rel_pos_height", 2, 8, 8, with_cls_token=False, attn_height=2),
     _rel_pos("kcv_rel_pos_fewer_keys", 2, 10, 5, num_heads=2),
+    _levit_pos("kcv_levit_pos", (2, 16, 16)),
+    _levit_pos("kcv_levit_pos_downsample", (2, 4, 16)),
+    _levit_pos("kcv_levit_pos_3d", (9, 9)),
+    _levit_pos("kcv_levit_pos_heights", (2, 8, 32), query_height=2, key_height=4),
+    Case("kcv_activations", _activations),
     Case("kcv_patch_conv", _patch_conv),
     Case("kcv_resmlp", _resmlp),
     Case("kcv_volo", _volo),
     Case("kcv_beit", _beit),
+    Case("kcv_levit", _levit),
 ]

@@ -14,6 +14,10 @@ Keras 3 archives only number them (var_0, ...), in the same order.
                                        the stored (heads, distances) table
                                        gathered by the relative-position index
                                        the layer builds from its input shape
+  levit>MultiHeadPositionalEmbedding(query_height, key_height)
+                                       attention scores (B, heads, q, k) or (B, q, k)
+                                       plus the stored (k, heads) table gathered by
+                                       the layer's own block-distance index
   PatchConv2DWithResampleWeights       a Conv2D (it only adds a weight-resizing
                                        method), converted by the Conv2D emitter
   CompatibleExtractPatches(sizes, strides, rates, padding, compressed)
@@ -137,6 +141,46 @@ def multi_head_relative_positional_embedding(layer, inputs, ctx):
         raise ConfigError(f"{layer_where(layer)}: its table of shape {table.shape} does not fit "
                           f"attention scores of shape {x.shape} ({num_rel} relative distances)")
     bias = table[:, index[:x.shape[2], :x.shape[3]]]       # the layer's gather, on stored weights
+    return [sl.masked(_broadcast(ctx, x, "Add", bias, "positional_embedding"), None)]
+
+
+def _levit_index(cfg: dict, qq: int, kk: int) -> np.ndarray:
+    """levit MultiHeadPositionalEmbedding.build's bb_pos."""
+    qh = int(cfg.get("query_height", -1))
+    q_h, q_w = (int(float(qq) ** 0.5),) * 2 if qh == -1 else (qh, int(qq / qh))
+    strides = int(np.ceil(float(kk / qq) ** 0.5))
+    kh = int(cfg.get("key_height", -1))
+    if kh == -1:
+        k_h = q_h * strides
+        while kk % k_h != 0:
+            k_h -= 1
+        k_w = int(kk / k_h)
+    else:
+        k_h, k_w = kh, int(kk / kh)
+    x1, y1 = np.meshgrid(range(q_h), range(q_w))
+    x2, y2 = np.meshgrid(range(k_h), range(k_w))
+    aa = np.concatenate([np.reshape(x1, (-1, 1)), np.reshape(y1, (-1, 1))], axis=-1)
+    bb = np.concatenate([np.reshape(x2, (-1, 1)), np.reshape(y2, (-1, 1))], axis=-1)
+    cc = [np.abs(bb - ii * strides) for ii in aa]
+    return np.stack([ii[:, 0] + ii[:, 1] * k_h for ii in cc]).astype(np.int64)
+
+
+@register("levit>MultiHeadPositionalEmbedding")
+def levit_positional_embedding(layer, inputs, ctx):
+    """MultiHeadPositionalEmbedding(query_height, key_height) on attention
+    scores (batch, heads, query blocks, key blocks) or (batch, query, key)."""
+    x = ctx.keras(inputs[0])
+    if x.rank not in (3, 4) or None in x.shape[1:]:
+        raise ConfigError(f"{layer_where(layer)}: needs attention scores of a known shape, got {x.shape}")
+    qq, kk = x.shape[-2], x.shape[-1]
+    table = _weight(ctx, layer, "positional_embedding", 0)
+    index = _levit_index(layer.config, qq, kk)
+    if table.shape[0] != kk or index.max() >= kk:
+        raise ConfigError(f"{layer_where(layer)}: its table of shape {table.shape} does not fit "
+                          f"attention scores of shape {x.shape}")
+    bias = table[index]                                    # (q, k) or (q, k, heads)
+    if bias.ndim == 3:
+        bias = np.transpose(bias, (2, 0, 1))
     return [sl.masked(_broadcast(ctx, x, "Add", bias, "positional_embedding"), None)]
 
 
