@@ -6,7 +6,8 @@ query blocks != key blocks), then small models built by the library's own
 model functions (ResMLP, VOLO, BEiT, LeViT with the layers inside their
 blocks); levit>MultiHeadPositionalEmbedding and the library's own activation
 functions (kecamCommon>hard_swish, ...) too, which its LeViT, EfficientFormer,
-TinyViT and GhostNetV2 use.
+TinyViT and GhostNetV2 use; and Swin Transformer V2's ExpLogitScale,
+MlpPairwisePositionalEmbedding and WindowAttentionMask.
 
 Builders get the tf-keras module and import keras_cv_attention_models
 themselves; tests/make_kcv_fixtures.py builds them.
@@ -96,6 +97,20 @@ def _levit(keras):
                  pretrained=None)
 
 
+def _swin_layer(name, cls, shape, module="swin_transformer_v2.swin_transformer_v2", **cfg):
+    def build(keras):
+        x = keras.Input(shape=shape, name="x")
+        return keras.Model(x, getattr(_kcv(module), cls)(**cfg)(x), name=name)
+    return Case(name=name, build=build)
+
+
+def _swinv2(keras):
+    from keras_cv_attention_models.swin_transformer_v2.swin_transformer_v2 import SwinTransformerV2
+    return SwinTransformerV2(num_blocks=[2, 2], num_heads=[2, 4], embed_dim=16, window_size=4,
+                             input_shape=(32, 32, 3), num_classes=5, classifier_activation=None,
+                             pretrained=None)
+
+
 CASES = [
     _layer("kcv_channel_affine", "mlp_family.res_mlp", "ChannelAffine", (5, 8)),
     _layer("kcv_channel_affine_axis1", "mlp_family.res_mlp", "ChannelAffine", (5, 8),
@@ -117,9 +132,16 @@ CASES = [
     _levit_pos("kcv_levit_pos_3d", (9, 9)),
     _levit_pos("kcv_levit_pos_heights", (2, 8, 32), query_height=2, key_height=4),
     Case("kcv_activations", _activations),
+    _swin_layer("kcv_exp_logit_scale", "ExpLogitScale", (2, 5, 5), axis=1),
+    _swin_layer("kcv_mlp_pairwise_pos", "MlpPairwisePositionalEmbedding", (2, 16, 16), hidden_dim=8),
+    _swin_layer("kcv_mlp_pairwise_pos_padded", "MlpPairwisePositionalEmbedding", (3, 17, 17),
+                hidden_dim=8, attn_height=4, pos_scale=6),
+    _swin_layer("kcv_mlp_pairwise_pos_absolute", "MlpPairwisePositionalEmbedding", (9, 6),
+                hidden_dim=8, use_absolute_pos=True),
     Case("kcv_patch_conv", _patch_conv),
     Case("kcv_resmlp", _resmlp),
     Case("kcv_volo", _volo),
     Case("kcv_beit", _beit),
     Case("kcv_levit", _levit),
+    Case("kcv_swinv2", _swinv2),     # its shifted-window WindowAttentionMask too
 ]

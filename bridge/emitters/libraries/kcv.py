@@ -18,6 +18,15 @@ Keras 3 archives only number them (var_0, ...), in the same order.
                                        attention scores (B, heads, q, k) or (B, q, k)
                                        plus the stored (k, heads) table gathered by
                                        the layer's own block-distance index
+  kecam>ExpLogitScale(axis, max_value) x * exp(min(gamma, max_value))
+  kecam>MlpPairwisePositionalEmbedding (SwinV2) the layer's fixed coordinates
+                                       through its two-layer MLP (relu), then for
+                                       relative positions gathered by its index,
+                                       16 * sigmoid, zero-padded for a class
+                                       token, heads first; added to the input
+  kecam>WindowAttentionMask / swinv2>WindowAttentionMask
+                                       the shifted-window mask (-100 across
+                                       regions) added per window
   PatchConv2DWithResampleWeights       a Conv2D (it only adds a weight-resizing
                                        method), converted by the Conv2D emitter
   CompatibleExtractPatches(sizes, strides, rates, padding, compressed)
@@ -237,3 +246,99 @@ def extract_patches(layer, inputs, ctx):
     tail = [k * k * int(ch)] if c.get("compressed", True) is not False else [k, k, int(ch)]
     y = g.op("Reshape", y, g.i64([0, 0, 0] + tail))
     return [Tensor(name=y, shape=(x.shape[0], *sizes, *tail), dtype=x.dtype)]
+
+
+# -- Swin Transformer V2 -----------------------------------------------------------------
+@register("kecam>ExpLogitScale")
+def exp_logit_scale(layer, inputs, ctx):
+    """ExpLogitScale(axis, max_value): x * exp(min(gamma, max_value))."""
+    gamma = _weight(ctx, layer, "gamma", 0)
+    limit = np.float32(layer.config.get("max_value", np.log(100.0)))
+    scale = np.exp(np.minimum(gamma, limit)).astype(np.float32)   # a function of the weight alone
+    return [sl.masked(_broadcast(ctx, inputs[0], "Mul", scale, "scale"), None)]
+
+
+def _swin_coords(c: dict, shape: tuple):
+    """MlpPairwisePositionalEmbedding.build's coordinates (and relative
+    index, height, width, padding), with the layer's own numpy arithmetic."""
+    if c.get("use_absolute_pos"):
+        compressed = len(shape) == 3
+        if compressed:
+            h = int(float(shape[-2]) ** 0.5) if c.get("attn_height", -1) == -1 else int(c["attn_height"])
+            w = shape[-2] // h
+        else:
+            h, w = shape[1:-1]
+        hh, ww = np.meshgrid(range(0, h), range(0, w), indexing="ij")
+        coords = np.stack([hh, ww], axis=-1).astype("float32") / [h // 2, w // 2] - 1
+        return (np.reshape(coords, [-1, 2]) if compressed else coords), None, 0
+    h = int(float(shape[-2]) ** 0.5) if c.get("attn_height", -1) == -1 else int(c["attn_height"])
+    w = shape[-2] // h if c.get("attn_width", -1) == -1 else int(c["attn_width"])
+    hh, ww = np.meshgrid(range(-h + 1, h), range(-w + 1, w), indexing="ij")
+    coords = np.stack([hh, ww], axis=-1).astype("float32")
+    ps = c.get("pos_scale", -1)
+    ps = [h, w] if ps == -1 else (ps if isinstance(ps, (list, tuple)) else [ps, ps])
+    coords = coords * 8 / [float(ps[0] - 1), float(ps[1] - 1)]
+    coords = np.reshape(np.sign(coords) * np.log(1.0 + np.abs(coords)) / (np.log(2.0) * 3.0), [-1, 2])
+    hh, ww = np.meshgrid(range(h), range(w))
+    flat = np.reshape(np.stack([hh, ww], axis=-1), [-1, 2])
+    rel = flat[:, None, :] - flat[None, :, :]
+    index = (rel[:, :, 0] + h - 1) + (rel[:, :, 1] + w - 1) * (2 * h - 1)
+    return coords, index.astype(np.int64), shape[-2] - h * w
+
+
+@register("kecam>MlpPairwisePositionalEmbedding")
+def mlp_pairwise_positional_embedding(layer, inputs, ctx):
+    """MlpPairwisePositionalEmbedding(hidden_dim, attn_height, attn_width,
+    pos_scale, use_absolute_pos, is_deploy_mode)."""
+    g = ctx.g
+    c = layer.config
+    x = ctx.keras(inputs[0])
+    if c.get("is_deploy_mode"):
+        bias = _weight(ctx, layer, "deploy_bias", 0)
+        return [sl.masked(_broadcast(ctx, x, "Add", bias, "deploy_bias"), None)]
+    if None in x.shape[1:]:
+        raise ConfigError(f"{layer_where(layer)}: needs an input of a known shape, got {x.shape}")
+    coords, index, pad = _swin_coords(c, x.shape)
+    h = g.op("Add", g.op("MatMul", const(ctx, coords.astype(np.float32), "coords"),
+                         const(ctx, _weight(ctx, layer, "hidden_weight", 0), "hidden_weight")),
+             const(ctx, _weight(ctx, layer, "hidden_bias", 1), "hidden_bias"))
+    bias = g.op("MatMul", g.op("Relu", h), const(ctx, _weight(ctx, layer, "out", 2), "out"))
+    if index is not None:
+        bias = g.op("Gather", bias, const(ctx, index, "relative_index"), axis=0)     # (q, k, heads)
+        bias = g.op("Mul", g.op("Sigmoid", bias), g.f32(16.0))
+        if pad > 0:
+            bias = g.pad(bias, [pad, pad, 0, 0, 0, 0], mode="constant")
+        bias = g.op("Transpose", bias, perm=[2, 0, 1])
+    return [sl.masked(x.like(g.op("Add", x.name, g.unsqueeze(bias, [0]))), None)]
+
+
+def _window_mask(c: dict) -> np.ndarray:
+    """WindowAttentionMask.build's attn_mask, (1, windows, 1, q, q)."""
+    height, width, wh, ww = (int(c[k]) for k in ("height", "width", "window_height", "window_width"))
+    hs = [0, height - wh, height - int(c.get("shift_height", 0)), height]
+    ws = [0, width - ww, width - int(c.get("shift_width", 0)), width]
+    rows, value = [], 0
+    for i in range(3):
+        rows.append(np.concatenate([np.zeros([hs[i + 1] - hs[i], ws[j + 1] - ws[j]], "float32") + (j + value)
+                                    for j in range(3)], axis=-1))
+        value += 3
+    mask = np.reshape(np.concatenate(rows, axis=0), [height // wh, wh, width // ww, ww])
+    mask = np.reshape(np.transpose(mask, [0, 2, 1, 3]), [-1, wh * ww])
+    attn = np.where(np.expand_dims(mask, 1) - np.expand_dims(mask, 2) != 0, -100, 0)
+    return attn[None, :, None].astype(np.float32)
+
+
+@register("kecam>WindowAttentionMask", "swinv2>WindowAttentionMask")
+def window_attention_mask(layer, inputs, ctx):
+    """WindowAttentionMask(height, width, window_height, window_width,
+    shift_height, shift_width) on (batch * windows, heads, q, q) scores."""
+    g = ctx.g
+    x = ctx.keras(inputs[0])
+    mask = _window_mask(layer.config)
+    heads, q = x.shape[1], x.shape[2]
+    if x.rank != 4 or None in (heads, q) or mask.shape[-1] != q:
+        raise ConfigError(f"{layer_where(layer)}: needs scores (batch * windows, heads, {mask.shape[-1]}, "
+                          f"{mask.shape[-1]}), got {x.shape}")
+    y = g.op("Reshape", x.name, g.i64([-1, mask.shape[1], heads, q, q]))
+    y = g.op("Add", y, const(ctx, mask, "attn_mask"))
+    return [sl.masked(x.like(g.op("Reshape", y, g.i64([-1, heads, q, q]))), None)]
