@@ -7,7 +7,8 @@ model functions (ResMLP, VOLO, BEiT, LeViT with the layers inside their
 blocks); levit>MultiHeadPositionalEmbedding and the library's own activation
 functions (kecamCommon>hard_swish, ...) too, which its LeViT, EfficientFormer,
 TinyViT and GhostNetV2 use; and Swin Transformer V2's ExpLogitScale,
-MlpPairwisePositionalEmbedding and WindowAttentionMask.
+MlpPairwisePositionalEmbedding and WindowAttentionMask; EdgeNeXt's
+PositionalEncodingFourier.
 
 Builders get the tf-keras module and import keras_cv_attention_models
 themselves; tests/make_kcv_fixtures.py builds them.
@@ -111,6 +112,14 @@ def _swinv2(keras):
                              pretrained=None)
 
 
+def _edgenext(keras):
+    from keras_cv_attention_models.edgenext.edgenext import EdgeNeXt
+    return EdgeNeXt(num_blocks=[1, 1, 2, 1], out_channels=[8, 16, 24, 32], num_heads=2,
+                    num_stda_layers=[0, 1, 1, 1], stda_split=[2, 2, 3, 4],
+                    stda_use_pos_emb=[False, True, False, False], input_shape=(64, 64, 3),
+                    num_classes=5, classifier_activation=None, pretrained=None)
+
+
 CASES = [
     _layer("kcv_channel_affine", "mlp_family.res_mlp", "ChannelAffine", (5, 8)),
     _layer("kcv_channel_affine_axis1", "mlp_family.res_mlp", "ChannelAffine", (5, 8),
@@ -143,5 +152,7 @@ CASES = [
     Case("kcv_volo", _volo),
     Case("kcv_beit", _beit),
     Case("kcv_levit", _levit),
+    _layer("kcv_fourier_pos", "edgenext.edgenext", "PositionalEncodingFourier", (6, 5, 8), filters=4),
+    Case("kcv_edgenext", _edgenext),
     Case("kcv_swinv2", _swinv2),     # its shifted-window WindowAttentionMask too
 ]

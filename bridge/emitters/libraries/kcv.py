@@ -27,6 +27,10 @@ Keras 3 archives only number them (var_0, ...), in the same order.
   kecam>WindowAttentionMask / swinv2>WindowAttentionMask
                                        the shifted-window mask (-100 across
                                        regions) added per window
+  kecam/edgenext>PositionalEncodingFourier(filters, temperature)
+                                       the layer's fixed sine / cosine table of
+                                       (height, width) through its projection
+                                       (ww, bb), added to the input
   PatchConv2DWithResampleWeights       a Conv2D (it only adds a weight-resizing
                                        method), converted by the Conv2D emitter
   CompatibleExtractPatches(sizes, strides, rates, padding, compressed)
@@ -342,3 +346,34 @@ def window_attention_mask(layer, inputs, ctx):
     y = g.op("Reshape", x.name, g.i64([-1, mask.shape[1], heads, q, q]))
     y = g.op("Add", y, const(ctx, mask, "attn_mask"))
     return [sl.masked(x.like(g.op("Reshape", y, g.i64([-1, heads, q, q]))), None)]
+
+
+# -- EdgeNeXt ------------------------------------------------------------------------------
+def _fourier_table(c: dict, height: int, width: int) -> np.ndarray:
+    """PositionalEncodingFourier.build's positional_embedding, as it computes it."""
+    filters, temperature = int(c.get("filters", 32)), float(c.get("temperature", 1e4))
+    eps, scale = 1e-6, 2 * np.arccos(-1.0)
+    hh = (np.arange(height, dtype="float32") + 1) / (float(height) + eps) * scale
+    ww = (np.arange(width, dtype="float32") + 1) / (float(width) + eps) * scale
+    dim_t = temperature ** (2 * (np.arange(filters, dtype="float32") // 2) / filters)
+    pos_hh, pos_ww = np.expand_dims(hh, -1) / dim_t, np.expand_dims(ww, -1) / dim_t
+    pos_hh = np.stack([np.sin(pos_hh[:, 0::2]), np.cos(pos_hh[:, 1::2])], axis=-1)
+    pos_ww = np.stack([np.sin(pos_ww[:, 0::2]), np.cos(pos_ww[:, 1::2])], axis=-1)
+    pos_hh = np.repeat(np.reshape(pos_hh, [height, 1, -1]), width, axis=1)
+    pos_ww = np.repeat(np.reshape(pos_ww, [1, width, -1]), height, axis=0)
+    return np.concatenate([pos_hh, pos_ww], axis=-1).astype(np.float32)
+
+
+@register("kecam/edgenext>PositionalEncodingFourier")
+def positional_encoding_fourier(layer, inputs, ctx):
+    """PositionalEncodingFourier(filters, temperature) on (batch, height, width, channels)."""
+    g = ctx.g
+    x = ctx.keras(inputs[0])
+    if x.rank != 4 or None in x.shape[1:3]:
+        raise ConfigError(f"{layer_where(layer)}: needs (batch, height, width, channels) of a known "
+                          f"size, got {x.shape}")
+    table = _fourier_table(layer.config, x.shape[1], x.shape[2])
+    pos = g.op("Add", g.op("MatMul", const(ctx, table, "positional_embedding"),
+                           const(ctx, _weight(ctx, layer, "ww", 0), "ww")),
+               const(ctx, _weight(ctx, layer, "bb", 1), "bb"))
+    return [sl.masked(x.like(g.op("Add", x.name, pos)), None)]
