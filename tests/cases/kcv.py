@@ -8,7 +8,7 @@ blocks); levit>MultiHeadPositionalEmbedding and the library's own activation
 functions (kecamCommon>hard_swish, ...) too, which its LeViT, EfficientFormer,
 TinyViT and GhostNetV2 use; and Swin Transformer V2's ExpLogitScale,
 MlpPairwisePositionalEmbedding and WindowAttentionMask; EdgeNeXt's
-PositionalEncodingFourier.
+PositionalEncodingFourier; NFNets' ZeroInitGain (CAFormer uses it).
 
 Builders get the tf-keras module and import keras_cv_attention_models
 themselves; tests/make_kcv_fixtures.py builds them.
@@ -126,6 +126,8 @@ CASES = [
            use_bias=False, weight_init_value=0.5, axis=1),
     _layer("kcv_channel_affine_4d", "mlp_family.res_mlp", "ChannelAffine", (3, 4, 6), axis=[1, 3]),
     Case("kcv_channel_affine_conv", _affine_after_conv),
+    _layer("kcv_zero_init_gain", "nfnets.nfnets", "ZeroInitGain", (5, 8)),
+    _layer("kcv_zero_init_gain_bias", "nfnets.nfnets", "ZeroInitGain", (3, 4, 2), use_bias=True),
     _layer("kcv_class_token", "volo.volo", "ClassToken", (6, 8)),
     _layer("kcv_class_tokens_at_end", "volo.volo", "ClassToken", (6, 8), num_tokens=2, is_at_end=True),
     _layer("kcv_positional_embedding", "volo.volo", "PositionalEmbedding", (4, 4, 8)),

@@ -5,6 +5,7 @@ Keras 3 archives only number them (var_0, ...), in the same order.
 
   ChannelAffine(use_bias, axis)        x * weight (+ bias), broadcast
   BiasLayer(axis)                      x + bias, broadcast
+  nfnets>ZeroInitGain(use_bias)        x * gain (+ bias), scalars
   PositionalEmbedding                  x + positional_embedding (1, *input shape)
   ClassToken(num_tokens, is_at_end)    the (1, n, C) tokens, tiled over the
                                        batch, concatenated before (or after)
@@ -91,6 +92,15 @@ def channel_affine(layer, inputs, ctx):
 def bias_layer(layer, inputs, ctx):
     """BiasLayer(axis): x + bias."""
     return [sl.masked(_broadcast(ctx, inputs[0], "Add", _weight(ctx, layer, "bias", 0), "bias"), None)]
+
+
+@register("nfnets>ZeroInitGain")
+def zero_init_gain(layer, inputs, ctx):
+    """ZeroInitGain(use_bias): x * gain (+ bias), scalar weights."""
+    y = _broadcast(ctx, inputs[0], "Mul", _weight(ctx, layer, "gain", 0), "gain")
+    if layer.config.get("use_bias"):
+        y = _broadcast(ctx, y, "Add", _weight(ctx, layer, "bias", 1), "bias")
+    return [sl.masked(y, None)]
 
 
 @register("volo>PositionalEmbedding")
