@@ -18,8 +18,10 @@ import onnx
 
 import opsets
 
+from .deploy.fp16 import library as float16_library
+from .deploy.fp16 import to_float16
 from .emit import emit
-from .errors import BridgeWarning, OpsetError
+from .errors import BridgeWarning, OpsetError, OptionError
 from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
@@ -30,21 +32,27 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
-            opset: Optional[int] = None, backend: Optional[str] = None) -> onnx.ModelProto:
+            opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
+            keep_io_types: bool = True) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
     `opset`: target ONNX opset (default 17). `backend`: the Keras backend the
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
-    file's own record.
+    file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
+    arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
+    float32 unless `keep_io_types` is False.
     """
     opset = resolve_opset(opset)
+    precision = resolve_precision(precision)
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
     require_support(model, opset)                  # every gap at once, before emitting
     proto, caught = emit(model, opset)             # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
     _warn(caught)
+    if precision == "fp16":
+        proto = to_float16(proto, keep_io_types=keep_io_types)   # float16, where it holds
     data = verify(proto)                           # checker with full shape inference
     if dst is not None:
         write(data, dst)                           # atomically
@@ -82,6 +90,19 @@ def resolve_opset(opset) -> int:
         raise OpsetError(f"opset {opset} is not supported: this converter and the installed "
                          f"onnxruntime support opsets {opsets.MIN_OPSET} to {top}; pass one of them")
     return opset
+
+
+def resolve_precision(precision) -> str:
+    """'fp32' or 'fp16' from the spellings accepted; for fp16, fails here,
+    before any reading, when its optional library is missing."""
+    names = {None: "fp32", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
+    key = precision.lower() if isinstance(precision, str) else precision
+    if key not in names:
+        raise OptionError(f"precision {precision!r} is not supported; pass 'fp32' or 'fp16' "
+                          f"(for int8, quantize the exported model: bridge quantize)")
+    if names[key] == "fp16":
+        float16_library()
+    return names[key]
 
 
 def verify(proto: onnx.ModelProto) -> bytes:

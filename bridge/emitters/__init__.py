@@ -25,4 +25,4 @@ from . import (  # noqa: F401
     tfops,
     wrappers,
 )
-from . import libraries  # noqa: F401,E402  (after the built-ins they reuse)
+from .libraries import kcv, keras_hub, larq, qkeras, tfmot  # noqa: F401,E402  (third-party layer libraries)

@@ -1,3 +1,2 @@
-"""Emitters for third-party layer libraries, one module per library,
-registered under the names those libraries register with Keras."""
-from . import kcv, keras_hub  # noqa: F401
+"""Emitters for the layers of third-party Keras libraries, one module per
+library (imported by bridge/emitters/__init__.py, which registers them)."""
