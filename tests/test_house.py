@@ -44,7 +44,6 @@ LEVELS = [
     # the op table behind the op layers (and Lambda translation): its own modules
     (["bridge.emitters.tfops.*"], True),
     (["bridge.emitters.*"], False),
-    (["bridge.emitters.libraries"], False),
     (["bridge.emitters"], False),
     (["bridge.emit"], False),
     # 5. passes
