@@ -120,12 +120,20 @@ class EmitterRegistry:
     def unregister(self, class_name: str) -> None:
         self._by_class.pop(class_name, None)
 
+    def _entries(self, class_name: str) -> list:
+        """A registered class ('package>Class', as Keras writes it) matches
+        its exact name first, then its name without the package."""
+        entries = self._by_class.get(class_name)
+        if not entries and ">" in class_name:
+            entries = self._by_class.get(class_name.rpartition(">")[2])
+        return entries or []
+
     def lookup(self, class_name: str, opset: int) -> Optional[Registration]:
-        usable = [e for e in self._by_class.get(class_name, ()) if e.min_opset <= opset]
+        usable = [e for e in self._entries(class_name) if e.min_opset <= opset]
         return usable[-1] if usable else None
 
     def min_opset(self, class_name: str) -> Optional[int]:
-        entries = self._by_class.get(class_name)
+        entries = self._entries(class_name)
         return entries[0].min_opset if entries else None
 
     def class_names(self) -> list[str]:
@@ -134,17 +142,17 @@ class EmitterRegistry:
     def weight_names(self, class_name: str, config: dict) -> Optional[list]:
         """The declared weight names of a layer of this class and config, in
         Keras's order; None when no registration declares them."""
-        for e in self._by_class.get(class_name, ()):
+        for e in self._entries(class_name):
             if e.weights is not None:
                 return list(e.weights(config) if callable(e.weights) else e.weights)
         return None
 
     def registrations(self, class_name: str) -> list[Registration]:
         """Every registration of a class, lowest min_opset first."""
-        return list(self._by_class.get(class_name, ()))
+        return list(self._entries(class_name))
 
     def __contains__(self, class_name: str) -> bool:
-        return class_name in self._by_class
+        return bool(self._entries(class_name))
 
 
 REGISTRY = EmitterRegistry()

@@ -106,10 +106,11 @@ def emit_nested(ctx: Context, layer: Layer, inputs: list) -> list:
         ctx.scope = ctx.scope[:-1]
 
 
-def emit_inner(ctx: Context, inner: Layer, ins: list) -> list:
-    """A layer that lives inside another one (a wrapper's), called once on `ins`."""
+def emit_inner(ctx: Context, inner: Layer, ins: list, call: Call = None) -> list:
+    """A layer that lives inside another one (a wrapper's), called once on
+    `ins` (as `call` says, with `ins` for its TensorRefs; by default on `ins` alone)."""
     em = REGISTRY.lookup(inner.class_name, ctx.opset)
-    with _working_on(ctx, inner, Call((), {})):
+    with _working_on(ctx, inner, call if call is not None else Call((), {})):
         return _run(em, inner, ins, ctx)
 
 

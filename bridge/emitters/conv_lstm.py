@@ -6,6 +6,8 @@ Conv over (T*B, C, ...); the loop does only the recurrent convolution
 (stride 1, 'same' padding, no dilation, as Keras) and the gates (i, f, c, o,
 Keras's order). Everything runs time-major and channels-first: the
 sequence output is (T, B, filters, ...) tagged with its permutation.
+
+Bidirectional(ConvLSTMnD) runs this emitter once per direction (recurrent.py).
 """
 from __future__ import annotations
 
@@ -144,3 +146,4 @@ def conv_lstm(layer, inputs, ctx):
     if flag(c, "return_state"):
         outs += [Tensor(name=s, shape=item, perm=state_perm) for s in finals]
     return outs
+

@@ -38,8 +38,9 @@ from onnx import TensorProto
 
 from ..context import Tensor
 from ..errors import ConfigError, layer_where, malformed, same_kind
-from ..ir import Layer
-from ..registry import register, with_bias
+from ..ir import Call, Layer, TensorRef
+from ..registry import REGISTRY, register, with_bias
+from ..walk import emit_inner
 from .common.scan import scan_cell
 from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
@@ -384,10 +385,16 @@ def _check_bidirectional(layer, opset) -> list:
         cls = spec.get("class_name") if isinstance(spec, dict) else spec
         cfg = (spec.get("config") or {}) if isinstance(spec, dict) else {}
         ccls, ccfg = as_cell_spec(cls, cfg)
+        if key == "layer" and ccls in CONV_LSTM:
+            bspec = c.get("backward_layer")
+            bcls = bspec.get("class_name") if isinstance(bspec, dict) else ccls
+            bcfg = (bspec.get("config") or {}) if isinstance(bspec, dict) else ccfg
+            problems += _conv_lstm_problems(ccls, ccfg, bcls, bcfg, opset)
+            break
         if ccls not in KINDS:
             problems.append(f"the wrapped {key} is {cls!r}; Bidirectional converts "
-                            f"{', '.join(_LAYERS)} and RNN with one LSTMCell / GRUCell / "
-                            f"SimpleRNNCell")
+                            f"{', '.join(_LAYERS + CONV_LSTM)} and RNN with one LSTMCell / "
+                            f"GRUCell / SimpleRNNCell")
             continue
         problems += [same_kind(p, f"wrapped {cls}: {p}") for p in rnn_config_problems(ccfg, ccls)]
     return problems
@@ -418,6 +425,57 @@ def _merge_stacked(ctx, mode, v: str, dir_axis: int) -> str:
     return g.reduce(op, v, [dir_axis], keepdims=False)
 
 
+# -- Bidirectional(ConvLSTMnD) ------------------------------------------------------
+# Each direction is the ConvLSTM emitter's Scan (conv_lstm.py, through the
+# registry); the backward sequence is flipped back along time and the two are
+# merged on the last Keras axis, as Keras's Bidirectional does whatever the
+# data_format (a channels_first sequence is concatenated along its width).
+CONV_LSTM = ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+
+
+def _conv_lstm_problems(fcls: str, fcfg: dict, bcls: str, bcfg: dict, opset: int) -> list:
+    if bcls != fcls:
+        return [f"the backward layer is {bcls!r} but the forward one {fcls!r}; Bidirectional "
+                f"converts a ConvLSTM backward layer of the same class"]
+    check = REGISTRY.lookup(fcls, opset).check
+    problems = [f"wrapped {fcls}: {p}" for cfg in (fcfg, bcfg)
+                for p in check(Layer(name="", class_name=fcls, config=cfg), opset)]
+    return list(dict.fromkeys(problems))
+
+
+def _conv_lstm_direction(ctx, sub: Layer, x: Tensor, states: list, rs: bool) -> list:
+    """One direction, with zero_output_for_mask = return_sequences as Keras forces."""
+    sub = replace(sub, config=dict(sub.config, zero_output_for_mask=rs))
+    refs = tuple(TensorRef(f"{sub.name}:{i}") for i in range(1 + len(states)))
+    return emit_inner(ctx, sub, [x] + list(states), Call(refs, {}))
+
+
+def _bidirectional_conv_lstm(ctx, fl: Layer, bl: Layer, x: Tensor, states: list, mode) -> list:
+    g = ctx.g
+    rs = flag(fl.config, "return_sequences")
+    if states and len(states) != 4:
+        raise ConfigError(f"{ctx.where()} is called with {len(states)} initial state tensor(s) but "
+                          f"needs 4 (forward h, c, backward h, c); the config is malformed")
+    fo = _conv_lstm_direction(ctx, fl, x, states[:2], rs)
+    bo = _conv_lstm_direction(ctx, bl, x, states[2:], rs)
+    yf, yb = fo[0], bo[0]
+    if rs:
+        yb = yb.like(g.op("Slice", yb.name, g.i64([-1]), g.i64([np.iinfo(np.int64).min]),
+                          g.i64([yb.onnx_axis(1)]), g.i64([-1])))
+    yb = ctx.to_perm(yb, yf.perm)
+    mask = x.mask if rs else None
+    if mode is None:
+        outs = [replace(yf, mask=mask), replace(yb, mask=mask)]
+    else:
+        y = _merge(ctx, mode, yf.name, yb.name, yf.onnx_axis(-1))
+        shape = yf.shape
+        if mode == "concat":
+            last = None if None in (yf.shape[-1], yb.shape[-1]) else yf.shape[-1] + yb.shape[-1]
+            shape = tuple(yf.shape[:-1]) + (last,)
+        outs = [replace(yf, name=y, shape=shape, mask=mask)]
+    return outs + list(fo[1:]) + list(bo[1:])
+
+
 @register("Bidirectional", check=_check_bidirectional, note=fallback_reason, layout="any")
 def bidirectional(layer, inputs, ctx):
     """Bidirectional(layer, backward_layer, merge_mode); extra inputs are the
@@ -425,6 +483,8 @@ def bidirectional(layer, inputs, ctx):
     x, states = split_inputs(ctx, inputs)
     mode = layer.config.get("merge_mode", "concat")
     fl, bl = _sublayers(layer)
+    if fl.class_name in CONV_LSTM:
+        return _bidirectional_conv_lstm(ctx, fl, bl, x, states, mode)
     rs = flag(fl.config, "return_sequences")
     # Keras forces zero_output_for_mask = return_sequences on both directions.
     fc = read_cell(ctx, fl, x.shape[-1], tag="forward", zero_output=rs)

@@ -230,10 +230,9 @@ def cropping(layer, inputs, ctx):
     shape = list(t.shape)
     for a, (b, e) in zip(axes, ps):
         if shape[a] is not None:
-            if b + e >= shape[a]:
-                raise ConfigError(f"{ctx.where()}: cropping {ps} removes all of axis {a} (size "
-                                  f"{shape[a]}); Keras cannot run this model either")
-            shape[a] -= b + e
+            # tf-keras's Cropping3D (and Keras 2's 1D/2D) slice as Python does:
+            # cropping all of an axis, or more, leaves it empty, not an error
+            shape[a] = max(0, shape[a] - b - e)
         if b or e:
             starts.append(b)
             ends.append(-e if e else _I64_MAX)

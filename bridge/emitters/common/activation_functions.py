@@ -64,6 +64,11 @@ _ACTIVATIONS = {
     "tanh_shrink": lambda g, x, t: g.op("Sub", x, g.op("Tanh", x)),
     "soft_shrink": lambda g, x, t: g.op("Shrink", x, lambd=0.5, bias=0.5),
     "hard_shrink": lambda g, x, t: g.op("Shrink", x, lambd=0.5, bias=0.0),
+    # keras-cv-attention-models registers its own activation functions
+    "kecamCommon>hard_swish": lambda g, x, t: g.hard_swish(x),
+    "kecamCommon>hard_sigmoid_torch": lambda g, x, t: g.op("HardSigmoid", x, alpha=1.0 / 6.0, beta=0.5),
+    "kecamCommon>mish": lambda g, x, t: g.mish(x),
+    "kecamCommon>phish": lambda g, x, t: g.op("Mul", x, g.op("Tanh", g.gelu(x, approximate=False))),
 }
 ACTIVATION_NAMES = sorted(set(_ACTIVATIONS) | {"hard_sigmoid"})
 

@@ -333,6 +333,9 @@ def rnn_cells(cls, cfg: dict) -> Optional[list]:
     return out or None
 
 
+_CONV_REASON = "ONNX has no convolutional LSTM node: computed with an ONNX Scan"
+
+
 def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
     """For `bridge inspect`: why this layer is computed with an ONNX Scan
     instead of one LSTM / GRU / RNN node (None when it is not)."""
@@ -349,12 +352,13 @@ def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
             cells = rnn_cells(spec.get("class_name"), spec.get("config") or {}) or [
                 (spec.get("class_name"), spec.get("config") or {})]
             for cls, cfg in cells:
-                r = scan_reason(cfg, cls, keras3) if cls in KINDS else None
+                r = scan_reason(cfg, cls, keras3) if cls in KINDS else (
+                    _CONV_REASON if cls in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D") else None)
                 if r and r not in reasons:
                     reasons.append(r)
         return "; ".join(reasons) or None
     if layer.class_name in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"):
-        return "ONNX has no convolutional LSTM node: computed with an ONNX Scan"
+        return _CONV_REASON
     if layer.class_name == "TimeDistributed":
         inner = layer.config.get("layer")
         if isinstance(inner, dict) and "class_name" in inner:
