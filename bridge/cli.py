@@ -48,6 +48,10 @@ def _tolerances(p):
     p.add_argument("--rtol", type=float, default=1e-5, help="max ||onnx-keras||/||keras|| per output (1e-5)")
     p.add_argument("--atol", type=float, default=0.0, help="also pass an output whose max |onnx-keras| <= ATOL (0)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--runtime", default="onnxruntime",
+                   choices=["onnxruntime", "openvino", "tract", "reference"],
+                   help="the runtime that runs the ONNX model for the check (default onnxruntime; "
+                        "the others come with pip install 'keras-onnx-bridge[runtimes]')")
 
 
 def _convert(a) -> int:
@@ -63,7 +67,8 @@ def _convert(a) -> int:
 def _report(model, onnx_path, reference, a) -> int:
     from .validate import check
     report = check(model, onnx_path, reference, rtol=a.rtol, atol=a.atol,
-                   weights=getattr(a, "weights", None), provider=a.provider)
+                   weights=getattr(a, "weights", None), provider=a.provider,
+                   runtime=a.runtime)
     print(report)
     return 0 if report.passed else 1
 
