@@ -22,7 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--opset", type=int, help="target ONNX opset (default 17)")
     c.add_argument("--backend", choices=["tensorflow", "theano", "cntk"],
                    help="the Keras backend the file was saved under (overrides the file)")
-    c.add_argument("--check", action="store_true", help="check parity after converting")
+    _target_options(c)
+    c.add_argument("--batch-size", type=int, help="fix the batch dimension (default: dynamic)")
+    c.add_argument("--check", action="store_true", help="check parity after converting (on the "
+                                                        "target's runtime unless --runtime says)")
     _tolerances(c)
 
     k = sub.add_parser("check", help="compare an ONNX model with Keras's outputs")
@@ -39,25 +42,35 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--opset", type=int)
     i.add_argument("--backend", choices=["tensorflow", "theano", "cntk"],
                    help="the Keras backend the file was saved under (overrides the file)")
+    _target_options(i)
 
     sub.add_parser("layers", help="print the supported Keras layer classes (Markdown table)")
     return p
+
+
+def _target_options(p):
+    from .targets import TARGETS
+    p.add_argument("--target", choices=list(TARGETS), default=None,
+                   help="the runtime the file is for: caps opset and IR version and avoids what "
+                        "that runtime gets wrong (default onnxruntime; portable = all of them)")
 
 
 def _tolerances(p):
     p.add_argument("--rtol", type=float, default=1e-5, help="max ||onnx-keras||/||keras|| per output (1e-5)")
     p.add_argument("--atol", type=float, default=0.0, help="also pass an output whose max |onnx-keras| <= ATOL (0)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--runtime", default="onnxruntime",
+    p.add_argument("--runtime", default=None,
                    choices=["onnxruntime", "openvino", "tract", "reference"],
-                   help="the runtime that runs the ONNX model for the check (default onnxruntime; "
+                   help="the runtime that runs the ONNX model for the check (default onnxruntime, or "
+                        "the --target's; "
                         "the others come with pip install 'keras-onnx-bridge[runtimes]')")
 
 
 def _convert(a) -> int:
     from .convert import to_onnx
     out = a.output or os.path.splitext(a.model)[0] + ".onnx"
-    proto = to_onnx(a.model, out, weights=a.weights, opset=a.opset, backend=a.backend)
+    proto = to_onnx(a.model, out, weights=a.weights, opset=a.opset, backend=a.backend,
+                    target=a.target, batch_size=a.batch_size)
     print(f"wrote {out} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
     if a.check:
         return _report(a.model, out, None, a)
@@ -68,14 +81,22 @@ def _report(model, onnx_path, reference, a) -> int:
     from .validate import check
     report = check(model, onnx_path, reference, rtol=a.rtol, atol=a.atol,
                    weights=getattr(a, "weights", None), provider=a.provider,
-                   runtime=a.runtime)
+                   runtime=_runtime_for(a))
     print(report)
     return 0 if report.passed else 1
 
 
+def _runtime_for(a) -> str:
+    if a.runtime:
+        return a.runtime
+    from .targets import get
+    return get(getattr(a, "target", None)).runtime
+
+
 def _inspect(a) -> int:
     from .inspect import inspect_model
-    print(inspect_model(a.model, weights=a.weights, opset=a.opset, backend=a.backend))
+    print(inspect_model(a.model, weights=a.weights, opset=a.opset, backend=a.backend,
+                        target=a.target))
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Optional
 import numpy as np
 from onnx import TensorProto
 
+from . import targets
 from .errors import WeightsError, layer_where
 from .ir import Layer, Model
 
@@ -60,7 +61,7 @@ def is_identity(perm) -> bool:
 class Context:
     """Passed to every emitter; one per conversion."""
 
-    def __init__(self, g, model: Model, opset: int, warn):
+    def __init__(self, g, model: Model, opset: int, warn, target=None):
         self.g = g                    # an opsets builder
         self.model = model            # the outermost model (version, backend)
         self.opset = opset
@@ -70,6 +71,8 @@ class Context:
         self._transposed: dict = {}
         self.call = None
         self.tolerant = None          # inspect: {(scope, layer, call): shapes}
+        self.target = target or targets.get(None)   # what the runtime runs right
+        self.fallbacks: dict = {}     # (scope, layer name) -> why it took an explicit recurrence
 
     # -- layout ---------------------------------------------------------
     def to_perm(self, t: Tensor, perm) -> Tensor:

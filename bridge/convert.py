@@ -11,8 +11,10 @@ from onnx import TensorProto, helper
 import opsets
 
 from . import emitters  # noqa: F401  (registers the built-in emitters)
+from . import targets
 from .context import Context, Tensor
-from .errors import BridgeError, ConfigError, OpsetError, UnsupportedError, WeightsError, layer_where
+from .errors import (BridgeError, ConfigError, OpsetError, TargetError, UnsupportedError, WeightsError,
+                     layer_where)
 from .ir import Model, TensorRef
 from .passes import run_passes
 from .readers import read_model
@@ -44,6 +46,30 @@ def resolve_opset(opset) -> int:
         raise OpsetError(f"opset {opset} is not supported: this converter and the installed "
                          f"onnxruntime support opsets {opsets.MIN_OPSET} to {top}; pass one of them")
     return opset
+
+
+def target_warnings(opset: int, target: targets.Target) -> list:
+    """What an explicit opset costs on the target (it is honoured all the same)."""
+    out = []
+    if opset > target.max_opset or helper.find_min_ir_version_for(
+            [helper.make_opsetid("", opset)]) > target.max_ir:
+        out.append(f"opset {opset} is newer than {target.name} reads everywhere (up to opset "
+                   f"{target.max_opset}, IR version {target.max_ir}"
+                   + ("; ONNX Runtime for Node and web 1.30 refuse it" if target.runtime == "onnxruntime" else "")
+                   + f"); pass --opset {target.max_opset} or lower for a file that loads there")
+    if opset < target.min_opset:
+        out.append(f"opset {opset} is older than target {target.name} runs right: "
+                   f"{target.why_min_opset}; pass --opset {target.min_opset} or higher")
+    return out
+
+
+def resolve_batch_size(batch_size):
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise TargetError(f"batch_size {batch_size!r} is not a positive integer; pass e.g. "
+                          f"--batch-size 1, or leave it out for a dynamic batch")
+    return batch_size
 
 
 def support_problems(model: Model, opset: int) -> list:
@@ -146,8 +172,11 @@ def _emit_tolerant(em, layer, i, ins, ctx: Context) -> list:
     return outs
 
 
-def build(model: Model, opset: int) -> onnx.ModelProto:
-    """IR -> checked ONNX model."""
+def build(model: Model, opset: int, target: targets.Target = None,
+          batch_size=None) -> onnx.ModelProto:
+    """IR -> checked ONNX model. `target` says which constructs to avoid;
+    `batch_size` fixes the batch dimension of every input and output."""
+    target = target or targets.get(None)
     if model.extra.get("no_weights"):
         raise WeightsError(f"{model.source}: an architecture without weights cannot be converted; "
                            f"pass the weights file too: --weights weights.h5")
@@ -156,7 +185,8 @@ def build(model: Model, opset: int) -> onnx.ModelProto:
         raise UnsupportedError(problems, model.source)
     g = opsets.builder_for(opset)
     caught = []
-    ctx = Context(g, model, opset, warn=caught.append)
+    ctx = Context(g, model, opset, warn=caught.append, target=target)
+    caught.extend(target_warnings(opset, target))
     ins = input_tensors(model)
     for t in ins:
         g.graph.reserve(t.name)
@@ -167,8 +197,8 @@ def build(model: Model, opset: int) -> onnx.ModelProto:
         t = ctx.keras(t)
         g.graph.reserve(name)
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
-        out_vis.append(_value_info(name, t.shape, t.dtype))
-    in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
+        out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
+    in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
 
     from . import __version__
     # Filled in place: make_graph + make_model would copy every weight twice.
@@ -200,22 +230,30 @@ def output_names(model: Model) -> list:
     return names
 
 
-def _value_info(name, shape, dtype):
-    dims = ["batch" if i == 0 else d for i, d in enumerate(shape)]
+def _value_info(name, shape, dtype, batch_size=None):
+    batch = "batch" if batch_size is None else batch_size
+    dims = [batch if i == 0 else d for i, d in enumerate(shape)]
     return helper.make_tensor_value_info(name, dtype, dims)
 
 
-def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None) -> onnx.ModelProto:
+def to_onnx(src, dst=None, *, weights=None, opset=None, backend=None, target=None,
+            batch_size=None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
     `opset`: target ONNX opset (default 17). `backend`: the Keras backend the
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
-    file's own record.
+    file's own record. `target`: the runtime the file is for (onnxruntime,
+    the default; openvino, tract, reference, or portable for all of them):
+    it caps the opset and IR version and avoids what that runtime gets wrong
+    (bridge/targets.py). `batch_size`: fix the batch dimension (for runtimes
+    and compilers that want static shapes), None keeps it dynamic.
     """
+    tgt = targets.get(target)
     opset = resolve_opset(opset)
+    batch_size = resolve_batch_size(batch_size)
     model = read_model(src, weights=weights, backend=backend)
-    proto = build(model, opset)
+    proto = build(model, opset, tgt, batch_size)
     # Serialized once: the checker (full_check includes strict shape
     # inference) and the file share the bytes; a large model costs a
     # noticeable fraction of a second per serialization.

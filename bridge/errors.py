@@ -48,3 +48,7 @@ class RuntimeMissingError(BridgeError):
 
 class RuntimeRunError(BridgeError):
     """A runtime other than ONNX Runtime refused or failed to run the model."""
+
+
+class TargetError(BridgeError):
+    """An unknown --target, or an option the target cannot honour."""

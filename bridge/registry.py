@@ -20,7 +20,7 @@ class Emitter:
     fn: Callable
     min_opset: int
     check: Optional[Callable] = None   # (layer, opset) -> list of problems
-    note: Optional[Callable] = None    # (layer, keras_major) -> str | None, shown by inspect
+    note: Optional[Callable] = None    # (layer, keras_major, target) -> str | None, shown by inspect
 
 
 class EmitterRegistry:
@@ -35,8 +35,9 @@ class EmitterRegistry:
         picks the highest `min_opset` at or below the target opset.
         `check(layer, opset)` returns the problems that make a layer
         unconvertible, so they can all be reported before emitting anything.
-        `note(layer, keras_major)` says how a convertible layer is exported
-        when that is worth knowing (e.g. a fallback); `bridge inspect` shows it.
+        `note(layer, keras_major, target)` says how a convertible layer is
+        exported when that is worth knowing (e.g. a fallback, for the
+        bridge.targets.Target converted for); `bridge inspect` shows it.
         A second registration for the same class and min_opset raises unless
         `replace=True`.
         """

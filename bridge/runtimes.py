@@ -161,10 +161,17 @@ def run_on(runtime: str, model, inputs) -> dict:
         raise
     except Exception as e:  # each runtime raises its own exception types
         where = model if isinstance(model, (str, os.PathLike)) else "the model"
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+        first = _gist(e)
         raise RuntimeRunError(f"{os.fspath(where) if where != 'the model' else where}: {runtime} "
                               f"cannot run it ({first}); convert for it with --target {runtime}, "
                               f"or check it on --runtime onnxruntime") from None
+
+
+def _gist(e: Exception) -> str:
+    """The runtime's message without its stack trace, on one line."""
+    text = str(e).split("Stack backtrace")[0]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return (" | ".join(lines) or type(e).__name__)[:400]
 
 
 def version(runtime: str) -> str:

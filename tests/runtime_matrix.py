@@ -217,6 +217,7 @@ def main() -> int:
     ap.add_argument("--runtimes", default=",".join(PY_RUNTIMES + ["node"]))
     ap.add_argument("--every", type=int, default=1, help="take every N-th model (a subset)")
     ap.add_argument("--match", default="", help="only models whose label contains this")
+    ap.add_argument("--failed-in", help="only the models some runtime failed in this --json file")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per model and opset")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", help="write every result here")
@@ -241,6 +242,11 @@ def main() -> int:
         opsets.append(_max_opset(a.target) if o == "max" else int(o))
     tmp = tempfile.mkdtemp(prefix="bridge-matrix-onnx-")
     ms = [m for m in models() if a.match in m[0]][::a.every]
+    if a.failed_in:
+        with open(a.failed_in) as fh:
+            bad = {it["label"] for it in json.load(fh)["items"]
+                   if any(v != "ok" for k, v in it.items() if k not in ("label", "opset"))}
+        ms = [m for m in ms if m[0] in bad]
     items = []
     for n, (label, src, weights, ref) in enumerate(ms):
         for o in opsets:

@@ -84,8 +84,20 @@ def _onnx_weights(cell: Cell):
     return w, r, np.concatenate([bi, br]).astype(np.float32)
 
 
-def node_ok(cell: Cell, keras3: bool) -> bool:
-    return all(onnx_activation(a, keras3) is not None for a in cell_activations(cell))
+def node_ok(cell: Cell, ctx, masked: bool = False) -> bool:
+    """Whether one ONNX node computes this cell on the conversion's target;
+    when the target is what rules it out, inspect is told why."""
+    acts = [onnx_activation(a, ctx.model.keras_major >= 3) for a in cell_activations(cell)]
+    if any(a is None for a in acts):
+        return False
+    why = ctx.target.rnn_node_reason(cell.kind, [a[0] for a in acts])
+    if why is None and masked and not ctx.target.rnn_sequence_lens:
+        why = (f"{ctx.target.name} does not honour a sequence_lens computed at run time (the "
+               f"Keras mask)")
+    if why is not None:
+        ctx.fallbacks[(ctx.scope, ctx.layer.name)] = (f"{why}: an explicit recurrence (ONNX Scan) "
+                                                      f"instead of one {cell.kind} node")
+    return why is None
 
 
 def _node(ctx, op: str, inputs: list, want: list, **attrs) -> list:
@@ -224,7 +236,7 @@ def run_cell(ctx, cell: Cell, s, init, need_seq: bool) -> DirOut:
     """One layer (or one direction): go_backwards, then one node or a Scan."""
     if cell.go_backwards:
         s = reversed_seq(ctx, s)
-    if node_ok(cell, ctx.model.keras_major >= 3):
+    if node_ok(cell, ctx, s.mask is not None):
         return node_path(ctx, [cell], s, [init] if init else None, need_seq)[0][0]
     seq, last, states = scan_cell(ctx, cell, s, init, need_seq)
     return DirOut(seq, last, states)
@@ -455,10 +467,11 @@ def bidirectional(layer, inputs, ctx):
     fi = [state_tensor(ctx, t) for t in states[:fc.n_states]] or None
     bi = [state_tensor(ctx, t) for t in states[fc.n_states:]] or None
     s = time_major_input(ctx, x, fc.time_major)
-    keras3 = ctx.model.keras_major >= 3
+    masked = s.mask is not None
     one_node = (not fc.go_backwards and bc.go_backwards and fc.kind == bc.kind
                 and fc.units == bc.units and fc.reset_after == bc.reset_after
-                and fc.time_major == bc.time_major and node_ok(fc, keras3) and node_ok(bc, keras3))
+                and fc.time_major == bc.time_major and node_ok(fc, ctx, masked)
+                and node_ok(bc, ctx, masked))
     stacked = None
     if one_node:
         (fo, bo), stacked = node_path(ctx, [fc, bc], s, [fi, bi] if fi else None, rs)

@@ -176,18 +176,28 @@ def cell_activations(cell: Cell) -> list:
     return [cell.activation]
 
 
-def scan_reason(cell_like_cfg: dict, cls: str, keras3: bool) -> Optional[str]:
-    """Why this layer config needs the Scan fallback (None: one ONNX node)."""
+def scan_reason(cell_like_cfg: dict, cls: str, keras3: bool, target=None) -> Optional[str]:
+    """Why this layer config needs the Scan fallback (None: one ONNX node),
+    for every runtime or for `target` (bridge.targets.Target)."""
     kind = KINDS.get(cls)
-    if kind is None or cls in CUDNN:
+    if kind is None:
         return None
-    specs = [("activation", cell_like_cfg.get("activation", "tanh"))]
-    if kind != "RNN":
-        specs.insert(0, ("recurrent_activation", cell_like_cfg.get("recurrent_activation", "sigmoid")))
+    if cls in CUDNN:
+        specs = [("recurrent_activation", "sigmoid"), ("activation", "tanh")]
+    else:
+        specs = [("activation", cell_like_cfg.get("activation", "tanh"))]
+        if kind != "RNN":
+            specs.insert(0, ("recurrent_activation", cell_like_cfg.get("recurrent_activation", "sigmoid")))
     bad = [f"{k} '{activation_name(v)}'" for k, v in specs if onnx_activation(v, keras3) is None]
     if bad:
         return (f"{' and '.join(bad)} has no ONNX {kind} activation: unrolled as an ONNX Scan "
                 f"instead of one {kind} node")
+    if target is not None:
+        onnx_specs = [onnx_activation(v, keras3)[0] for _, v in specs]
+        order = {"LSTM": [0, 1, 1], "GRU": [0, 1], "RNN": [0]}[kind]
+        why = target.rnn_node_reason(kind, [onnx_specs[i] for i in order])
+        if why:
+            return f"{why}: an explicit recurrence (ONNX Scan) instead of one {kind} node"
     return None
 
 
@@ -333,12 +343,13 @@ def rnn_cells(cls, cfg: dict) -> Optional[list]:
     return out or None
 
 
-def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
+def fallback_reason(layer: Layer, keras_major: int = 2, target=None) -> Optional[str]:
     """For `bridge inspect`: why this layer is computed with an ONNX Scan
-    instead of one LSTM / GRU / RNN node (None when it is not)."""
+    instead of one LSTM / GRU / RNN node (None when it is not), for every
+    runtime or for `target`."""
     keras3 = keras_major >= 3
     if layer.class_name in KINDS:
-        return scan_reason(layer.config, layer.class_name, keras3)
+        return scan_reason(layer.config, layer.class_name, keras3, target)
     if layer.class_name in ("RNN", "Bidirectional"):
         specs = ([{"class_name": "RNN", "config": layer.config}] if layer.class_name == "RNN"
                  else [layer.config.get("layer"), layer.config.get("backward_layer")])
@@ -349,7 +360,7 @@ def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
             cells = rnn_cells(spec.get("class_name"), spec.get("config") or {}) or [
                 (spec.get("class_name"), spec.get("config") or {})]
             for cls, cfg in cells:
-                r = scan_reason(cfg, cls, keras3) if cls in KINDS else None
+                r = scan_reason(cfg, cls, keras3, target) if cls in KINDS else None
                 if r and r not in reasons:
                     reasons.append(r)
         return "; ".join(reasons) or None
@@ -359,5 +370,5 @@ def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
         inner = layer.config.get("layer")
         if isinstance(inner, dict) and "class_name" in inner:
             sub = Layer(name=layer.name, class_name=inner["class_name"], config=inner.get("config") or {})
-            return fallback_reason(sub, keras_major)
+            return fallback_reason(sub, keras_major, target)
     return None
