@@ -129,8 +129,19 @@ def _tract(model, proto, feed: dict) -> dict:
             m.set_input_fact(i, ",".join(map(str, v.shape)) + "," + _TRACT_TYPES[v.dtype.str[1:]])
         runnable = m.into_model().into_runnable()
         res = runnable.run(list(feed.values()))
-        return {n: r.to_numpy() for n, r in zip(out_names, res)}
+        return {n: _tract_numpy(tract, r) for n, r in zip(out_names, res)}
     return _with_file(model, go)
+
+
+def _tract_numpy(tract, t):
+    """tract keeps integers computed from shapes as its own dimension type
+    (TDim), which its API does not hand out: convert those to int64."""
+    try:
+        return t.to_numpy()
+    except tract.TractError as e:
+        if "TDim" not in str(e):
+            raise
+        return t.convert_to(tract.DatumType.I64).to_numpy()
 
 
 _TRACT_TYPES = {"f4": "f32", "f8": "f64", "f2": "f16", "i4": "i32", "i8": "i64", "i1": "i8",

@@ -13,8 +13,9 @@ Measured with tests/runtime_matrix.py (numbers in the README):
                (it refuses HardSigmoid, Keras 1/2's default recurrent one,
                and Affine, Elu, Softsign, Softplus).
   tract        LSTM/GRU/RNN nodes run with their default activations whatever
-               the node says (wrong numbers, no error), and a sequence_lens
-               computed at run time (a Keras mask) is refused.
+               the node says (wrong numbers, no error), a sequence_lens
+               computed at run time (a Keras mask) is refused; initial
+               states, and an LSTM's Y with Y_c, fail at run time.
   reference    onnx.reference ignores LSTM/GRU/RNN activations and
                sequence_lens, does not run RNN with Relu, and before opset 15
                computes BatchNormalization with training statistics (its
@@ -48,6 +49,8 @@ class Target:
     rnn_activations: Optional[frozenset] = None
     rnn_defaults_only: bool = False   # only the ops' default activations, in order
     rnn_sequence_lens: bool = True    # honours a sequence_lens computed at run time
+    rnn_initial_states: bool = True   # runs initial_h / initial_c computed in the graph
+    rnn_y_with_y_c: bool = True       # gives an LSTM's Y and Y_c from one node
     why_min_opset: str = ""
 
     def rnn_node_reason(self, kind: str, acts: list) -> Optional[str]:
@@ -69,12 +72,14 @@ TARGETS = {t.name: t for t in [
     Target("onnxruntime", "onnxruntime", 13, 26, 13),
     Target("openvino", "openvino", 13, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
            rnn_sequence_lens=False),
-    Target("tract", "tract", 13, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False),
+    Target("tract", "tract", 13, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
+           rnn_initial_states=False, rnn_y_with_y_c=False),
     Target("reference", "reference", 15, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
            why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
                          "training statistics"),
     Target("portable", "onnxruntime", 15, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
-           rnn_defaults_only=True, rnn_sequence_lens=False,
+           rnn_defaults_only=True, rnn_sequence_lens=False, rnn_initial_states=False,
+           rnn_y_with_y_c=False,
            why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
                          "training statistics"),
 ]}

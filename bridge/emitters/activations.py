@@ -162,13 +162,24 @@ def softmax(layer, inputs, ctx):
     t = inputs[0]
     axis = layer.config.get("axis", -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
-    g = ctx.g
+    return [t.like(softmax_over(ctx.g, t.name, [t.onnx_axis(a) for a in axes], t.rank))]
+
+
+def softmax_over(g, x: str, axes, rank: int) -> str:
+    """Softmax over several axes as one ONNX Softmax: the axes are moved last
+    (if they are not) and merged by a Reshape. Every runtime runs a
+    single-axis Softmax right; OpenVINO computes a multi-axis reduction
+    pattern over the wrong axes."""
+    axes = sorted({a % rank for a in axes})
     if len(axes) == 1:
-        return [t.like(g.op("Softmax", t.name, axis=t.onnx_axis(axes[0])))]
-    onnx_axes = sorted(t.onnx_axis(a) for a in axes)
-    m = g.reduce("ReduceMax", t.name, onnx_axes, keepdims=True)
-    e = g.op("Exp", g.op("Sub", t.name, m))
-    return [t.like(g.op("Div", e, g.reduce("ReduceSum", e, onnx_axes, keepdims=True)))]
+        return g.op("Softmax", x, axis=axes[0])
+    rest = [a for a in range(rank) if a not in axes]
+    perm = rest + axes
+    moved = perm != list(range(rank))
+    xt = g.op("Transpose", x, perm=perm) if moved else x
+    flat = g.op("Reshape", xt, g.i64([0] * len(rest) + [-1]))
+    y = g.op("Reshape", g.op("Softmax", flat, axis=len(rest)), g.op("Shape", xt))
+    return g.op("Transpose", y, perm=[int(i) for i in np.argsort(perm)]) if moved else y
 
 
 @register("PReLU")

@@ -8,8 +8,9 @@ mask_zero upstream) merged in as Keras merges them. The projections are the
 EinsumDense lowering of einsum.py (MatMul + Reshape); with one attention
 axis the scores are a batched MatMul of the heads-major query and key and
 the softmax an ONNX Softmax on the last axis; with several attention axes
-Keras's own einsum equations run as ONNX Einsum and the softmax is Keras's
-exp(x - logsumexp(x)) over those axes. Masks are applied the way the Keras
+Keras's own einsum equations run as ONNX Einsum and the softmax over those
+axes is one ONNX Softmax over them merged by a Reshape (OpenVINO reduces a
+multi-axis ReduceLogSumExp over the wrong axes). Masks are applied the way the Keras
 that saved the file applies them: tf-keras adds (1 - mask) * -1e9 to the
 scores (or, with softmax_robust_masking, selects -1e9), so even fully masked
 rows match. Keras 3 selects -1e9 where the (bool) mask is off, and its
@@ -31,6 +32,7 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
+from .activations import softmax_over
 from .calls import bound_call, forced_training, refuse_training
 from .calls import const as _uconst
 from .einsum import einsum_with_kernel
@@ -239,8 +241,7 @@ def multi_head_attention(layer, inputs, ctx):
     if len(attn) == 1:
         probs = g.op("Softmax", scores, axis=-1)
     else:
-        axes = list(range(srank - len(attn), srank))
-        probs = g.op("Exp", g.op("Sub", scores, g.reduce("ReduceLogSumExp", scores, axes, keepdims=True)))
+        probs = softmax_over(g, scores, list(range(srank - len(attn), srank)), srank)
 
     v_dim = v.shape[-1]
     comb_shape = tuple(q.shape[:-1]) + (v_dim,)

@@ -265,15 +265,21 @@ def split_inputs(ctx, inputs: list):
     return x, states
 
 
-def reverse_time(ctx, name: str) -> str:
-    """Reverse a time-major value along axis 0."""
+def reverse_time(ctx, name: str, steps: Optional[int] = None) -> str:
+    """Reverse a time-major value along axis 0: a Gather of the steps in
+    reverse when their number is static (tract mis-plans a negative-step
+    Slice behind a Reshape), else a Slice with step -1."""
     g = ctx.g
+    if steps is not None:
+        return cached(ctx, ("reverse", name), lambda: g.op(
+            "Gather", name, g.i64(np.arange(steps - 1, -1, -1)), axis=0))
     return cached(ctx, ("reverse", name), lambda: g.op(
         "Slice", name, g.i64([-1]), g.i64([INT64_MIN]), g.i64([0]), g.i64([-1])))
 
 
 def reversed_seq(ctx, s: Seq) -> Seq:
-    return replace(s, x=reverse_time(ctx, s.x), mask=reverse_time(ctx, s.mask) if s.mask else None)
+    return replace(s, x=reverse_time(ctx, s.x, s.steps),
+                   mask=reverse_time(ctx, s.mask, s.steps) if s.mask else None)
 
 
 def scalar_i64(g, value: int) -> str:
