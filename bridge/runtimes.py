@@ -162,10 +162,10 @@ def run_on(runtime: str, model, inputs) -> dict:
     """Outputs by name of `model` run on `runtime` (not onnxruntime, which
     bridge.runtime.run drives with its providers)."""
     runtime = check_runtime(runtime)
+    _module(runtime)
     proto = as_proto(model)
     feed = feed_for(proto, inputs)
     fn = _ADAPTERS[runtime]
-    _module(runtime)
     try:
         return fn(model, proto, feed)
     except RuntimeMissingError:

@@ -11,7 +11,8 @@ Measured with tests/runtime_matrix.py (numbers in the README):
                the Python 1.32 wheel reads opset 28 (IR 14).
   openvino     LSTM/GRU/RNN nodes only with Sigmoid/Tanh/Relu activations
                (it refuses HardSigmoid, Keras 1/2's default recurrent one,
-               and Affine, Elu, Softsign, Softplus).
+               and Affine, Elu, Softsign, Softplus); it ignores sequence_lens
+               (masks) and computes wrong values from initial states.
   tract        LSTM/GRU/RNN nodes run with their default activations whatever
                the node says (wrong numbers, no error), a sequence_lens
                computed at run time (a Keras mask) is refused; initial
@@ -71,7 +72,7 @@ _SIGMOID_TANH_RELU = frozenset({"Sigmoid", "Tanh", "Relu"})
 TARGETS = {t.name: t for t in [
     Target("onnxruntime", "onnxruntime", 13, 26, 13),
     Target("openvino", "openvino", 13, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
-           rnn_sequence_lens=False),
+           rnn_sequence_lens=False, rnn_initial_states=False),
     Target("tract", "tract", 13, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
            rnn_initial_states=False, rnn_y_with_y_c=False),
     Target("reference", "reference", 15, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
