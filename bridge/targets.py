@@ -12,7 +12,11 @@ Measured with tests/runtime_matrix.py (numbers in the README):
   openvino     LSTM/GRU/RNN nodes only with Sigmoid/Tanh/Relu activations
                (it refuses HardSigmoid, Keras 1/2's default recurrent one,
                and Affine, Elu, Softsign, Softplus); it ignores sequence_lens
-               (masks) and computes wrong values from initial states.
+               (masks), computes wrong values from initial states and from
+               some bidirectional nodes (a GRU's sequence, per-direction
+               activations): each direction is a node of its own. It
+               resizes a 5-D value only on its last three axes (NCDHW):
+               channels-last 3-D upsampling computes channels-first.
   tract        LSTM/GRU/RNN nodes run with their default activations whatever
                the node says (wrong numbers, no error), a sequence_lens
                computed at run time (a Keras mask) is refused; initial
@@ -52,6 +56,8 @@ class Target:
     rnn_sequence_lens: bool = True    # honours a sequence_lens computed at run time
     rnn_initial_states: bool = True   # runs initial_h / initial_c computed in the graph
     rnn_y_with_y_c: bool = True       # gives an LSTM's Y and Y_c from one node
+    rnn_bidirectional: bool = True    # runs direction="bidirectional" nodes right
+    resize_any_axes: bool = True      # resizes a 5-D value on any axes (not only NC's last three)
     why_min_opset: str = ""
 
     def rnn_node_reason(self, kind: str, acts: list) -> Optional[str]:
@@ -72,7 +78,8 @@ _SIGMOID_TANH_RELU = frozenset({"Sigmoid", "Tanh", "Relu"})
 TARGETS = {t.name: t for t in [
     Target("onnxruntime", "onnxruntime", 13, 26, 13),
     Target("openvino", "openvino", 13, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
-           rnn_sequence_lens=False, rnn_initial_states=False),
+           rnn_sequence_lens=False, rnn_initial_states=False, rnn_bidirectional=False,
+           resize_any_axes=False),
     Target("tract", "tract", 13, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
            rnn_initial_states=False, rnn_y_with_y_c=False),
     Target("reference", "reference", 15, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
@@ -80,7 +87,7 @@ TARGETS = {t.name: t for t in [
                          "training statistics"),
     Target("portable", "onnxruntime", 15, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
            rnn_defaults_only=True, rnn_sequence_lens=False, rnn_initial_states=False,
-           rnn_y_with_y_c=False,
+           rnn_y_with_y_c=False, rnn_bidirectional=False, resize_any_axes=False,
            why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
                          "training statistics"),
 ]}

@@ -474,7 +474,8 @@ def bidirectional(layer, inputs, ctx):
     bi = [state_tensor(ctx, t) for t in states[fc.n_states:]] or None
     s = time_major_input(ctx, x, fc.time_major)
     masked = s.mask is not None
-    one_node = (not fc.go_backwards and bc.go_backwards and fc.kind == bc.kind
+    one_node = (ctx.target.rnn_bidirectional and not fc.go_backwards and bc.go_backwards
+                and fc.kind == bc.kind
                 and fc.units == bc.units and fc.reset_after == bc.reset_after
                 and fc.time_major == bc.time_major and node_ok(fc, ctx, masked, bool(fi), rs)
                 and node_ok(bc, ctx, masked, bool(fi), rs))

@@ -264,8 +264,7 @@ def _nearest(ctx, t: Tensor, axes, factors) -> Tensor:
         shape[a] = None if shape[a] is None else shape[a] * f
     if all(s == 1.0 for s in scales):
         return _unmasked(t)
-    if t.rank == 5 and scales[1] != 1.0 and scales[4] == 1.0:
-        # OpenVINO resizes a 5-D value only on its three last axes (NCDHW)
+    if t.rank == 5 and scales[1] != 1.0 and scales[4] == 1.0 and not ctx.target.resize_any_axes:
         t = ctx.channels_first(t)
         scales = [1.0] * t.rank
         for a, f in zip(axes, factors):
