@@ -2,14 +2,21 @@
 
     import bridge
     bridge.to_onnx("model.h5", "model.onnx")
+
+The public API: `to_onnx` (convert), `run` (ONNX Runtime), `check` (parity
+with Keras's outputs), `register` / `REGISTRY` (emitters for your own layer
+classes, which receive `Tensor`s and a `Context`), and the errors, every one
+a `BridgeError` subclass.
 """
-__version__ = "0.1.0"
+from .context import Context, Tensor
+from .convert import to_onnx
+from .errors import (BridgeError, BridgeWarning, ConfigError, InputFileError, OpsetError,
+                     ReferenceError_, UnsupportedError, WeightsError)
+from .registry import REGISTRY, register
+from .runtime import run
+from .validate import check
+from .version import __version__
 
-from .errors import BridgeError  # noqa: E402
-from .registry import REGISTRY, register  # noqa: E402
-from .convert import BridgeWarning, to_onnx  # noqa: E402
-from .runtime import run  # noqa: E402
-from .validate import check  # noqa: E402
-
-__all__ = ["to_onnx", "check", "run", "BridgeError", "BridgeWarning", "register", "REGISTRY",
-           "__version__"]
+__all__ = ["to_onnx", "check", "run", "register", "REGISTRY", "Tensor", "Context",
+           "BridgeError", "BridgeWarning", "ConfigError", "InputFileError", "OpsetError",
+           "ReferenceError_", "UnsupportedError", "WeightsError", "__version__"]

@@ -2,6 +2,10 @@
 went wrong, where (file, layer name and class) and what to do about it."""
 
 
+class BridgeWarning(UserWarning):
+    """Something converted, but the user should know (e.g. an assumed backend)."""
+
+
 class BridgeError(Exception):
     """Base of every error a user of the converter can cause."""
 

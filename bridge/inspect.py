@@ -7,9 +7,10 @@ import opsets
 
 from . import targets
 from .context import Context
-from .convert import emit_graph, input_tensors, resolve_opset
-from .readers import read_model
+from .convert import read_model, resolve_opset
+from .emit import input_tensors
 from .registry import REGISTRY
+from .walk import emit_graph
 
 
 def inspect_model(src, *, weights=None, opset=None, backend=None, target=None) -> str:

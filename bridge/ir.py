@@ -21,9 +21,36 @@ class TensorRef:
 
 @dataclass(frozen=True)
 class Call:
-    """One application of a layer to input tensors."""
+    """One application of a layer to input tensors.
+
+    `inputs` lists every tensor the call reads, positional ones first. When
+    the positional arguments are a plain list of tensors (most layers),
+    `args` is None; otherwise (op layers: constants, a bare tensor, nested
+    lists) `args` keeps them as written, with TensorRefs where tensors go.
+    `kwargs` are the keyword arguments, tensors as TensorRefs that are also
+    in `inputs`."""
     inputs: tuple  # of TensorRef
     kwargs: dict = field(default_factory=dict, hash=False, compare=False)
+    args: Optional[list] = field(default=None, hash=False, compare=False)
+
+    def map_refs(self, fn) -> "Call":
+        """The same call with every TensorRef r replaced by fn(r)."""
+        return Call(tuple(fn(r) for r in self.inputs), map_refs(self.kwargs, fn),
+                    None if self.args is None else map_refs(self.args, fn))
+
+
+def map_refs(value, fn):
+    """`value` (call arguments: nested lists, tuples and dicts) with every
+    TensorRef r replaced by fn(r); everything else kept."""
+    if isinstance(value, TensorRef):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_refs(v, fn) for v in value]
+    if isinstance(value, tuple):
+        return tuple(map_refs(v, fn) for v in value)
+    if isinstance(value, dict):
+        return {k: map_refs(v, fn) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -45,6 +72,12 @@ class Layer:
     calls: list = field(default_factory=list)      # of Call
     weights: list = field(default_factory=list)    # of Weight, in Keras order
     inner: Optional["Model"] = None                # a nested model
+    # For an InputLayer the reader made for a Sequential that declared none:
+    # the class of the layer it feeds (Keras 1 named such inputs after it).
+    input_for: Optional[str] = None
+    # The layers a wrapper applies (TimeDistributed: [layer]; Bidirectional:
+    # [forward, backward]), with their share of its weights (bridge.normalize).
+    wrapped: list = field(default_factory=list)
 
     def weight(self, short: str) -> Optional[np.ndarray]:
         for w in self.weights:
@@ -62,7 +95,14 @@ class Model:
     keras_version: str = ""
     backend: str = "tensorflow"
     source: str = ""                 # the file it came from, for messages
-    extra: dict = field(default_factory=dict)
+    # An architecture read without its weights (a JSON alone): it can be
+    # inspected, not converted.
+    weights_missing: bool = False
+    # How normalize chose `backend`: "argument", "file", "weight names",
+    # "version" or "default".
+    backend_source: str = ""
+    # What normalize widened to float32 ("<layer>: mixed_float16", ...).
+    precision_notes: list = field(default_factory=list)
 
     def layer(self, name: str) -> Layer:
         for l in self.layers:

@@ -4,8 +4,8 @@ save_weights() HDF5, float16 and mixed-precision models, a tf-keras .keras).
 Each fixture's inputs and the outputs Keras computed are saved beside it in
 <name>.npz ('input:<name>' / 'output:<name>').
 
-    /root/kenv/bin/python tests/make_format_fixtures.py          # all
-    /root/kenv/bin/python tests/make_format_fixtures.py --only k3_cnn
+    python tests/make_format_fixtures.py          # all
+    python tests/make_format_fixtures.py --only k3_cnn
 
 Needs tensorflow-cpu, tf-keras and keras 3 (pip install tensorflow-cpu
 tf-keras keras). Writes tests/fixtures/formats/.

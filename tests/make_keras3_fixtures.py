@@ -4,8 +4,8 @@ TensorFlow backend), given random well-scaled weights, run on random inputs,
 and saved as tests/fixtures/keras3/<case>.keras with <case>.npz beside it
 (arrays 'input:<name>' and 'output:<name>', outputs in the model's order).
 
-    /root/kenv/bin/python tests/make_keras3_fixtures.py             # all cases
-    /root/kenv/bin/python tests/make_keras3_fixtures.py --case ln_2d
+    python tests/make_keras3_fixtures.py             # all cases
+    python tests/make_keras3_fixtures.py --case ln_2d
 
 The cases are the tf-keras case tables of those families (the ones Keras 3
 can build: KERAS3_SKIP says why the others are left out) plus CASES_K3, the

@@ -8,7 +8,7 @@ import pytest
 import bridge
 from bridge.convert import build
 from bridge.errors import UnsupportedError
-from bridge.readers import read_model
+from bridge.convert import read_model
 from tests.helpers import FIXTURES, OPSETS, count_ops
 
 # fixture -> (Transposes, the op that must appear, how often)

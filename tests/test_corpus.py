@@ -32,9 +32,9 @@ import numpy as np
 import pytest
 
 import bridge
-from bridge.convert import support_problems
+from bridge.support import support_problems
 from bridge.errors import UnsupportedError
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.helpers import CORPUS, OPSETS
 
@@ -204,12 +204,12 @@ def test_theano_file_against_its_tensorflow_twin(theano_path):
 def test_backend_is_read_or_inferred():
     if not os.path.exists(os.path.join(DL4J, "conv2d_theano_1.h5")):
         pytest.skip("conv2d files absent")
-    assert read_model(os.path.join(DL4J, "conv2d_theano_2.h5")).extra["backend_from"] == "file"
+    assert read_model(os.path.join(DL4J, "conv2d_theano_2.h5")).backend_source == "file"
     k1 = read_model(os.path.join(DL4J, "conv2d_theano_1.h5"))
-    assert (k1.backend, k1.extra["backend_from"]) == ("theano", "weight names")
+    assert (k1.backend, k1.backend_source) == ("theano", "weight names")
     assert read_model(os.path.join(DL4J, "conv2d_tensorflow_1.h5")).backend == "tensorflow"
     forced = read_model(os.path.join(DL4J, "conv2d_theano_1.h5"), backend="tensorflow")
-    assert (forced.backend, forced.extra["backend_from"]) == ("tensorflow", "argument")
+    assert (forced.backend, forced.backend_source) == ("tensorflow", "argument")
 
 
 def test_unknown_keras1_backend_warns_and_says_how_to_override(tmp_path):

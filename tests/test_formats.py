@@ -18,7 +18,7 @@ import pytest
 import bridge
 from bridge.cli import main as cli_main
 from bridge.errors import ConfigError, InputFileError, WeightsError
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
 
@@ -84,7 +84,7 @@ def test_sixteen_bit_weights_and_inputs_become_float32():
     arrays = [w.array for l in m.walk() for w in l.weights]
     assert arrays and all(a.dtype == np.float32 for a in arrays)
     assert m.layer("x").config["dtype"] == "float32"
-    assert any("bfloat16" in n for n in m.extra["precision"])
+    assert any("bfloat16" in n for n in m.precision_notes)
     proto = bridge.to_onnx(p("k3_mixed_float16.keras"))
     assert proto.graph.input[0].type.tensor_type.elem_type == 1   # FLOAT
 

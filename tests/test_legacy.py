@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bridge
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
 
@@ -52,7 +52,7 @@ def test_legacy_parity(name, src, weights, opset):
 
 def test_keras1_files_are_read_as_keras1_on_theano():
     m = read_model(os.path.join(F, "k1_th_cnn.h5"))
-    assert m.keras_major == 1 and (m.backend, m.extra["backend_from"]) == ("theano", "weight names")
+    assert m.keras_major == 1 and (m.backend, m.backend_source) == ("theano", "weight names")
     classes = [l.class_name for l in m.walk()]
     assert "Conv2D" in classes and "Convolution2D" not in classes
     conv = next(l for l in m.walk() if l.class_name == "Conv2D")

@@ -11,7 +11,7 @@ from bridge.convert import build
 from bridge.emitters import tfops
 from bridge.errors import BridgeError, UnsupportedError
 from bridge.ir import Call
-from bridge.readers import read_model
+from bridge.convert import read_model
 from tests.helpers import FIXTURES
 
 

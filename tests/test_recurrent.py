@@ -23,7 +23,7 @@ import bridge
 from bridge.emitters.recurrent import fallback_reason, rnn_cells
 from bridge.errors import UnsupportedError
 from bridge.ir import Layer
-from bridge.readers import read_model
+from bridge.convert import read_model
 from bridge.validate import compare, load_reference
 from tests.cases import all_cases
 from tests.helpers import CORPUS, OPSETS, fixture

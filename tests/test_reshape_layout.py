@@ -4,7 +4,7 @@ masked GlobalAveragePooling1D path, and the errors users can cause.
 
 The masked-mean reference was computed by tf-keras itself; regenerate it with
 
-    /root/kenv/bin/python tests/test_reshape_layout.py
+    python tests/test_reshape_layout.py
 
 (writes tests/fixtures/pooling/masked_mean_reference.npz, and
 tests/fixtures/reshaping/legacy_bilinear.npz: TF1's tf.image.resize_bilinear

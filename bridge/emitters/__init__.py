@@ -1,20 +1,27 @@
-"""Built-in emitters, one module per layer family. Importing this package
-registers them all in bridge.registry.REGISTRY."""
+"""Built-in emitters, one module per layer family; importing this package
+registers them all in bridge.registry.REGISTRY.
+
+Where a layer is converted: `bridge layers` (or the README's table) names the
+module of every registered Keras class. Helpers the families share, and no
+layers, are in common/.
+"""
 from . import (  # noqa: F401
     activations,
     applications,
     attention,
+    batch_norm,
     conv,
+    conv_lstm,
     core,
-    einsum,
+    embedding,
+    layer_norm,
     legacy,
     locally_connected,
     merging,
-    normalization,
-    norm_layers,
     pooling,
     preprocessing,
-    recurrent, recurrent_scan, conv_lstm, embedding, wrappers,  # the sequence family
+    recurrent,
     reshaping,
     tfops,
+    wrappers,
 )

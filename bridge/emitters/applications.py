@@ -13,8 +13,8 @@ import numpy as np
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from .calls import const as _uconst
-from .calls import forced_training, refuse_training
+from .common.calls import const as _uconst
+from .common.calls import forced_training, refuse_training
 
 
 @register("LayerScale")

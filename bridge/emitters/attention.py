@@ -32,10 +32,10 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from .activations import softmax_over
-from .calls import bound_call, forced_training, refuse_training
-from .calls import const as _uconst
-from .einsum import einsum_with_kernel
+from .common.activation_functions import softmax_over
+from .common.calls import bound_call, forced_training, refuse_training
+from .common.calls import const as _uconst
+from .common.einsum import einsum_with_kernel
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _NEG = -1e9   # tf-keras _large_compatible_negative(float32), Keras 3 _large_negative_number

@@ -24,8 +24,8 @@ import numpy as np
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from . import spatial as sp
-from .activations import activation_problems, apply_activation
+from .common import spatial as sp
+from .common.activation_functions import activation_problems, apply_activation
 
 _CONV = {"Conv1D": 1, "Conv2D": 2, "Conv3D": 3}
 _TRANSPOSE = {"Conv1DTranspose": 1, "Conv2DTranspose": 2, "Conv3DTranspose": 3,

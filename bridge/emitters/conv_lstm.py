@@ -16,9 +16,9 @@ import numpy as np
 from ..context import Tensor, channels_first_perm
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from . import spatial as sp
-from .recurrent_scan import lstm_step, scan_loop
-from .rnn_common import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
+from .common import spatial as sp
+from .common.scan import lstm_step, scan_loop
+from .common.rnn import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
 
 _RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 

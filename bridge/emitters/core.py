@@ -1,10 +1,13 @@
-"""Core layers: InputLayer, Dense, the inference-time identities, and models
-nested as layers."""
+"""Core layers: InputLayer, Dense, EinsumDense, the inference-time
+identities, and models nested as layers."""
 from __future__ import annotations
 
-from ..errors import UnsupportedError
+from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
-from .activations import apply_activation, check_activation_option
+from ..walk import emit_nested
+from .common.activation_functions import apply_activation, check_activation_option
+from .common.calls import forced_training
+from .common.einsum import EQUATION, einsum_with_kernel, parse_equation
 
 
 @register("InputLayer")
@@ -43,6 +46,31 @@ def dense(layer, inputs, ctx):
     return [apply_activation(ctx, out, layer.config.get("activation"))]
 
 
+def _check_einsum_dense(layer, opset) -> list:
+    problems = check_activation_option(layer, opset)
+    if not EQUATION.match(str(layer.config.get("equation", "")).replace(" ", "")):
+        problems.append(f"equation {layer.config.get('equation')!r} is not an einsum equation of "
+                        f"the form 'ab,bc->ac'; the config is malformed")
+    return problems
+
+
+@register("EinsumDense", check=_check_einsum_dense)
+def einsum_dense(layer, inputs, ctx):
+    """EinsumDense(equation, output_shape, bias_axes, activation): tf.einsum
+    of the input and the kernel, plus the bias (stored in the shape Keras
+    broadcasts), then the activation. output_shape is implied by the kernel."""
+    x = inputs[0]
+    c = layer.config
+    X, W, O = parse_equation(layer, c["equation"], x.rank)
+    kernel = ctx.weight(layer, "kernel")
+    if kernel.ndim != len(W):
+        raise ConfigError(f"{layer_where(layer)}: the kernel has shape {kernel.shape} but the "
+                          f"equation {c['equation']!r} names {len(W)} kernel axes")
+    bias = ctx.weight(layer, "bias") if c.get("bias_axes") else None
+    out = einsum_with_kernel(ctx, x, X, W, O, kernel, bias)
+    return [apply_activation(ctx, out, c.get("activation"))]
+
+
 # Layers whose predict() output depends on the training flag.
 _TRAINING_DEPENDENT = ("BatchNormalization", "SyncBatchNormalization", "Dropout", "SpatialDropout1D",
                        "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
@@ -52,8 +80,6 @@ _TRAINING_DEPENDENT = ("BatchNormalization", "SyncBatchNormalization", "Dropout"
 def _nested_model(layer, inputs, ctx):
     """A Sequential or functional model used as a layer: its graph is emitted
     in place for each call, its weights shared between calls."""
-    from ..convert import emit_graph
-    from .calls import forced_training
     if forced_training(ctx):
         # tf.keras hands training=True down to every inner layer; refuse
         # rather than compute the inference behaviour silently.
@@ -65,11 +91,7 @@ def _nested_model(layer, inputs, ctx):
                                     f"output is not exported: call the nested model with "
                                     f"training=False (or leave training unset) and save again"],
                                    ctx.model.source)
-    ctx.scope = ctx.scope + (layer.name,)
-    try:
-        return emit_graph(layer.inner, ctx, list(inputs))
-    finally:
-        ctx.scope = ctx.scope[:-1]
+    return emit_nested(ctx, layer, inputs)
 
 
 register("Sequential", "Model", "Functional")(_nested_model)

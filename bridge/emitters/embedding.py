@@ -10,7 +10,7 @@ from onnx import TensorProto
 
 from ..context import Tensor
 from ..registry import register
-from .rnn_common import flag
+from .common.rnn import flag
 
 _FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 

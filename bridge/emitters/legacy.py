@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import UnsupportedError, layer_where
 from ..registry import register
-from .activations import apply_activation, check_activation_option
+from .common.activation_functions import apply_activation, check_activation_option
 
 _K1_EPSILON = 1e-7     # keras.backend.epsilon() in Keras 1
 
@@ -183,7 +183,7 @@ def theano_same_pooling(layer, inputs, ctx):
     is left out of an average, and Keras kept the first ceil(size / stride)
     outputs. Config: mode ('max' / 'avg'), pool_size, strides, pads_before,
     data_format."""
-    from . import spatial as sp
+    from .common import spatial as sp
     c = layer.config
     n = len(c["pool_size"])
     k = sp.as_tuple(c["pool_size"], n)

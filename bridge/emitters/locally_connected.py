@@ -30,8 +30,8 @@ import numpy as np
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from . import spatial as sp
-from .activations import activation_problems, apply_activation
+from .common import spatial as sp
+from .common.activation_functions import activation_problems, apply_activation
 
 _RANKS = {"LocallyConnected1D": 1, "LocallyConnected2D": 2}
 

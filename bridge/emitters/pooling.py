@@ -20,7 +20,8 @@ from dataclasses import replace
 from ..context import Tensor, is_identity
 from ..errors import ConfigError
 from ..registry import register
-from . import spatial as sp
+from .common import spatial as sp
+from .common.spatial import data_format_problems
 
 _WINDOWED = {
     "MaxPooling1D": ("MaxPool", 1), "MaxPooling2D": ("MaxPool", 2), "MaxPooling3D": ("MaxPool", 3),
@@ -33,14 +34,6 @@ _GLOBAL = {
     "GlobalAveragePooling1D": ("ReduceMean", 1), "GlobalAveragePooling2D": ("ReduceMean", 2),
     "GlobalAveragePooling3D": ("ReduceMean", 3),
 }
-
-
-def data_format_problems(layer) -> list:
-    fmt = layer.config.get("data_format", "channels_last")
-    if fmt not in (None, "channels_last", "channels_first"):
-        return [f"data_format {fmt!r} is not 'channels_last' or 'channels_first'; the config is "
-                f"malformed"]
-    return []
 
 
 def _window(layer, n):

@@ -30,8 +30,6 @@ data_format='channels_first'.
 """
 from __future__ import annotations
 
-import math
-
 from dataclasses import replace
 
 import numpy as np
@@ -40,9 +38,9 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
-from .calls import const as _uconst
-from .calls import forced_training, refuse_training
-from .resample import nearest_indices, resize_weights
+from .common.calls import const as _uconst
+from .common.calls import forced_training, refuse_training
+from .common.resample import aspect_crop, crop_image, resize_image, smart_resize, to_nchw
 
 _FLOAT = TensorProto.FLOAT
 
@@ -162,116 +160,6 @@ _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczo
                    "mitchellcubic")
 
 
-def _image_axes(layer):
-    """(height axis, width axis) of the Keras layout."""
-    if layer.config.get("data_format") == "channels_first":
-        return -2, -1
-    return -3, -2
-
-
-def _to_nchw(ctx, t: Tensor, layer) -> Tensor:
-    """t with its image axes last in ONNX: (..., C, H, W)."""
-    if layer.config.get("data_format") == "channels_first":
-        return ctx.keras(t)
-    return ctx.channels_first(t)
-
-
-def _wrap_nchw(name, x: Tensor, h, w, layer) -> Tensor:
-    shape = list(x.shape)
-    ha, wa = _image_axes(layer)
-    shape[ha], shape[wa] = h, w
-    return Tensor(name=name, shape=tuple(shape), perm=x.perm, dtype=_FLOAT)
-
-
-def _crop(ctx, x: Tensor, h0, w0, h, w, layer) -> Tensor:
-    """x[..., h0:h0+h, w0:w0+w, ...] on an (..., H, W) ONNX value."""
-    H, W = x.onnx_shape[-2:]
-    if (h0, w0, h, w) == (0, 0, H, W):
-        return x
-    r = x.rank
-    y = ctx.g.op("Slice", x.name, ctx.g.i64([h0, w0]), ctx.g.i64([h0 + h, w0 + w]),
-                 ctx.g.i64([r - 2, r - 1]))
-    return _wrap_nchw(y, x, h, w, layer)
-
-
-def _resize(ctx, x: Tensor, h, w, interp, layer, antialias=False) -> Tensor:
-    """tf.image.resize of the (..., H, W) ONNX value x to (h, w)."""
-    g = ctx.g
-    H, W = x.onnx_shape[-2:]
-    if (H, W) == (h, w) and interp in ("bilinear", "nearest", "bicubic", "area"):
-        return x      # half-pixel sampling at the same size is the identity
-    if interp == "bilinear" and not antialias:
-        # ONNX Resize (linear, half-pixel): constant scales when the image
-        # size is static (sizes computed from the batch size at run time are
-        # more than tract and some compilers take), else sizes
-        if H is not None and W is not None:
-            scales = [1.0] * (x.rank - 2) + [exact_scale(H, h), exact_scale(W, w)]
-            y = g.resize(x.name, scales=scales, mode="linear",
-                         coordinate_transformation_mode="half_pixel")
-            return _wrap_nchw(y, x, h, w, layer)
-        lead = g.op("Slice", g.op("Shape", x.name), g.i64([0]), g.i64([x.rank - 2]))
-        y = g.op("Resize", x.name, "", "", g.op("Concat", lead, g.i64([h, w]), axis=0),
-                 mode="linear", coordinate_transformation_mode="half_pixel")
-        return _wrap_nchw(y, x, h, w, layer)
-    if H is None or W is None:
-        raise UnsupportedError([f"{layer_where(layer)}: interpolation '{interp}'"
-                                f"{' with antialias' if antialias else ''} is exported with "
-                                f"TensorFlow's resampling weights, which need a static height and "
-                                f"width (the input has {(H, W)}); give the model's Input a fixed "
-                                f"image size"])
-    y = x.name
-    if interp == "nearest" and not antialias:
-        if w != W:
-            y = g.op("Gather", y, ctx.const(nearest_indices(W, w), f"cols_{W}_{w}"), axis=x.rank - 1)
-        if h != H:
-            y = g.op("Gather", y, ctx.const(nearest_indices(H, h), f"rows_{H}_{h}"), axis=x.rank - 2)
-        return _wrap_nchw(y, x, h, w, layer)
-    exact_same = interp in ("bilinear", "bicubic", "area")   # same size: identity weights
-    if w != W or not exact_same:
-        y = g.op("MatMul", y, ctx.const(resize_weights(interp, W, w, antialias).T.copy(),
-                                        f"cols_{interp}_{W}_{w}"))
-    if h != H or not exact_same:
-        y = g.op("MatMul", ctx.const(resize_weights(interp, H, h, antialias),
-                                     f"rows_{interp}_{H}_{h}"), y)
-    return _wrap_nchw(y, x, h, w, layer)
-
-
-def exact_scale(n_in: int, n_out: int) -> float:
-    """A float32 scale whose product with n_in floors to n_out whether a
-    runtime multiplies in float32 or float64 (ONNX Resize's output size is
-    floor(n_in * scale))."""
-    s = np.float32(n_out / n_in)
-    for _ in range(8):
-        if (math.floor(float(np.float32(n_in) * s)) == n_out
-                and math.floor(n_in * float(s)) == n_out):
-            return float(s)
-        s = np.nextafter(s, np.float32(np.inf))
-    return float(np.float32(n_out / n_in))
-
-
-def _aspect_crop_box(H, W, h, w):
-    """smart_resize's centred crop to the target aspect ratio: (h0, w0, ch, cw)."""
-    ch = int(np.float32(W * h) / np.float32(w))
-    cw = int(np.float32(H * w) / np.float32(h))
-    ch, cw = max(min(H, ch), 1), max(min(W, cw), 1)
-    return int(np.float32(H - ch) / np.float32(2)), int(np.float32(W - cw) / np.float32(2)), ch, cw
-
-
-def _aspect_crop(ctx, x: Tensor, h, w, layer, what: str) -> Tensor:
-    """x cropped (centred) to the aspect ratio of h x w; needs a static size."""
-    H, W = x.onnx_shape[-2:]
-    if H is None or W is None:
-        raise UnsupportedError([f"{layer_where(layer)}: {what} needs a static image size (the "
-                                f"input has {(H, W)}); give the model's Input a fixed image size"])
-    h0, w0, ch, cw = _aspect_crop_box(H, W, h, w)
-    return _crop(ctx, x, h0, w0, ch, cw, layer)
-
-
-def _smart_resize(ctx, x: Tensor, h, w, interp, layer) -> Tensor:
-    x = _aspect_crop(ctx, x, h, w, layer, "cropping to the target aspect ratio")
-    return _resize(ctx, x, h, w, interp, layer)
-
-
 def _check_resizing(layer, opset) -> list:
     c = layer.config
     problems = []
@@ -295,12 +183,12 @@ def resizing(layer, inputs, ctx):
     t = _float(ctx, inputs[0])
     h, w = int(c["height"]), int(c["width"])
     interp = str(c.get("interpolation", "bilinear")).lower()
-    x = _to_nchw(ctx, t, layer)
+    x = to_nchw(ctx, t, layer)
     if c.get("crop_to_aspect_ratio"):
-        x = _aspect_crop(ctx, x, h, w, layer, "crop_to_aspect_ratio")
+        x = aspect_crop(ctx, x, h, w, layer, "crop_to_aspect_ratio")
     # tf.image.resize ignores antialias for nearest and area
     antialias = bool(c.get("antialias", False)) and interp not in ("nearest", "area")
-    return [_resize(ctx, x, h, w, interp, layer, antialias=antialias)]
+    return [resize_image(ctx, x, h, w, interp, layer, antialias=antialias)]
 
 
 def _check_crop(layer, opset) -> list:
@@ -318,18 +206,18 @@ def center_crop(layer, inputs, ctx):
     c = layer.config
     t = _float(ctx, inputs[0])
     h, w = int(c["height"]), int(c["width"])
-    x = _to_nchw(ctx, t, layer)
+    x = to_nchw(ctx, t, layer)
     H, W = x.onnx_shape[-2:]
     if H is None or W is None:
         raise UnsupportedError([f"{layer_where(layer)}: CenterCrop needs a static image size to "
                                 f"choose between cropping and resizing (the input has {(H, W)}); "
                                 f"give the model's Input a fixed image size"])
     if H >= h and W >= w:
-        return [_crop(ctx, x, int((H - h) / 2), int((W - w) / 2), h, w, layer)]
+        return [crop_image(ctx, x, int((H - h) / 2), int((W - w) / 2), h, w, layer)]
     if ctx.model.keras_major >= 3:
         # Keras 3: resize with crop_to_aspect_ratio=True (bilinear)
-        return [_smart_resize(ctx, x, h, w, "bilinear", layer)]
-    return [_smart_resize(ctx, x, h, w, "bilinear", layer)]
+        return [smart_resize(ctx, x, h, w, "bilinear", layer)]
+    return [smart_resize(ctx, x, h, w, "bilinear", layer)]
 
 
 @register("RandomCrop", check=_check_crop)
@@ -341,7 +229,7 @@ def random_crop(layer, inputs, ctx):
     if ctx.model.keras_major >= 3:
         return [t]
     c = layer.config
-    return [_smart_resize(ctx, _to_nchw(ctx, t, layer), int(c["height"]), int(c["width"]),
+    return [smart_resize(ctx, to_nchw(ctx, t, layer), int(c["height"]), int(c["width"]),
                           "bilinear", layer)]
 
 
@@ -418,7 +306,7 @@ def category_encoding(layer, inputs, ctx):
 
 
 def _call_kwargs(ctx, inputs):
-    from .calls import bound_call
+    from .common.calls import bound_call
     return bound_call(ctx.call, inputs)
 
 

@@ -40,8 +40,8 @@ from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..ir import Layer
 from ..registry import register
-from .recurrent_scan import scan_cell
-from .rnn_common import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
+from .common.scan import scan_cell
+from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
                          rnn_cells, split_inputs, state_tensor, time_major_input)
 
@@ -371,40 +371,19 @@ def generic_rnn(layer, inputs, ctx):
 
 # -- Bidirectional -------------------------------------------------------------
 
-def _direction_of(weight_name: str) -> Optional[str]:
-    for part in weight_name.split("/"):
-        if part.startswith("forward_"):
-            return "forward"
-        if part.startswith("backward_"):
-            return "backward"
-    return None
-
-
 def _sublayers(layer: Layer):
-    """The forward and backward layers of a Bidirectional as layers of their
-    own (config keys: layer, backward_layer)."""
-    c = layer.config
-    spec = c.get("layer")
-    if not isinstance(spec, dict) or "class_name" not in spec:
+    """The forward and backward layers of a Bidirectional (`layer.wrapped`,
+    made by bridge.normalize), an RNN of one cell read as that cell."""
+    if len(layer.wrapped) != 2:
         raise ConfigError(f"{layer_where(layer)} has no wrapped 'layer' in its config; the config "
                           f"is malformed")
-    fcls, fcfg = as_cell_spec(spec["class_name"], dict(spec.get("config") or {}))
-    bspec = c.get("backward_layer")
-    if isinstance(bspec, dict) and "class_name" in bspec:
-        bcls, bcfg = as_cell_spec(bspec["class_name"], dict(bspec.get("config") or {}))
-    else:
-        bcls, bcfg = fcls, dict(fcfg, go_backwards=not flag(fcfg, "go_backwards"))
-    ws = layer.weights
-    dirs = [_direction_of(w.name) for w in ws]
-    if ws and all(dirs):
-        fw = [w for w, d in zip(ws, dirs) if d == "forward"]
-        bw = [w for w, d in zip(ws, dirs) if d == "backward"]
-    else:
-        fw, bw = ws[:len(ws) // 2], ws[len(ws) // 2:]
+    f, b = layer.wrapped
+    fcls, fcfg = as_cell_spec(f.class_name, f.config)
+    bcls, bcfg = as_cell_spec(b.class_name, b.config)
     inner = fcfg.get("name", fcls.lower())
-    fl = Layer(name=f"{layer.name}/forward_{inner}", class_name=fcls, config=fcfg, weights=fw)
+    fl = Layer(name=f"{layer.name}/forward_{inner}", class_name=fcls, config=fcfg, weights=f.weights)
     bl = Layer(name=f"{layer.name}/backward_{bcfg.get('name', inner)}", class_name=bcls,
-               config=bcfg, weights=bw)
+               config=bcfg, weights=b.weights)
     return fl, bl
 
 

@@ -17,9 +17,9 @@ import numpy as np
 from ..context import Tensor, is_identity
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
-from . import spatial as sp
-from .pooling import data_format_problems
-from .resample import resize_weights
+from .common import spatial as sp
+from .common.spatial import data_format_problems
+from .common.resample import resize_weights
 
 _I64_MAX = np.iinfo(np.int64).max
 

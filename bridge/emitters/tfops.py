@@ -27,8 +27,8 @@ from onnx import TensorProto, helper
 from ..context import Tensor, is_identity
 from ..errors import UnsupportedError, layer_where
 from ..registry import register
-from .calls import bound_call
-from .calls import const as _uconst
+from .common.calls import bound_call
+from .common.calls import const as _uconst
 
 _I64_MAX = np.iinfo(np.int64).max
 _DTYPES = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16, "float64": TensorProto.DOUBLE,
@@ -844,7 +844,7 @@ def _band_part(c, p):
 @_fn("image.resize", "compat.v2.image.resize",
      params=("images", "size", "method", "preserve_aspect_ratio", "antialias", "name"))
 def _image_resize(c, p):
-    from .preprocessing import _resize
+    from .common.resample import resize_image
     size = p.get("size")
     if _is_t(size) or any(_is_t(v) for v in _flat(size)) or p.get("preserve_aspect_ratio"):
         c.fail("image.resize needs a constant size and preserve_aspect_ratio=False")
@@ -855,7 +855,7 @@ def _image_resize(c, p):
         x = _cast(c, x, TensorProto.FLOAT)
     antialias = bool(p.get("antialias")) and method not in ("nearest", "area")
     h, w = int(size[0]), int(size[1])
-    return _resize(c.ctx, c.ctx.channels_first(x), h, w, method, c.layer, antialias=antialias)
+    return resize_image(c.ctx, c.ctx.channels_first(x), h, w, method, c.layer, antialias=antialias)
 
 
 def _depth_space(op_type):
@@ -1205,14 +1205,14 @@ def _k3_split(c, args, kw, conf):
 
 
 def _k3_einsum(c, args, kw, conf):
-    from .einsum import _relabel
+    from .common.einsum import relabel
     eq = str(conf.get("subscripts")).replace(" ", "")
     if "..." in eq:
         c.fail(f"einsum {eq!r} with an ellipsis is not supported")
     ins, out = eq.split("->")
     terms = ins.split(",")
     ts = [_keras(c, _tensor(c, a)) for a in args]
-    rel = _relabel(*terms, out)
+    rel = relabel(*terms, out)
     y = c.g.op("Einsum", *[t.name for t in ts], equation=",".join(rel[:-1]) + "->" + rel[-1])
     sizes = {}
     for term, t in zip(terms, ts):
@@ -1335,7 +1335,7 @@ def keras_operation(layer, inputs, ctx):
     """A Keras 3 operation (keras.ops.*) recorded in a functional model: its
     positional arguments, keywords and config (see SUPPORTED_KERAS_OPS)."""
     args, kw = bound_call(ctx.call, inputs, preserve=True)
-    if len(args) == 1 and isinstance(args[0], list) and "__args__" not in (ctx.call.kwargs or {}) \
+    if len(args) == 1 and isinstance(args[0], list) and ctx.call.args is None \
             and layer.class_name not in ("ops.Concatenate", "ops.Stack"):
         args = args[0]
     op = layer.class_name[len("ops."):]

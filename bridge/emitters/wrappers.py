@@ -1,5 +1,6 @@
 """TimeDistributed: any convertible layer (or nested model) applied to every
-step of a sequence.
+step of a sequence. The wrapped layer, with the wrapper's weights, is
+`layer.wrapped[0]` (bridge.normalize made it).
 
 The batch and time axes are merged into one (a Reshape, no Transpose: when
 the sequence is time-major, e.g. straight from a recurrent layer, the merged
@@ -11,69 +12,30 @@ from __future__ import annotations
 
 from ..context import Tensor, is_identity
 from ..errors import ConfigError, layer_where
-from ..ir import Call, Layer
-from ..readers.config import MODEL_CLASSES, parse_model
+from ..ir import Layer
 from ..registry import REGISTRY, register
-from .rnn_common import fallback_reason, split_inputs
+from ..walk import emit_inner
+from .common.rnn import fallback_reason, split_inputs
 
 
-def inner_layer(layer: Layer, source: str = "") -> Layer:
-    """The wrapped layer (config key `layer`) as a layer of its own, holding
-    the wrapper's weights (distributed over its layers for a nested model)."""
-    spec = layer.config.get("layer")
-    if not isinstance(spec, dict) or "class_name" not in spec:
-        raise ConfigError(f"{layer_where(layer)} has no wrapped 'layer' in its config; the config "
-                          f"is malformed")
-    cls, cfg = spec["class_name"], spec.get("config") or {}
-    name = f"{layer.name}/{cfg.get('name', cls.lower()) if isinstance(cfg, dict) else cls.lower()}"
-    inner = Layer(name=name, class_name=cls, config=cfg, weights=list(layer.weights))
-    if cls in MODEL_CLASSES:
-        inner.inner = parse_model({"class_name": cls, "config": cfg}, source)
-        if layer.weights:
-            from ..readers.hdf5 import _distribute
-            _distribute(inner.inner, list(layer.weights), source)
-    return inner
-
-
-def layer_problems(cls: str, cfg: dict, opset: int) -> list:
-    """What keeps a layer of class `cls` with config `cfg` from converting."""
-    em = REGISTRY.lookup(cls, opset)
+def wrapped_problems(inner: Layer, opset: int) -> list:
+    """What keeps a wrapped layer (a nested model's layers included) from converting."""
+    em = REGISTRY.lookup(inner.class_name, opset)
     if em is None:
-        low = REGISTRY.min_opset(cls)
-        return [f"wrapped layer class {cls} has no converter" if low is None
-                else f"wrapped {cls} needs opset {low}: re-run with --opset {low}"]
-    if cls in MODEL_CLASSES:
-        try:
-            model = parse_model({"class_name": cls, "config": cfg}, "")
-        except Exception as e:  # a malformed nested config is reported as a problem
-            return [str(e)]
-        out = []
-        for l in model.walk():
-            if l.class_name not in MODEL_CLASSES:
-                out += [f"{l.name}: {p}" for p in layer_problems(l.class_name, l.config, opset)]
-        return out
-    tmp = Layer(name="", class_name=cls, config=cfg)
-    return list(em.check(tmp, opset)) if em.check is not None else []
+        low = REGISTRY.min_opset(inner.class_name)
+        return [f"wrapped layer class {inner.class_name} has no converter" if low is None
+                else f"wrapped {inner.class_name} needs opset {low}: re-run with --opset {low}"]
+    if inner.inner is not None:
+        return [f"{l.name}: {p}" for l in inner.inner.walk() if l.inner is None
+                for p in wrapped_problems(l, opset)]
+    return list(em.check(inner, opset)) if em.check is not None else []
 
 
 def _check(layer, opset) -> list:
-    spec = layer.config.get("layer")
-    if not isinstance(spec, dict) or "class_name" not in spec:
+    if not layer.wrapped:
         return ["the config has no wrapped 'layer'; the config is malformed"]
-    return [f"wrapped {spec['class_name']}: {p}"
-            for p in layer_problems(spec["class_name"], spec.get("config") or {}, opset)]
-
-
-def emit_inner(ctx, inner: Layer, ins: list) -> list:
-    """Run the emitter of a layer that lives inside another one."""
-    em = REGISTRY.lookup(inner.class_name, ctx.opset)
-    saved = ctx.layer, ctx.call, ctx.g.scope
-    ctx.layer, ctx.call = inner, Call((), {})
-    ctx.g.scope = "/".join(ctx.scope + (inner.name,))
-    try:
-        return list(em.fn(inner, ins, ctx))
-    finally:
-        ctx.layer, ctx.call, ctx.g.scope = saved
+    inner = layer.wrapped[0]
+    return [f"wrapped {inner.class_name}: {p}" for p in wrapped_problems(inner, opset)]
 
 
 @register("TimeDistributed", check=_check, note=fallback_reason)
@@ -97,7 +59,7 @@ def time_distributed(layer, inputs, ctx):
     inner_perm = (0,) + tuple(p - 1 for p in perm[2:])
     t_in = Tensor(name=g.op("Reshape", x.name, shape), shape=(None,) + tuple(x.shape[2:]),
                   perm=None if is_identity(inner_perm) else inner_perm, dtype=x.dtype)
-    y = emit_inner(ctx, inner_layer(layer, ctx.model.source), [t_in])[0]
+    y = emit_inner(ctx, layer.wrapped[0], [t_in])[0]
     if y.perm and y.perm[0] != 0:
         y = ctx.keras(y)
     yperm = y.perm or tuple(range(y.rank))

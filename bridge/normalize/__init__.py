@@ -12,8 +12,10 @@ normalize(model, backend) runs after a reader and, in place:
      names its variables 'name:0', Theano does not), else TensorFlow with a
      BridgeWarning that says how to override it;
   4. Theano: convolution kernels flipped, 'same' padding made explicit where
-     Theano's differs (normalize.theano); Keras 1 border_mode 'full' made
-     explicit padding too.
+     Theano's differs (normalize.theano); Keras 1 border_mode 'full' is
+     made explicit padding in step 1;
+  5. wrappers: the layers TimeDistributed and Bidirectional wrap become IR
+     layers of their own holding their weights (normalize.wrappers).
 
 Precision: the exported graph computes in float32. Weights stored as
 float16 or bfloat16 (a model saved with dtype float16, or a mixed-precision
@@ -26,21 +28,23 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Optional
 
 import numpy as np
 
-from ..errors import ConfigError, layer_where
-from ..ir import Call, Layer, Model, TensorRef, Weight
+from ..errors import BridgeWarning, ConfigError, layer_where
+from ..ir import Layer, Model, Weight
 from . import keras1, keras3, theano
+from .wrappers import unwrap
 
 BACKENDS = ("tensorflow", "theano", "cntk")
-# Keras 3 backends: all compute cross-correlation like TensorFlow.
-_CORRELATION = {"tensorflow", "cntk", "jax", "torch", "numpy", "openvino"}
 _WIDEN = {"float16": "float32", "bfloat16": "float32", "float64": "float32", "half": "float32",
           "double": "float32"}
 
 
-def normalize(model: Model, backend=None) -> Model:
+def normalize(model: Model, backend: Optional[str] = None) -> Model:
+    """The model (in place, and returned) in the one schema; `backend`
+    overrides the Keras backend the file records."""
     major = _major(model)
     fingerprint = _backend_from_weight_names(model)     # before names are rewritten
     if major == 1:
@@ -48,13 +52,10 @@ def normalize(model: Model, backend=None) -> Model:
     elif major >= 3:
         keras3.normalize_model(model)
     _dtypes(model)
-    from ..readers.config import SYNTHESIZED
-    for layer in model.walk():
-        layer.config.pop(SYNTHESIZED, None)
     _resolve_backend(model, backend, fingerprint)
-    _insert_pre_pads(model)
     if model.backend == "theano":
-        _theano(model)
+        theano.normalize_model(model)
+    unwrap(model)
     return model
 
 
@@ -84,7 +85,7 @@ def _policy_name(v):
 
 
 def _dtypes(model: Model) -> None:
-    notes = model.extra.setdefault("precision", [])
+    notes = model.precision_notes
     for layer in model.walk():
         c = layer.config
         if "dtype" in c:
@@ -124,27 +125,26 @@ def _resolve_backend(model: Model, backend, inferred) -> None:
             raise ConfigError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}; pass the "
                               f"Keras backend the file was saved under")
         model.backend = b
-        model.extra["backend_from"] = "argument"
+        model.backend_source = "argument"
         return
     recorded = (model.backend or "").strip().lower()
     if recorded:
         model.backend = "theano" if recorded == "theano" else (
             recorded if recorded in BACKENDS else "tensorflow")
-        model.extra["backend_from"] = "file"
+        model.backend_source = "file"
         return
     if inferred is not None:
         model.backend = inferred
-        model.extra["backend_from"] = "weight names"
+        model.backend_source = "weight names"
         return
     if not _may_be_theano(model):
         model.backend = "tensorflow"
-        model.extra["backend_from"] = "version"
+        model.backend_source = "version"
         return
     model.backend = "tensorflow"
-    model.extra["backend_from"] = "default"
+    model.backend_source = "default"
     dependent = [l for l in model.walk() if _backend_dependent(l)]
     if dependent:
-        from ..convert import BridgeWarning
         warnings.warn(
             f"{model.source}: the file does not record the Keras backend it was saved under "
             f"(Keras 1 files do not), and its weight names do not show it; assuming "
@@ -186,100 +186,6 @@ def _backend_dependent(layer: Layer) -> bool:
     cls = layer.class_name
     if cls in ("TimeDistributed", "Bidirectional"):
         cls = (layer.config.get("layer") or {}).get("class_name")
-    return cls in theano._FLIP
+    return cls in theano.KERNELS_TO_FLIP
 
 
-# -- graph edits ------------------------------------------------------------------
-
-_PAD_CLASS = {1: "ZeroPadding1D", 2: "ZeroPadding2D", 3: "ZeroPadding3D"}
-
-
-def _theano(model: Model) -> None:
-    for m in _models(model):
-        for layer in list(m.layers):
-            if layer.inner is not None:
-                continue
-            if layer.weights:
-                layer.weights = theano.flip_kernels(layer.class_name, layer.config, layer.weights)
-            pool = theano.same_pooling(layer.class_name, layer.config)
-            if pool is not None:
-                layer.class_name, layer.config = pool
-                continue
-            pads = theano.same_padding_rewrite(layer.class_name, layer.config)
-            if pads is not None:
-                layer.config = dict(layer.config, padding="valid")
-                if layer.class_name.startswith("ConvLSTM"):
-                    pads = [[0, 0]] + pads      # (time, spatial...) of the sequence
-                _insert_padding(m, layer, pads)
-            elif layer.class_name in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose") \
-                    and layer.config.get("padding") == "same":
-                crops = theano.transposed_same_crops(layer.config)
-                if crops is None:
-                    from ..convert import BridgeWarning
-                    warnings.warn(f"{model.source}: {layer_where(layer)} is a 'same' transposed "
-                                  f"convolution saved under Theano with an even kernel, a stride "
-                                  f"over half the kernel or output_padding, where Theano placed "
-                                  f"its output differently from TensorFlow; the converted model "
-                                  f"uses TensorFlow's placement and may differ",
-                                  BridgeWarning, stacklevel=4)
-                elif any(a != b for a, b in crops):
-                    _crop_after(m, layer, crops)
-
-
-def _crop_after(m: Model, layer: Layer, crops: list) -> None:
-    """`layer` becomes 'valid' and is renamed; a Cropping layer with its old
-    name takes its outputs, so every consumer now reads the cropped tensor."""
-    n = len(crops)
-    old = layer.name
-    new = f"{old}_full"
-    taken = {l.name for l in m.layers}
-    while new in taken:
-        new += "_"
-    layer.name = new
-    layer.config = dict(layer.config, name=new, padding="valid")
-    cfg = {"name": old, "trainable": False,
-           "cropping": [list(c) for c in crops] if n > 1 else list(crops[0])}
-    if n > 1:
-        cfg["data_format"] = layer.config.get("data_format", "channels_last")
-    crop = Layer(name=old, class_name=f"Cropping{n}D", config=cfg)
-    crop.calls = [Call((TensorRef(new, i, 0),), {}) for i in range(len(layer.calls))]
-    m.layers.insert(m.layers.index(layer) + 1, crop)
-
-
-def _as_list(v):
-    return list(v) if isinstance(v, (list, tuple)) else [v]
-
-
-def _models(model: Model):
-    yield model
-    for l in model.layers:
-        if l.inner is not None:
-            yield from _models(l.inner)
-
-
-def _insert_pre_pads(model: Model) -> None:
-    for m in _models(model):
-        for layer in list(m.layers):
-            pads = layer.config.pop("_bridge_pre_pad", None) if isinstance(layer.config, dict) else None
-            if pads is not None:
-                _insert_padding(m, layer, pads)
-
-
-def _insert_padding(m: Model, layer: Layer, pads: list) -> None:
-    """A ZeroPadding layer in front of every call of `layer`."""
-    n = len(pads)
-    name = f"{layer.name}_pad"
-    taken = {l.name for l in m.layers}
-    while name in taken:
-        name += "_"
-    cfg = {"name": name, "trainable": False,
-           "padding": [list(p) for p in pads] if n > 1 else list(pads[0])}
-    if n > 1:
-        cfg["data_format"] = layer.config.get("data_format", "channels_last")
-    pad = Layer(name=name, class_name=_PAD_CLASS[n], config=cfg)
-    new_calls = []
-    for i, call in enumerate(layer.calls):
-        pad.calls.append(Call(call.inputs, {}))
-        new_calls.append(Call((TensorRef(name, i, 0),) + tuple(call.inputs[1:]), call.kwargs))
-    layer.calls = new_calls
-    m.layers.insert(m.layers.index(layer), pad)

@@ -25,12 +25,49 @@ Theano's windows and output size for any input size and stride.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..ir import Weight
+from ..errors import BridgeWarning, layer_where
+from ..ir import Model, Weight
+from .graph_edits import crop_after, insert_padding, models
+
+
+def normalize_model(model: Model) -> None:
+    """Every layer of a model saved under Theano made to compute, with the
+    TensorFlow-style emitters, what Theano computed."""
+    for m in models(model):
+        for layer in list(m.layers):
+            if layer.inner is not None:
+                continue
+            if layer.weights:
+                layer.weights = flip_kernels(layer.class_name, layer.config, layer.weights)
+            pool = same_pooling(layer.class_name, layer.config)
+            if pool is not None:
+                layer.class_name, layer.config = pool
+                continue
+            pads = same_padding_rewrite(layer.class_name, layer.config)
+            if pads is not None:
+                layer.config = dict(layer.config, padding="valid")
+                if layer.class_name.startswith("ConvLSTM"):
+                    pads = [[0, 0]] + pads      # (time, spatial...) of the sequence
+                insert_padding(m, layer, pads)
+            elif layer.class_name in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose") \
+                    and layer.config.get("padding") == "same":
+                crops = transposed_same_crops(layer.config)
+                if crops is None:
+                    warnings.warn(f"{model.source}: {layer_where(layer)} is a 'same' transposed "
+                                  f"convolution saved under Theano with an even kernel, a stride "
+                                  f"over half the kernel or output_padding, where Theano placed "
+                                  f"its output differently from TensorFlow; the converted model "
+                                  f"uses TensorFlow's placement and may differ",
+                                  BridgeWarning, stacklevel=4)
+                elif any(a != b for a, b in crops):
+                    crop_after(m, layer, crops)
 
 # class -> (weight short names to flip, number of spatial axes of the kernel)
-_FLIP = {
+KERNELS_TO_FLIP = {
     "Conv1D": (("kernel",), 1), "Conv2D": (("kernel",), 2), "Conv3D": (("kernel",), 3),
     "Conv1DTranspose": (("kernel",), 1), "Conv2DTranspose": (("kernel",), 2),
     "Conv3DTranspose": (("kernel",), 3),
@@ -48,7 +85,7 @@ def flip_kernels(layer_cls: str, layer_config: dict, weights: list) -> list:
     cls = layer_cls
     if cls in ("TimeDistributed", "Bidirectional"):
         cls = (layer_config.get("layer") or {}).get("class_name")
-    spec = _FLIP.get(cls)
+    spec = KERNELS_TO_FLIP.get(cls)
     if spec is None:
         return weights
     names, nsp = spec

@@ -1,6 +1,6 @@
-"""File -> IR. Picks the reader from what the file is, not its extension
-alone, then normalizes (bridge.normalize) so that every later stage sees the
-Keras 2 / tf.keras schema computing what TensorFlow computes.
+"""File -> IR, exactly as the file says it (the first stage of the pipeline;
+bridge.normalize, the next one, turns it into the one schema emitters read).
+Picks the reader from what the file is, not its extension alone:
 
     HDF5 with model_config     model.save('m.h5'): Keras 1, Keras 2, tf.keras, Keras 3
     zip with config.json       model.save('m.keras'): Keras 3
@@ -14,27 +14,18 @@ import os
 
 from ..errors import ConfigError, InputFileError
 from ..ir import Model
-from ..normalize import normalize
 from .config import parse_model
-from .hdf5 import read_h5_model, read_weights_file
+from .hdf5 import read_h5_model, read_legacy_weights
+from .keras3 import attach_keras3_weights, read_keras_archive
+from .store import is_keras3_weights, open_h5
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def read_model(src, weights=None, backend=None) -> Model:
-    """Read a Keras model file into the normalized IR.
-
-    `weights`: the weights for an architecture JSON `src`. `backend`: the
-    Keras backend the file was saved under ('tensorflow', 'theano', 'cntk');
-    overrides what the file records (Keras 1 files record nothing).
-    """
-    model = read_raw(src, weights)
-    return normalize(model, backend=backend)
-
-
 def read_raw(src, weights=None) -> Model:
-    """The IR exactly as the file says it (no normalization)."""
+    """The IR exactly as the file says it (names, layouts and configs of the
+    Keras that wrote it). `weights`: the weights for an architecture JSON."""
     src = os.fspath(src)
     _check_path(src)
     with open(src, "rb") as fh:
@@ -49,7 +40,6 @@ def read_raw(src, weights=None) -> Model:
             raise InputFileError(f"{src}: this is a Keras 3 .keras archive, which holds its own "
                                  f"weights; --weights is only for an architecture JSON: drop "
                                  f"--weights")
-        from .keras3 import read_keras_archive
         return read_keras_archive(src)
     if head.lstrip()[:1] in (b"{", b"[", b'"'):
         return _read_json(src, weights)
@@ -88,7 +78,7 @@ def _read_json(src: str, weights) -> Model:
         model.keras_version = "3"       # Keras 3's to_json(): module / registered_name, no version
     model.backend = str(cfg.get("backend", "")) if isinstance(cfg, dict) else ""
     if weights is None:
-        model.extra["no_weights"] = True
+        model.weights_missing = True
         return model
     weights = os.fspath(weights)
     _check_path(weights)
@@ -97,5 +87,11 @@ def _read_json(src: str, weights) -> Model:
     if whead != _HDF5_MAGIC:
         raise InputFileError(f"{weights}: the weights file is not HDF5; pass the file written by "
                              f"model.save_weights('weights.h5') (or 'x.weights.h5' in Keras 3)")
-    read_weights_file(model, weights)
+    with open_h5(weights) as f:
+        if is_keras3_weights(f):
+            attach_keras3_weights(model, f, weights)
+            if not model.keras_version:
+                model.keras_version = "3"
+        else:
+            read_legacy_weights(model, f, weights)
     return model

@@ -16,9 +16,6 @@ from ..errors import ConfigError
 from ..ir import Call, Layer, Model, TensorRef
 
 MODEL_CLASSES = ("Sequential", "Model", "Functional")
-# Config key of an InputLayer this reader made for a Sequential that had none
-# (value: the first layer's class); bridge.normalize names it and drops the key.
-SYNTHESIZED = "_bridge_input_for"
 _KERAS_TENSOR = "__keras_tensor__"
 
 
@@ -94,7 +91,7 @@ def _sequential(body, source: str) -> Model:
                               f"the model with an Input or input_shape= before saving")
         inp = Layer(name=f"{first.name}_input", class_name="InputLayer",
                     config={"batch_input_shape": shape, "dtype": _declared_dtype(first),
-                            "name": f"{first.name}_input", SYNTHESIZED: first.class_name})
+                            "name": f"{first.name}_input"}, input_for=first.class_name)
         layers.insert(0, inp)
     prev = TensorRef(layers[0].name, 0, 0)
     for l in layers[1:]:
@@ -233,17 +230,6 @@ def _is_entry(v) -> bool:
     return isinstance(v, list) and len(v) in (3, 4) and isinstance(v[0], str)
 
 
-def map_refs(value, fn):
-    """`value` (call kwargs or arguments) with every TensorRef replaced by fn(ref)."""
-    if isinstance(value, TensorRef):
-        return fn(value)
-    if isinstance(value, list):
-        return [map_refs(v, fn) for v in value]
-    if isinstance(value, dict):
-        return {k: map_refs(v, fn) for k, v in value.items()}
-    return value
-
-
 def _call(node, layer: Layer, source: str) -> Call:
     # Keras 1: [[name, node_index, tensor_index], ...]
     # Keras 2: [[name, node_index, tensor_index, kwargs], ...]. Op layers
@@ -252,7 +238,7 @@ def _call(node, layer: Layer, source: str) -> Call:
     # Tensors named in kwargs ([name, node, tensor]) become TensorRefs in
     # Call.kwargs and join Call.inputs after the positional ones. A first
     # argument that is not a plain list of tensors is kept, as the list of
-    # positional arguments, in kwargs["__args__"] (TensorRefs and constants).
+    # positional arguments, in Call.args (TensorRefs and constants).
     # Keras 3: {"args": [...], "kwargs": {...}}, read into the same form.
     if isinstance(node, dict) and ("args" in node or "kwargs" in node):
         return _keras3_call(node, layer)
@@ -300,9 +286,7 @@ def _call(node, layer: Layer, source: str) -> Call:
         return v
 
     kwargs = tensors(kwargs)
-    if not plain:
-        kwargs["__args__"] = [unconst(first)]
-    return Call(tuple(refs), kwargs)
+    return Call(tuple(refs), kwargs, None if plain else [unconst(first)])
 
 
 def _keras_tensor(v):
@@ -316,7 +300,7 @@ def _keras_tensor(v):
 def _keras3_call(node: dict, layer: Layer) -> Call:
     """Keras 3 node -> the Keras 2 form above. Positional args that are one
     tensor or one list of tensors are the plain case; anything else is kept
-    in kwargs["__args__"]. Tensors in kwargs become TensorRefs joining the
+    in Call.args. Tensors in kwargs become TensorRefs joining the
     inputs. MultiHeadAttention-style calls (query, value, key) keep the query
     as the positional input and pass value / key by keyword, as tf.keras
     wrote them."""
@@ -345,9 +329,7 @@ def _keras3_call(node: dict, layer: Layer) -> Call:
     plain_one = len(cargs) == 1 and (isinstance(cargs[0], TensorRef) or (
         isinstance(cargs[0], list) and cargs[0] and all(isinstance(x, TensorRef) for x in cargs[0])))
     ckwargs = {k: conv(v) for k, v in kwargs.items()}
-    if not plain_one and cargs:
-        ckwargs["__args__"] = cargs
-    return Call(tuple(refs), ckwargs)
+    return Call(tuple(refs), ckwargs, cargs if not plain_one and cargs else None)
 
 
 def _renumber_nested_calls(model: Model) -> None:
@@ -365,5 +347,5 @@ def _renumber_nested_calls(model: Model) -> None:
         return TensorRef(r.layer, r.call - 1, r.index) if r.layer in shifted else r
 
     for l in model.layers:
-        l.calls = [Call(tuple(fix(r) for r in c.inputs), map_refs(c.kwargs, fix)) for c in l.calls]
+        l.calls = [c.map_refs(fix) for c in l.calls]
     model.outputs = [fix(r) for r in model.outputs]

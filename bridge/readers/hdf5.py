@@ -12,34 +12,7 @@ import numpy as np
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..ir import Model, Weight
 from .config import parse_model
-
-
-def _text(v) -> str:
-    return v.decode("utf-8") if isinstance(v, (bytes, np.bytes_)) else str(v)
-
-
-def load_attr_list(group, name: str) -> list:
-    """A string-list attribute; long lists are split into name0, name1, ..."""
-    if name in group.attrs:
-        return [_text(v) for v in group.attrs[name]]
-    out, i = [], 0
-    while f"{name}{i}" in group.attrs:
-        out.extend(_text(v) for v in group.attrs[f"{name}{i}"])
-        i += 1
-    return out
-
-
-def open_h5(path: str):
-    import h5py
-    try:
-        return h5py.File(path, "r")
-    except OSError as e:
-        raise InputFileError(f"{path}: not a readable HDF5 file ({_short(e)}); the file is truncated, "
-                             f"empty or not a Keras model: re-save it with model.save('model.h5')") from None
-
-
-def _short(e: Exception) -> str:
-    return str(e).split("(")[0].strip().rstrip(",") or type(e).__name__
+from .store import WEIGHTLESS, distribute_nested, is_keras3_weights, load_attr_list, open_h5, text
 
 
 def read_h5_model(path: str) -> Model:
@@ -58,47 +31,35 @@ def read_h5_model(path: str) -> Model:
             raise InputFileError(f"{path}: this HDF5 file has no Keras model config; it is not a "
                                  f"Keras model file: save the model with model.save('model.h5')")
         try:
-            cfg = json.loads(_text(raw))
+            cfg = json.loads(text(raw))
         except json.JSONDecodeError as e:
             raise ConfigError(f"{path}: the model_config attribute is not valid JSON ({e}); the "
                               f"file is damaged: re-save the model") from None
         model = parse_model(cfg, path)
         model.source = path
-        model.keras_version = _text(f.attrs.get("keras_version", b""))
-        model.backend = _text(f.attrs.get("backend", b"")) or ""
+        model.keras_version = text(f.attrs.get("keras_version", b""))
+        model.backend = text(f.attrs.get("backend", b"")) or ""
         root = f["model_weights"] if "model_weights" in f else f
         if not model.keras_version and "keras_version" in root.attrs:
-            model.keras_version = _text(root.attrs["keras_version"])
+            model.keras_version = text(root.attrs["keras_version"])
         if not model.backend and "backend" in root.attrs:
-            model.backend = _text(root.attrs["backend"])
+            model.backend = text(root.attrs["backend"])
         attach_weights(model, root, path)
     return model
 
 
-def is_keras3_weights(f) -> bool:
-    """A Keras 3 weights store: groups layers/<name>/vars/<i>, no layer_names."""
-    return "layer_names" not in f.attrs and ("layers" in f or "vars" in f)
-
-
-def read_weights_file(model: Model, path: str) -> None:
-    """Weights from model.save_weights() (Keras 1/2 HDF5, or a Keras 3
-    .weights.h5), or the weights of a full model file, onto `model`."""
-    with open_h5(path) as f:
-        if is_keras3_weights(f):
-            from .keras3 import attach_keras3_weights
-            attach_keras3_weights(model, f, path)
-            if not model.keras_version:
-                model.keras_version = "3"
-            return
-        root = f["model_weights"] if "model_weights" in f else f
-        if not load_attr_list(root, "layer_names"):
-            raise InputFileError(f"{path}: no Keras weights in this HDF5 file (no layer_names "
-                                 f"attribute); pass the file written by model.save_weights()")
-        if "keras_version" in root.attrs:
-            model.keras_version = _text(root.attrs["keras_version"])
-        if "backend" in root.attrs:
-            model.backend = _text(root.attrs["backend"])
-        attach_weights(model, root, path, by_order=True)
+def read_legacy_weights(model: Model, f, path: str) -> None:
+    """Weights from model.save_weights() in Keras 1/2 HDF5 (or the weights of
+    a full model file) onto `model`, matched by name, else by position."""
+    root = f["model_weights"] if "model_weights" in f else f
+    if not load_attr_list(root, "layer_names"):
+        raise InputFileError(f"{path}: no Keras weights in this HDF5 file (no layer_names "
+                             f"attribute); pass the file written by model.save_weights()")
+    if "keras_version" in root.attrs:
+        model.keras_version = text(root.attrs["keras_version"])
+    if "backend" in root.attrs:
+        model.backend = text(root.attrs["backend"])
+    attach_weights(model, root, path, by_order=True)
 
 
 def _read_group(g) -> list:
@@ -114,21 +75,6 @@ def _read_group(g) -> list:
                                    f"file is truncated or damaged: re-save the model") from None
         out.append(Weight(wn, arr))
     return out
-
-
-# Layer classes that never hold weights: skipped when weights are matched to
-# layers by position, as Keras's loader skips layers without weights.
-WEIGHTLESS = frozenset("""
-InputLayer Dropout SpatialDropout1D SpatialDropout2D SpatialDropout3D GaussianNoise GaussianDropout
-AlphaDropout ActivityRegularization Activation Flatten Reshape Permute RepeatVector Lambda Masking
-MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D
-GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D GlobalAveragePooling1D
-GlobalAveragePooling2D GlobalAveragePooling3D GlobalMaxPool1D GlobalMaxPool2D GlobalAvgPool2D
-MaxPool1D MaxPool2D MaxPool3D AvgPool1D AvgPool2D AvgPool3D
-UpSampling1D UpSampling2D UpSampling3D ZeroPadding1D ZeroPadding2D ZeroPadding3D Cropping1D
-Cropping2D Cropping3D Add Subtract Multiply Average Maximum Minimum Concatenate Dot Merge
-LeakyReLU ELU ReLU Softmax ThresholdedReLU Identity UnitNormalization Rescaling Resizing CenterCrop
-""".split())
 
 
 def _has_weights(layer) -> bool:
@@ -169,7 +115,7 @@ def attach_weights(model: Model, root, path: str, by_order: bool = False) -> Non
         pairs = [(by_name[n], ws) for n, ws in stored.items()]
     for layer, ws in pairs:
         if layer.inner is not None:
-            _distribute(layer.inner, ws, path)
+            distribute_nested(layer.inner, ws, path)
         else:
             layer.weights = ws
 
@@ -188,21 +134,3 @@ def _match_by_order(model: Model, stored: dict, path: str) -> list:
     return list(zip(targets, stored.values()))
 
 
-def _distribute(inner: Model, ws: list, path: str) -> None:
-    """A nested model's group holds the weights of all the layers inside it,
-    at any depth, named '<layer>/<weight>:0' (possibly under more scopes);
-    Keras 1 named them '<layer>_<weight>'."""
-    leaves = {l.name: l for l in inner.walk() if l.inner is None}
-    by_length = sorted(leaves, key=len, reverse=True)
-    groups: dict = {}
-    for w in ws:
-        parts = w.name.split("/")[:-1]
-        owner = next((p for p in reversed(parts) if p in leaves), None)
-        if owner is None and "/" not in w.name:
-            owner = next((n for n in by_length if w.name.startswith(n + "_")), None)
-        if owner is None:
-            raise WeightsError(f"{path}: weight '{w.name}' of nested model '{inner.name}' names no "
-                               f"layer of that model; the weights belong to another model")
-        groups.setdefault(owner, []).append(w)
-    for owner, lws in groups.items():
-        leaves[owner].weights = lws

@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..ir import Model, Weight
 from .config import MODEL_CLASSES, parse_model
+from .store import needs_weights
 
 
 def read_keras_archive(path: str) -> Model:
@@ -50,7 +51,6 @@ def read_keras_archive(path: str) -> Model:
         model.source = path
         model.keras_version = str(meta.get("keras_version") or "3")
         model.backend = "tensorflow"   # every Keras 3 backend computes cross-correlation
-        model.extra["format"] = "keras3"
         if "model.weights.h5" in names:
             import h5py
             data = zf.read("model.weights.h5")
@@ -63,15 +63,10 @@ def read_keras_archive(path: str) -> Model:
             raise InputFileError(f"{path}: the archive's weights are sharded over several files, "
                                  f"which this reader does not read; re-save the model without "
                                  f"max_shard_size")
-        elif _needs_weights(model):
+        elif needs_weights(model):
             raise InputFileError(f"{path}: the archive has no model.weights.h5; it is truncated "
                                  f"or damaged: re-save the model")
     return model
-
-
-def _needs_weights(model: Model) -> bool:
-    from .hdf5 import WEIGHTLESS
-    return any(l.class_name not in WEIGHTLESS and l.inner is None for l in model.walk())
 
 
 class _NpzStore:
@@ -255,7 +250,7 @@ def attach_keras3_weights(model: Model, root, path: str) -> None:
     """Keras 3 weights store (a .keras archive's model.weights.h5, or a
     .weights.h5 file) -> the layers of `model`."""
     if "layers" not in root:
-        if _needs_weights(model):
+        if needs_weights(model):
             raise WeightsError(f"{path}: the weights store has no 'layers' group; it does not "
                                f"hold this model's weights")
         return
@@ -290,7 +285,7 @@ def _attach_model(model: Model, layers_group, path: str) -> None:
         if layer.inner is not None:
             if g is not None and "layers" in g:
                 _attach_model(layer.inner, g["layers"], path)
-            elif _needs_weights(layer.inner):
+            elif needs_weights(layer.inner):
                 raise WeightsError(f"{path}: no weights stored for nested model '{layer.name}' "
                                    f"({cls}); the weights do not belong to this architecture")
             continue

@@ -1,5 +1,5 @@
-"""EinsumDense, and the einsum-with-a-constant-kernel lowering that
-MultiHeadAttention's projections share.
+"""The einsum-with-a-constant-kernel lowering that EinsumDense (core.py) and
+MultiHeadAttention's projections (attention.py) share.
 
 `x (labels X) , kernel (labels W) -> output (labels O)` becomes, whenever
 every label is either a batch label (X and O), a contracted label (X and W)
@@ -23,19 +23,17 @@ import string
 
 import numpy as np
 
-from ..context import Tensor, is_identity
-from ..errors import ConfigError, layer_where
-from ..registry import register
-from .activations import apply_activation, check_activation_option
+from ...context import Tensor, is_identity
+from ...errors import ConfigError, layer_where
 from .calls import const as _uconst
 
-_EQUATION = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
+EQUATION = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
 
 
 def parse_equation(layer, equation: str, rank: int):
     """(X, W, O) label strings for an input of `rank`, the ellipsis expanded
     into fresh labels, as tf.einsum reads it."""
-    m = _EQUATION.match(str(equation).replace(" ", ""))
+    m = EQUATION.match(str(equation).replace(" ", ""))
     if not m:
         raise ConfigError(f"{layer_where(layer)}: einsum equation {equation!r} is not of the form "
                           f"'ab,bc->ac' (an ellipsis allowed in the input and output); the config "
@@ -60,7 +58,7 @@ def parse_equation(layer, equation: str, rank: int):
     return x, w, o
 
 
-def _relabel(*terms):
+def relabel(*terms):
     """The same terms over lowercase letters only (ONNX Einsum)."""
     letters = {}
     for c in "".join(terms):
@@ -85,7 +83,7 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarra
         and len(batch) + len(free) == len(O) and len(set(X)) == len(X) and len(set(W)) == len(W)
     if not lowerable:
         xk = ctx.keras(x)
-        eq = "{},{}->{}".format(*_relabel(X, W, O))
+        eq = "{},{}->{}".format(*relabel(X, W, O))
         y = g.op("Einsum", xk.name, _uconst(ctx, kernel, tag), equation=eq)
         out = Tensor(name=y, shape=shape, perm=None, dtype=x.dtype)
     else:
@@ -119,28 +117,3 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarra
         out = out.like(g.op("Add", out.name, _uconst(ctx, b, tag.replace("kernel", "bias")
                                                         if "kernel" in tag else tag + "_bias")))
     return out
-
-
-def _check_einsum_dense(layer, opset) -> list:
-    problems = check_activation_option(layer, opset)
-    if not _EQUATION.match(str(layer.config.get("equation", "")).replace(" ", "")):
-        problems.append(f"equation {layer.config.get('equation')!r} is not an einsum equation of "
-                        f"the form 'ab,bc->ac'; the config is malformed")
-    return problems
-
-
-@register("EinsumDense", check=_check_einsum_dense)
-def einsum_dense(layer, inputs, ctx):
-    """EinsumDense(equation, output_shape, bias_axes, activation): tf.einsum
-    of the input and the kernel, plus the bias (stored in the shape Keras
-    broadcasts), then the activation. output_shape is implied by the kernel."""
-    x = inputs[0]
-    c = layer.config
-    X, W, O = parse_equation(layer, c["equation"], x.rank)
-    kernel = ctx.weight(layer, "kernel")
-    if kernel.ndim != len(W):
-        raise ConfigError(f"{layer_where(layer)}: the kernel has shape {kernel.shape} but the "
-                          f"equation {c['equation']!r} names {len(W)} kernel axes")
-    bias = ctx.weight(layer, "bias") if c.get("bias_axes") else None
-    out = einsum_with_kernel(ctx, x, X, W, O, kernel, bias)
-    return [apply_activation(ctx, out, c.get("activation"))]

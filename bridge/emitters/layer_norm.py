@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from .calls import const as _uconst
+from .common.calls import const as _uconst
 
 
 def _axes(layer, t, key="axis", default=-1) -> list:

@@ -14,10 +14,10 @@ from typing import Optional
 import numpy as np
 from onnx import TensorProto
 
-from ..context import Tensor
-from ..errors import ConfigError, layer_where
-from ..ir import Layer
-from .activations import _name as activation_name
+from ...context import Tensor
+from ...errors import ConfigError, layer_where
+from ...ir import Layer
+from .activation_functions import activation_name
 
 INT64_MIN = int(np.iinfo(np.int64).min)
 
@@ -137,7 +137,7 @@ def cudnn_kernels(kernel: np.ndarray, rec: np.ndarray, gates: int):
 
 def rnn_config_problems(cfg: dict, cls: str) -> list:
     """Problems of an LSTM / GRU / SimpleRNN / CuDNN config, before emission."""
-    from .activations import activation_problems
+    from .activation_functions import activation_problems
     problems = []
     if flag(cfg, "stateful"):
         problems.append("stateful=True keeps the recurrent state between predict() calls, which "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..context import Tensor, channels_first_perm
+from ...context import Tensor, channels_first_perm
 
 
 def channels_last(layer) -> bool:
@@ -27,6 +27,14 @@ def from_channels_first(name: str, keras_shape: tuple, layer, like: Tensor) -> T
     """Wrap an NC... ONNX result whose Keras shape is keras_shape."""
     perm = channels_first_perm(len(keras_shape)) if channels_last(layer) else None
     return Tensor(name=name, shape=tuple(keras_shape), perm=perm, dtype=like.dtype, mask=like.mask)
+
+
+def data_format_problems(layer) -> list:
+    fmt = layer.config.get("data_format", "channels_last")
+    if fmt not in (None, "channels_last", "channels_first"):
+        return [f"data_format {fmt!r} is not 'channels_last' or 'channels_first'; the config is "
+                f"malformed"]
+    return []
 
 
 def spatial_dims(t: Tensor, layer) -> tuple:

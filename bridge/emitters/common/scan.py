@@ -19,9 +19,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from opsets.graph import Graph
 
-from ..context import Tensor
-from .activations import apply_activation
-from .rnn_common import Cell, zeros_state
+from ...context import Tensor
+from .activation_functions import apply_activation
+from .rnn import Cell, zeros_state
 
 
 class _BodyGraph(Graph):

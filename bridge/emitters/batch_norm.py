@@ -33,7 +33,7 @@ from onnx import helper
 
 from ..errors import ConfigError, UnsupportedError, layer_where
 from ..registry import register
-from .calls import forced_training
+from .common.calls import forced_training
 
 
 def _where(ctx, layer) -> str:

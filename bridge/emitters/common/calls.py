@@ -1,26 +1,14 @@
 """A layer call's arguments, with the tensors the converter emitted in place
 of the TensorRefs the readers recorded.
 
-The readers keep a call's positional arguments in `Call.kwargs["__args__"]`
-when they are not a plain list of tensors (op layers: constants, a bare
-tensor, nested lists) and its keyword arguments in `Call.kwargs`, with every
-tensor as a TensorRef that is also one of `Call.inputs`.
+The readers keep a call's positional arguments in `Call.args` when they are
+not a plain list of tensors (op layers: constants, a bare tensor, nested
+lists) and its keyword arguments in `Call.kwargs`, with every tensor as a
+TensorRef that is also one of `Call.inputs`.
 """
 from __future__ import annotations
 
-from ..ir import TensorRef
-
-
-def _map(value, fn):
-    if isinstance(value, TensorRef):
-        return fn(value)
-    if isinstance(value, list):
-        return [_map(v, fn) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_map(v, fn) for v in value)
-    if isinstance(value, dict):
-        return {k: _map(v, fn) for k, v in value.items()}
-    return value
+from ...ir import TensorRef, map_refs
 
 
 def _count(value) -> int:
@@ -42,10 +30,10 @@ def bound_call(call, inputs, *, preserve: bool = False):
     kwargs = dict(call.kwargs or {}) if call is not None else {}
     refs = tuple(call.inputs) if call is not None else ()
     env = dict(zip(refs, inputs))
-    raw_args = kwargs.pop("__args__", None)
-    kw = _map(kwargs, env.__getitem__)
+    raw_args = call.args if call is not None else None
+    kw = map_refs(kwargs, env.__getitem__)
     if raw_args is not None:
-        return list(_map(list(raw_args), env.__getitem__)), kw
+        return list(map_refs(list(raw_args), env.__getitem__)), kw
     n = len(inputs) - _count(kwargs)
     first = list(inputs[:n])
     if len(first) == 1 and not preserve:
@@ -64,7 +52,7 @@ def forced_training(ctx) -> bool:
 
 def refuse_training(ctx, what: str) -> None:
     """Raise the error for a random-at-predict call (see forced_training)."""
-    from ..errors import UnsupportedError
+    from ...errors import UnsupportedError
     raise UnsupportedError([f"{ctx.where()}: is called with training=True, so Keras {what} at "
                             f"random even in predict(), which cannot be exported; call it with "
                             f"training=False (or leave training unset) and save again"])

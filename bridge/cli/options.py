@@ -1,0 +1,42 @@
+"""Options and steps several subcommands share (not a subcommand itself)."""
+from __future__ import annotations
+
+import argparse
+
+BACKENDS = ["tensorflow", "theano", "cntk"]
+
+
+def add_tolerances(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rtol", type=float, default=1e-5, help="max ||onnx-keras||/||keras|| per output (1e-5)")
+    p.add_argument("--atol", type=float, default=0.0, help="also pass an output whose max |onnx-keras| <= ATOL (0)")
+    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--runtime", default=None,
+                   choices=["onnxruntime", "openvino", "tract", "reference"],
+                   help="the runtime that runs the ONNX model for the check (default onnxruntime, or "
+                        "the --target's; the others come with pip install "
+                        "'keras-onnx-bridge[runtimes]')")
+
+
+def add_target(p: argparse.ArgumentParser) -> None:
+    from ..targets import TARGETS
+    p.add_argument("--target", choices=list(TARGETS), default=None,
+                   help="the runtime the file is for: caps opset and IR version and avoids what "
+                        "that runtime gets wrong (default onnxruntime; portable = all of them)")
+
+
+def report(model, onnx_path, reference, a) -> int:
+    """Print the parity report of `onnx_path` against Keras's outputs; 0 on parity, 1 if not."""
+    from ..validate import check
+    result = check(model, onnx_path, reference, rtol=a.rtol, atol=a.atol,
+                   weights=getattr(a, "weights", None), provider=a.provider,
+                   runtime=runtime_for(a))
+    print(result)
+    return 0 if result.passed else 1
+
+
+def runtime_for(a) -> str:
+    """--runtime, else the runtime of --target, else onnxruntime."""
+    if a.runtime:
+        return a.runtime
+    from ..targets import get
+    return get(getattr(a, "target", None)).runtime

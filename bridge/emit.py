@@ -1,0 +1,100 @@
+"""The emit stage: a normalized, supported IR model -> an ONNX ModelProto.
+
+Graph inputs keep Keras's names, dtypes and layouts; the walker
+(bridge/walk.py) runs every layer's emitter; each model output is brought
+back to Keras's layout and named as Keras names it.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import onnx
+from onnx import helper
+
+import opsets
+
+from . import emitters  # noqa: F401  (registers the built-in emitters)
+from .context import Context, Tensor
+from .dtypes import ONNX_DTYPES, onnx_dtype
+from .errors import ConfigError, layer_where
+from .ir import Model
+from .version import __version__
+from .walk import emit_graph
+
+
+def input_tensors(model: Model) -> list:
+    """The model's inputs as Tensors named after their InputLayers."""
+    out = []
+    for ref in model.inputs:
+        layer = model.layer(ref.layer)
+        c = layer.config
+        shape = c.get("batch_input_shape") or c.get("batch_shape")
+        if shape is None:
+            raise ConfigError(f"{model.source}: {layer_where(layer)} has no batch_input_shape; "
+                              f"the config is malformed")
+        dtype = c.get("dtype") or "float32"
+        if isinstance(dtype, dict):  # Keras 3 dtype policy objects
+            dtype = dtype.get("config", {}).get("name", "float32")
+        if dtype not in ONNX_DTYPES:
+            raise ConfigError(f"{model.source}: {layer_where(layer)} has input dtype {dtype!r}, "
+                              f"which ONNX cannot take; use one of {sorted(ONNX_DTYPES)}")
+        shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
+        out.append(Tensor(name=layer.name, shape=shape, dtype=onnx_dtype(dtype)))
+    return out
+
+
+def output_names(model: Model) -> list:
+    """Keras's own output names: the layer name, then name_1, name_2, ...
+    when one layer gives several outputs (Functional._set_output_names)."""
+    names, counts = [], {}
+    for ref in model.outputs:
+        proposal = ref.layer
+        while proposal in names:
+            n = counts.get(ref.layer, 1)
+            proposal = f"{ref.layer}_{n}"
+            counts[ref.layer] = n + 1
+        names.append(proposal)
+    return names
+
+
+def emit(model: Model, opset: int, *,
+         hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
+         target=None, batch_size: Optional[int] = None) -> tuple:
+    """(ModelProto, warnings): the model's graph at `opset`, not yet cleaned
+    by the passes. `hold_inputs(ctx, t)` may hand the layers each graph
+    input in another layout (the tests feed every case channels-first).
+    `target` (bridge.targets.Target) says which constructs to avoid;
+    `batch_size` fixes the batch dimension of every input and output."""
+    g = opsets.builder_for(opset)
+    caught: list = []
+    ctx = Context(g, model, opset, warn=caught.append, target=target)
+    ins = input_tensors(model)
+    for t in ins:
+        g.graph.reserve(t.name)
+    held = [hold_inputs(ctx, t) for t in ins] if hold_inputs is not None else ins
+    outs = emit_graph(model, ctx, held)
+
+    out_vis = []
+    for name, t in zip(output_names(model), outs):
+        t = ctx.keras(t)
+        g.graph.reserve(name)
+        g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
+        out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
+    in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
+
+    # Filled in place: make_graph + make_model would copy every weight twice.
+    proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
+    proto.opset_import.add(domain="", version=opset)
+    proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
+    proto.graph.name = model.name
+    proto.graph.node.extend(g.graph.nodes)
+    proto.graph.input.extend(in_vis)
+    proto.graph.output.extend(out_vis)
+    proto.graph.initializer.extend(g.graph.initializers.values())
+    return proto, caught
+
+
+def _value_info(name, shape, dtype, batch_size=None):
+    batch = "batch" if batch_size is None else batch_size
+    dims = [batch if i == 0 else d for i, d in enumerate(shape)]
+    return helper.make_tensor_value_info(name, dtype, dims)
