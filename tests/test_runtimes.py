@@ -31,8 +31,7 @@ RTOL = 1e-5
 # the reason (README, "Runtimes"); such a model must still fail there, so
 # that a fixed runtime shows up here.
 KNOWN = {
-    ("openvino", "attention/mha_axes_4d_default.h5"): "OpenVINO's Einsum of 8-D operands",
-    ("openvino", "keras3/mha_axes_4d_default.keras"): "OpenVINO's Einsum of 8-D operands",
+    ("openvino", "recurrent/seq_consumers.h5"): "OpenVINO's bidirectional GRU beside an LSTM",
     ("tract", "tfops/tfop_floor.h5"): "tract's integer Mod takes the dividend's sign",
 }
 

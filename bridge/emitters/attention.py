@@ -249,6 +249,17 @@ def multi_head_attention(layer, inputs, ctx):
         y = g.op("MatMul", probs, vt.name)
         combined = Tensor(name=y, shape=comb_shape, perm=tuple(batch + list(attn) + [R - 1]),
                           dtype=query.dtype)
+    elif all(isinstance(q.shape[i], int) for i in attn) and isinstance(v_dim, int):
+        # the attention axes merged, as one MatMul: (batch, Tq, Tk) @ (batch, Tk, H)
+        # (OpenVINO computes Keras's 8-D combine Einsum wrong)
+        nb = len(batch)
+        q_dims = [q.shape[i] for i in attn]
+        p_flat = g.op("Reshape", probs, g.i64([0] * nb + [int(np.prod(q_dims)), -1]))
+        vt = ctx.to_perm(v, batch + list(attn) + [R - 1])
+        v_flat = g.op("Reshape", vt.name, g.i64([0] * nb + [-1, v_dim]))
+        y = g.op("Reshape", g.op("MatMul", p_flat, v_flat), g.i64([0] * nb + q_dims + [v_dim]))
+        combined = Tensor(name=y, shape=comb_shape, perm=tuple(batch + list(attn) + [R - 1]),
+                          dtype=query.dtype)
     else:
         y = g.op("Einsum", probs, vk.name, equation=combine_eq)
         combined = Tensor(name=y, shape=comb_shape, dtype=query.dtype)
