@@ -32,7 +32,6 @@ RTOL = 1e-5
 # that a fixed runtime shows up here.
 KNOWN = {
     ("openvino", "recurrent/seq_consumers.h5"): "OpenVINO's bidirectional GRU beside an LSTM",
-    ("tract", "tfops/tfop_floor.h5"): "tract's integer Mod takes the dividend's sign",
 }
 
 

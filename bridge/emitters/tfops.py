@@ -239,7 +239,7 @@ def _floordiv(c, p):
     def f(g, a, b, dtype):
         if dtype in _FLOATS:
             return g.op("Floor", g.op("Div", a, b))
-        return g.op("Div", g.op("Sub", a, g.op("Mod", a, b, fmod=0)), b)
+        return g.op("Div", g.op("Sub", a, _floor_mod(g, a, b)), b)
     t = next(v for v in (p["x"], p["y"]) if _is_t(v))
     dtype = t.dtype
     return _elementwise(c, [p["x"], p["y"]], lambda g, a, b: f(g, a, b, dtype))
@@ -247,17 +247,20 @@ def _floordiv(c, p):
 
 @_fn("math.floormod", "floormod", "math.mod", "mod", "__operators__.mod")
 def _floormod(c, p):
-    t = next(v for v in (p["x"], p["y"]) if _is_t(v))
-    if t.dtype not in _FLOATS:
-        return _elementwise(c, [p["x"], p["y"]], lambda g, a, b: g.op("Mod", a, b, fmod=0))
+    return _elementwise(c, [p["x"], p["y"]], _floor_mod)
 
-    def f(g, a, b):   # TensorFlow: fmod, then moved to the divisor's sign
-        r = g.op("Mod", a, b, fmod=1)
-        zero = g.op("Sub", b, b)
-        fix = g.op("And", g.op("Not", g.op("Equal", r, zero)),
-                   g.op("Xor", g.op("Less", r, zero), g.op("Less", b, zero)))
-        return g.op("Where", fix, g.op("Add", r, b), r)
-    return _elementwise(c, [p["x"], p["y"]], f)
+
+def _floor_mod(g, a, b):
+    """TensorFlow's floormod, for floats and integers alike: fmod, then moved
+    to the divisor's sign. A constant dividend is made a computed value
+    first: tract's Mod with a constant first input returns the divisor."""
+    if a in g.graph.initializers:
+        a = g.op("Add", a, g.op("Sub", b, b))
+    r = g.op("Mod", a, b, fmod=1)
+    zero = g.op("Sub", b, b)
+    fix = g.op("And", g.op("Not", g.op("Equal", r, zero)),
+               g.op("Xor", g.op("Less", r, zero), g.op("Less", b, zero)))
+    return g.op("Where", fix, g.op("Add", r, b), r)
 
 
 @_fn("math.pow", "pow", "__operators__.pow")
