@@ -13,7 +13,10 @@ node with direction="bidirectional". Weights are re-laid out once:
 Activations go in the node's `activations` attribute (hard_sigmoid by the
 formula of the Keras that saved the file); one the ONNX ops do not list
 (gelu, swish, selu, ...) sends the layer to an explicit Scan
-(recurrent_scan.py), and `fallback_reason(layer)` says so.
+(common/scan.py), and `fallback_reason(layer)` says so. So does what the
+conversion's target runtime cannot run in the node (ctx.target, from
+bridge/targets.py: its activations, masks, initial states, ...): `node_ok`
+asks the table and tells `bridge inspect --target` why.
 
 Masks (Embedding(mask_zero=True), Masking) follow Keras exactly, arbitrary
 masks included: masked steps are skipped and the state carried over. For
