@@ -3,20 +3,25 @@
     import bridge
     bridge.to_onnx("model.h5", "model.onnx")
 
-The public API: `to_onnx` (convert), `run` (ONNX Runtime), `check` (parity
-with Keras's outputs), `register` / `REGISTRY` (emitters for your own layer
-classes, which receive `Tensor`s and a `Context`), and the errors, every one
-a `BridgeError` subclass.
+The public API: `to_onnx` (convert; precision="fp16" for float16), `run`
+(ONNX Runtime), `check` (parity with Keras's outputs), `quantize` (int8 by
+ONNX Runtime's quantizer), `to_triton` (a Triton model repository entry),
+`register` / `REGISTRY` (emitters for your own layer classes, which receive
+`Tensor`s and a `Context`), and the errors, every one a `BridgeError`
+subclass.
 """
 from .context import Context, Tensor
 from .convert import to_onnx
-from .errors import (BridgeError, BridgeWarning, ConfigError, InputFileError, OpsetError,
-                     ReferenceError_, UnsupportedError, WeightsError)
+from .deploy.quantize import quantize
+from .deploy.triton import to_triton
+from .errors import (BridgeError, BridgeWarning, ConfigError, DependencyError, InputFileError,
+                     OpsetError, OptionError, ReferenceError_, UnsupportedError, WeightsError)
 from .registry import REGISTRY, register
 from .runtime import run
 from .validate import check
 from .version import __version__
 
-__all__ = ["to_onnx", "check", "run", "register", "REGISTRY", "Tensor", "Context",
-           "BridgeError", "BridgeWarning", "ConfigError", "InputFileError", "OpsetError",
-           "ReferenceError_", "UnsupportedError", "WeightsError", "__version__"]
+__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "register", "REGISTRY", "Tensor",
+           "Context", "BridgeError", "BridgeWarning", "ConfigError", "DependencyError",
+           "InputFileError", "OpsetError", "OptionError", "ReferenceError_", "UnsupportedError",
+           "WeightsError", "__version__"]

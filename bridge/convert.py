@@ -20,8 +20,10 @@ from onnx import helper
 import opsets
 
 from . import targets
+from .deploy.fp16 import library as float16_library
+from .deploy.fp16 import to_float16
 from .emit import emit
-from .errors import BridgeWarning, OpsetError, TargetError
+from .errors import BridgeWarning, OpsetError, OptionError, TargetError
 from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
@@ -32,28 +34,35 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
-            opset: Optional[int] = None, backend: Optional[str] = None,
-            target: Optional[str] = None, batch_size: Optional[int] = None) -> onnx.ModelProto:
+            opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
+            keep_io_types: bool = True, target: Optional[str] = None,
+            batch_size: Optional[int] = None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
     `opset`: target ONNX opset (default 17). `backend`: the Keras backend the
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
-    file's own record. `target`: the runtime the file is for (onnxruntime,
-    the default; openvino, tract, reference, or portable for all of them):
-    it caps the opset and IR version and avoids what that runtime gets wrong
-    (bridge/targets.py). `batch_size`: fix the batch dimension (for runtimes
-    and compilers that want static shapes), None keeps it dynamic.
+    file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
+    arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
+    float32 unless `keep_io_types` is False.
+    `target`: the runtime the file is for (onnxruntime, the default;
+    openvino, tract, reference, or portable for all of them): it caps the
+    opset and IR version and avoids what that runtime gets wrong
+    (bridge/targets.py). `batch_size`: fix the batch dimension (for
+    runtimes and compilers that want static shapes), None keeps it dynamic.
     """
     tgt = targets.get(target)
-    opset = resolve_opset(opset)
+    opset = resolve_opset(tgt.default_opset if opset is None else opset)
     batch_size = resolve_batch_size(batch_size)
+    precision = resolve_precision(precision)
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
     require_support(model, opset)                  # every gap at once, before emitting
     proto, caught = emit(model, opset, target=tgt, batch_size=batch_size)  # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
     _warn(target_warnings(opset, tgt) + caught)
+    if precision == "fp16":
+        proto = to_float16(proto, keep_io_types=keep_io_types)   # float16, where it holds
     data = verify(proto)                           # checker with full shape inference
     if dst is not None:
         write(data, dst)                           # atomically
@@ -116,6 +125,19 @@ def resolve_batch_size(batch_size) -> Optional[int]:
         raise TargetError(f"batch_size {batch_size!r} is not a positive integer; pass e.g. "
                           f"--batch-size 1, or leave it out for a dynamic batch")
     return batch_size
+
+
+def resolve_precision(precision) -> str:
+    """'fp32' or 'fp16' from the spellings accepted; for fp16, fails here,
+    before any reading, when its optional library is missing."""
+    names = {None: "fp32", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
+    key = precision.lower() if isinstance(precision, str) else precision
+    if key not in names:
+        raise OptionError(f"precision {precision!r} is not supported; pass 'fp32' or 'fp16' "
+                          f"(for int8, quantize the exported model: bridge quantize)")
+    if names[key] == "fp16":
+        float16_library()
+    return names[key]
 
 
 def verify(proto: onnx.ModelProto) -> bytes:

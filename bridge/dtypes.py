@@ -17,6 +17,9 @@ ONNX_DTYPES = {
 # Other spellings TensorFlow accepts for the same types.
 ALIASES = {"double": "float64", "half": "float16"}
 FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
+# The metadata_props key naming what an exported model computes in: 'fp16'
+# (bridge.deploy.fp16) or 'int8' (bridge.deploy.quantize); float32 without it.
+PRECISION_KEY = "bridge.precision"
 
 
 def onnx_dtype(name: str) -> Optional[int]:

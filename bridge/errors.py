@@ -41,6 +41,14 @@ class ReferenceError_(BridgeError):
     """A reference file for parity checking is missing or does not fit the model."""
 
 
+class OptionError(BridgeError):
+    """An option (precision, a batch's output folder, ...) has a value this converter cannot take."""
+
+
+class DependencyError(BridgeError):
+    """A feature needs an optional dependency (an extra) that is not installed."""
+
+
 def layer_where(layer):
     """'name' (Class) for messages."""
     return f"layer '{layer.name}' ({layer.class_name})"

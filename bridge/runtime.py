@@ -16,6 +16,11 @@ _ORT_TYPES = {
 }
 
 
+def numpy_dtype_of(ort_type: str):
+    """numpy dtype of an onnxruntime type string ('tensor(float)' -> float32)."""
+    return _ORT_TYPES.get(ort_type, np.float32)
+
+
 @dataclass
 class RunResult:
     outputs: dict        # output name -> array

@@ -24,7 +24,9 @@ Measured with tests/runtime_matrix.py (numbers in the README):
   reference    onnx.reference ignores LSTM/GRU/RNN activations and
                sequence_lens, does not run RNN with Relu, and before opset 15
                computes BatchNormalization with training statistics (its
-               momentum attribute is filled in).
+               momentum attribute is filled in); it implements
+               QuantizeLinear / DequantizeLinear only from opset 19, its
+               default.
   portable     the intersection: what all of the above run right.
 
 A recurrent layer a target cannot run as one node becomes an explicit
@@ -59,6 +61,7 @@ class Target:
     rnn_bidirectional: bool = True    # runs direction="bidirectional" nodes right
     resize_any_axes: bool = True      # resizes a 5-D value on any axes (not only NC's last three)
     why_min_opset: str = ""
+    default_opset: int = 17           # what to_onnx(target=...) picks without --opset
 
     def rnn_node_reason(self, kind: str, acts: list) -> Optional[str]:
         """Why a `kind` node with these ONNX activations cannot run natively
@@ -83,7 +86,7 @@ TARGETS = {t.name: t for t in [
     Target("tract", "tract", 13, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
            rnn_initial_states=False, rnn_y_with_y_c=False),
     Target("reference", "reference", 15, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
-           why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
+           default_opset=19, why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
                          "training statistics"),
     Target("portable", "onnxruntime", 15, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
            rnn_defaults_only=True, rnn_sequence_lens=False, rnn_initial_states=False,

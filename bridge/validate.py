@@ -11,10 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .dtypes import PRECISION_KEY
 from .errors import ReferenceError_
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 0.0
+# The default rtol for a model by the precision it computes in: float16 keeps
+# 11 bits (unit roundoff 4.9e-4, a few of them over a deep network), int8
+# 8 bits per tensor (a step of 1/255 of each tensor's range, compounded).
+DEFAULT_RTOLS = {"fp32": DEFAULT_RTOL, "fp16": 5e-3, "int8": 5e-2}
 
 
 @dataclass
@@ -29,6 +34,7 @@ class OutputParity:
     worst_expected: float
     passed: bool
     problem: str = ""
+    against: str = "keras"      # what the expected values came from
 
     def line(self) -> str:
         status = "ok  " if self.passed else "FAIL"
@@ -36,7 +42,7 @@ class OutputParity:
             return f"{status} {self.name}: {self.problem}"
         return (f"{status} {self.name}: shape {self.shape} {self.dtype}  rel {self.rel:.3e}  "
                 f"max abs {self.max_abs:.3e}  worst at {self.worst_index}: "
-                f"onnx {self.worst_actual:.7g} vs keras {self.worst_expected:.7g}")
+                f"onnx {self.worst_actual:.7g} vs {self.against} {self.worst_expected:.7g}")
 
 
 @dataclass
@@ -148,7 +154,59 @@ def find_reference_beside(src) -> str | None:
     return None
 
 
-def _match(given: dict, names: list, what: str, ref: str) -> dict:
+def precision_of(model) -> str:
+    """'fp32', 'fp16' or 'int8': the metadata bridge.deploy writes, else what
+    the graph holds (float16 weights, quantization ops)."""
+    import onnx
+    if not hasattr(model, "graph"):
+        model = onnx.load(os.fspath(model), load_external_data=False)
+    for p in model.metadata_props:
+        if p.key == PRECISION_KEY:
+            return p.value
+    quantized = {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
+                 "QLinearConv", "QLinearMatMul"}
+    if any(n.op_type in quantized for n in model.graph.node):
+        return "int8"
+    if any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer):
+        return "fp16"
+    return "fp32"
+
+
+def default_rtol(model) -> float:
+    return DEFAULT_RTOLS.get(precision_of(model), DEFAULT_RTOL)
+
+
+def load_inputs(path) -> dict:
+    """Input arrays from a .npz: 'input:<name>' / 'input_0'.. as in a
+    reference file, else every array under its own name."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ReferenceError_(f"{path}: no such file; pass a .npz of model inputs")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError):
+        raise ReferenceError_(f"{path}: not a .npz file (save inputs with numpy.savez)") from None
+    ins = {k[len("input:"):] if k.startswith("input:") else k: v for k, v in arrays.items()
+           if k.startswith(("input:", "input_"))}
+    return ins or arrays
+
+
+def random_inputs(metas, seed: int = 0, batch: int = 2) -> dict:
+    """Standard normal floats (integers 0..9 for integer inputs) shaped like
+    the session's inputs, free dimensions 8 (the batch `batch`)."""
+    rng = np.random.default_rng(seed)
+    ins = {}
+    for meta in metas:
+        shape = [batch if i == 0 else (d if isinstance(d, int) else 8) for i, d in enumerate(meta.shape)]
+        if "int" in meta.type:
+            ins[meta.name] = rng.integers(0, 10, size=shape).astype(np.int32)
+        else:
+            ins[meta.name] = rng.standard_normal(shape).astype(np.float32)
+    return ins
+
+
+def match_arrays(given: dict, names: list, what: str, ref: str) -> dict:
     """Map reference arrays onto model names: by name, else by position."""
     if all(n in given for n in names):
         return {n: given[n] for n in names}
@@ -171,14 +229,7 @@ def keras_reference(src, onnx_inputs, weights=None, seed: int = 0) -> tuple:
             f"{src}: no reference given, none beside the model, and Keras is not importable "
             f"here; pass --reference REF.npz (arrays 'input:<name>' and 'output:<name>' saved "
             f"from Keras), or install tf-keras to compute one live") from None
-    rng = np.random.default_rng(seed)
-    ins = {}
-    for meta in onnx_inputs:
-        shape = [2 if i == 0 else (d if isinstance(d, int) else 8) for i, d in enumerate(meta.shape)]
-        if "int" in meta.type:
-            ins[meta.name] = rng.integers(0, 10, size=shape).astype(np.int32)
-        else:
-            ins[meta.name] = rng.standard_normal(shape).astype(np.float32)
+    ins = random_inputs(onnx_inputs, seed)
     src = os.fspath(src)
     if weights is not None:
         with open(src) as fh:
@@ -192,18 +243,22 @@ def keras_reference(src, onnx_inputs, weights=None, seed: int = 0) -> tuple:
     return ins, dict(zip(model.output_names, preds))
 
 
-def check(src, onnx_path, reference=None, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
+def check(src, onnx_path, reference=None, *, rtol: float | None = None, atol: float = DEFAULT_ATOL,
           weights=None, provider: str = "auto", runtime: str = "onnxruntime") -> ParityReport:
     """Run `onnx_path` on the reference inputs and compare with Keras's outputs.
 
     `reference`: a .npz or *_inputs_and_outputs.h5; None looks beside `src`,
-    then computes one live with tf-keras if it is importable. `runtime`:
-    onnxruntime (default), openvino, tract or reference (bridge/runtimes.py).
+    then computes one live with tf-keras if it is importable. `rtol`: None
+    takes the model's precision's default (DEFAULT_RTOLS: 1e-5 for float32,
+    5e-3 for a float16 export, 5e-2 for int8). `runtime`: onnxruntime
+    (default), openvino, tract or reference (bridge/runtimes.py).
     """
     from .runtime import run, session
     from .runtimes import check_runtime
     runtime = check_runtime(runtime)
     sess = session(onnx_path, "cpu") if runtime == "onnxruntime" else None
+    if rtol is None:
+        rtol = DEFAULT_RTOL if isinstance(onnx_path, bytes) else default_rtol(onnx_path)
     metas = sess.get_inputs() if sess is not None else _input_metas(onnx_path)
     in_names = [m.name for m in metas]
     out_names = ([m.name for m in sess.get_outputs()] if sess is not None
@@ -215,8 +270,8 @@ def check(src, onnx_path, reference=None, *, rtol: float = DEFAULT_RTOL, atol: f
     else:
         ins, outs = keras_reference(src, metas, weights=weights)
         label = "live tf-keras"
-    ins = _match(ins, in_names, "input", label)
-    outs = _match(outs, out_names, "output", label)
+    ins = match_arrays(ins, in_names, "input", label)
+    outs = match_arrays(outs, out_names, "output", label)
     result = run(onnx_path, ins, provider=provider, runtime=runtime)
     report = compare(result.outputs, outs, rtol=rtol, atol=atol)
     report.provider, report.reference = result.provider, label

@@ -7,6 +7,8 @@
   18  every Reduce* takes axes as an input; Mish
   (all) ReduceLogSumExp is written out (logsumexp), which every runtime runs right
   20  Gelu
+  28  QuantizeLinear widened its types; ONNX Runtime (1.32) has no kernel for
+      it, so a quantize-dequantize pair becomes its arithmetic
 """
 from __future__ import annotations
 
@@ -100,6 +102,15 @@ class Opset13:
                        nearest_mode=nearest_mode, cubic_coeff_a=cubic_coeff_a,
                        exclude_outside=exclude_outside)
 
+    def quantize_dequantize(self, x, scale, zero_point):
+        """DequantizeLinear(QuantizeLinear(x)) with a scalar float `scale` and a
+        numpy int8/uint8 `zero_point`: round(x / scale) half to even, plus the
+        zero point, saturated to its integer type, back to float."""
+        s = self.f32(scale)
+        zp = self.const(np.asarray(zero_point), f"const_{np.asarray(zero_point).dtype}_"
+                        f"{int(zero_point)}")
+        return self.op("DequantizeLinear", self.op("QuantizeLinear", x, s, zp), s, zp)
+
     # -- composite activations that later opsets made native ---------------
     def hard_swish(self, x):
         return self.op("Mul", x, self.op("HardSigmoid", x, alpha=1.0 / 6.0, beta=0.5))
@@ -165,7 +176,18 @@ class Opset20(Opset18):
         return self.op("Gelu", x, approximate="tanh" if approximate else "none")
 
 
-_CLASSES = [Opset13, Opset14, Opset17, Opset18, Opset20]
+class Opset28(Opset20):
+    version = 28
+
+    def quantize_dequantize(self, x, scale, zero_point):
+        info = np.iinfo(np.asarray(zero_point).dtype)
+        zp = int(zero_point)
+        q = self.clip(self.op("Round", self.op("Div", x, self.f32(scale))), info.min - zp,
+                      info.max - zp)
+        return self.op("Mul", q, self.f32(scale))
+
+
+_CLASSES = [Opset13, Opset14, Opset17, Opset18, Opset20, Opset28]
 
 
 def builder_for(opset: int, graph: Graph | None = None) -> Opset13:

@@ -41,18 +41,26 @@ LEVELS = [
     (["bridge.walk"], False),
     (["bridge.emitters.common.*"], True),
     (["bridge.emitters.common"], False),
+    # the op table behind the op layers (and Lambda translation): its own modules
+    (["bridge.emitters.tfops.*"], True),
     (["bridge.emitters.*"], False),
     (["bridge.emitters"], False),
     (["bridge.emit"], False),
     # 5. passes
     (["bridge.passes.*"], False),
     (["bridge.passes"], False),
+    # float16: a rewrite of the emitted graph, run by to_onnx when asked for
+    (["bridge.deploy.fp16"], False),
     # 6., 7. verify and write: the pipeline itself
     (["bridge.convert"], False),
     # tools around it
     (["bridge.runtimes"], False),
     (["bridge.inspect", "bridge.runtime"], False),
     (["bridge.validate"], False),
+    # shipping the result: int8, Triton, many files at once
+    (["bridge.deploy.quantize", "bridge.deploy.triton"], False),
+    (["bridge.deploy.batch"], False),
+    (["bridge.deploy"], False),
     (["bridge.cli.options"], False),
     (["bridge.cli.*"], False),
     (["bridge.cli"], False),

@@ -1,9 +1,10 @@
 """What the op-layer and preprocessing emitters refuse, and how: every refusal
 is a BridgeError naming the layer, its class and the operation, reported
 before anything is emitted. The models are read from the families' fixtures
-and edited in memory (nothing here needs Keras)."""
+and edited in memory (nothing here needs Keras but the one live test)."""
 import os
 
+import numpy as np
 import pytest
 
 import bridge
@@ -32,6 +33,40 @@ def test_documented_lists():
         assert op in tfops.SUPPORTED_RAW_OPS, op
     for op in ("Add", "Multiply", "Reshape", "Transpose", "Einsum", "GetItem", "Softmax"):
         assert op in tfops.SUPPORTED_KERAS_OPS, op
+
+
+def test_a_second_registration_raises():
+    """One op table: an op or a spelling registered twice is an error, as in
+    the layer registry, unless replace=True says it is meant."""
+    def add(ctx, x, y):
+        raise AssertionError("never called")
+    with pytest.raises(ValueError, match="'add' is already registered"):
+        tfops.TABLE.register("add")(add)
+    with pytest.raises(ValueError, match="'math.add' is already mapped"):
+        tfops.FRONTENDS["tf"].spell("math.add", op="add")
+    table = tfops.OpTable()
+    table.register("add")(add)
+    table.register("add", replace=True)(add)
+    with pytest.raises(ValueError, match="already registered"):
+        table.register("add")(add)
+    with pytest.raises(TypeError, match="by name"):
+        table.register("n_ary")(lambda ctx, *xs: None)
+
+
+@pytest.mark.parametrize("view", ["SUPPORTED_FUNCTIONS", "SUPPORTED_RAW_OPS", "SUPPORTED_KERAS_OPS"])
+def test_every_supported_name_is_an_op_of_the_table(view):
+    """Each documented name resolves to a table op, and each argument its
+    spelling takes is one the op declares."""
+    names = getattr(tfops, view)
+    assert len(names) > 50
+    for name in names:
+        sp = names[name]
+        op = tfops.TABLE[sp.op]
+        for p in sp.params:
+            p = p.lstrip("*")
+            if p == "name" or p in sp.ignore or p in sp.only_default:
+                continue
+            assert sp.rename.get(p, p) in op.params, (view, name, p, op.params)
 
 
 def test_unknown_tf_function_is_named():
@@ -116,3 +151,33 @@ def test_no_partial_output_on_refusal(tmp_path):
     out = tmp_path / "m.onnx"
     bridge.to_onnx(model_path, out, opset=13)
     assert out.exists()
+
+
+@pytest.mark.live
+def test_keras_ops_options_held_in_the_config(tmp_path):
+    """keras.ops options the operation's config holds are honoured (elu's
+    alpha, argmax's keepdims, numpy's short tile repeats), against Keras 3
+    live; argmax over the flattened tensor (axis=None) is refused."""
+    keras = pytest.importorskip("keras")
+    if int(keras.__version__.split(".")[0]) < 3:
+        pytest.skip("needs Keras 3")
+    from bridge.validate import compare
+    ops = keras.ops
+    x = keras.Input((4, 6), name="x")
+    outs = [ops.elu(x, alpha=0.5), ops.cast(ops.argmax(x, axis=1, keepdims=True), "float32"),
+            ops.tile(x, (2,)), ops.leaky_relu(x, negative_slope=0.3)]
+    model = keras.Model(x, outs)
+    xs = np.random.default_rng(7).standard_normal((3, 4, 6)).astype("float32")
+    ys = [np.asarray(y) for y in model.predict(xs, verbose=0)]
+    path = tmp_path / "ops.keras"
+    model.save(path)
+    proto = bridge.to_onnx(path, opset=17)
+    names = [o.name for o in proto.graph.output]
+    got = bridge.run(proto, {"x": xs}, provider="cpu").outputs
+    report = compare(got, dict(zip(names, ys)), rtol=1e-5, atol=0.0)
+    assert report.passed, str(report)
+
+    flat = keras.Model(x, ops.argmax(x))
+    flat.save(tmp_path / "flat.keras")
+    with pytest.raises(UnsupportedError, match=r"keras\.ops\.argmax with axis=None"):
+        bridge.to_onnx(tmp_path / "flat.keras", opset=17)

@@ -1,19 +1,26 @@
 """bridge convert MODEL [-o OUT.onnx] [--weights W] [--opset N] [--backend B] [--target T]
-[--batch-size N] [--check]"""
+                      [--batch-size N] [--check]
+                      [--precision fp32|fp16] [--no-keep-io-types]
+bridge convert MODEL... -o OUTDIR/ [--jobs N]                 (bridge.deploy.batch)
+bridge convert MODEL... --triton-repo DIR [--name N] [--max-batch B]  (bridge.deploy.triton)"""
 from __future__ import annotations
 
 import argparse
 import os
 
-from .options import BACKENDS, add_target, add_tolerances, report
+from ..deploy.triton import DEFAULT_MAX_BATCH
+from ..errors import OptionError
+from .options import BACKENDS, add_target, add_tolerances, report, tally
 
-HELP = "convert a Keras file to ONNX"
+HELP = "convert Keras files to ONNX"
 ORDER = 1
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="Keras .h5 file, or architecture .json with --weights")
-    p.add_argument("-o", "--output", help="ONNX file to write (default: MODEL with .onnx)")
+    p.add_argument("model", nargs="+", help="Keras .h5 / .keras file, or architecture .json with "
+                                            "--weights; several convert in parallel (see -o)")
+    p.add_argument("-o", "--output", help="ONNX file to write (default: MODEL with .onnx), or a "
+                                          "folder (OUTDIR/) for OUTDIR/<stem>.onnx")
     p.add_argument("--weights", help="weights-only HDF5 for an architecture JSON")
     p.add_argument("--opset", type=int, help="target ONNX opset (default 17)")
     p.add_argument("--backend", choices=BACKENDS,
@@ -23,14 +30,67 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true", help="check parity after converting (on the "
                                                         "target's runtime unless --runtime says)")
     add_tolerances(p)
+    p.add_argument("--precision", choices=["fp32", "fp16"], default="fp32",
+                   help="fp16: float16 weights and arithmetic, float32 kept where float16 loses "
+                        "too much (needs the 'fp16' extra)")
+    p.add_argument("--keep-io-types", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --precision fp16: float inputs and outputs stay float32 (default); "
+                        "--no-keep-io-types makes them float16")
+    p.add_argument("--triton-repo", metavar="DIR",
+                   help="write a Triton model repository entry DIR/NAME/1/model.onnx + "
+                        "DIR/NAME/config.pbtxt instead of -o")
+    p.add_argument("--name", help="with --triton-repo: the model's name (default: the file's stem)")
+    p.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
+                   help=f"with --triton-repo: max_batch_size, 0 for none ({DEFAULT_MAX_BATCH})")
+    p.add_argument("--jobs", type=int, help="with several files: worker processes (default: one "
+                                            "per CPU, at most one per file)")
 
 
 def run(a: argparse.Namespace) -> int:
+    if _many(a):
+        return _convert_many(a)
     from ..convert import to_onnx
-    out = a.output or os.path.splitext(a.model)[0] + ".onnx"
-    proto = to_onnx(a.model, out, weights=a.weights, opset=a.opset, backend=a.backend,
-                    target=a.target, batch_size=a.batch_size)
+    model = a.model[0]
+    out = a.output or os.path.splitext(model)[0] + ".onnx"
+    proto = to_onnx(model, out, weights=a.weights, opset=a.opset, backend=a.backend,
+                    precision=a.precision, keep_io_types=a.keep_io_types, target=a.target,
+                    batch_size=a.batch_size)
     print(f"wrote {out} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
     if a.check:
-        return report(a.model, out, None, a)
+        return report(model, out, None, a)
     return 0
+
+
+def _many(a) -> bool:
+    """Several files, a Triton repository, or -o naming a folder."""
+    out = a.output or ""
+    return len(a.model) > 1 or bool(a.triton_repo) or out.endswith(("/", os.sep)) or os.path.isdir(out)
+
+
+def _convert_many(a) -> int:
+    from ..deploy.batch import convert_files
+    if a.triton_repo and a.output:
+        raise OptionError("pass -o OUT or --triton-repo DIR, not both")
+    if len(a.model) > 1 and a.weights:
+        raise OptionError("--weights goes with one architecture JSON; convert such files one at a time")
+    if len(a.model) > 1 and a.name:
+        raise OptionError("--name names one model; with several files each is named after its file")
+    options = {"opset": a.opset, "backend": a.backend, "precision": a.precision,
+               "keep_io_types": a.keep_io_types}
+    if a.weights:
+        options["weights"] = a.weights
+    if a.triton_repo and len(a.model) == 1:
+        return _triton_one(a, options)
+    results = convert_files(a.model, a.output, jobs=a.jobs, triton_repo=a.triton_repo,
+                            max_batch=a.max_batch, check=a.check, rtol=a.rtol, atol=a.atol,
+                            provider=a.provider, **options)
+    return tally(results, "converted")
+
+
+def _triton_one(a, options) -> int:
+    from ..deploy.triton import default_name, to_triton
+    src = a.model[0]
+    model_path, config_path = to_triton(src, a.triton_repo, name=a.name or default_name(src),
+                                        max_batch=a.max_batch, **options)
+    print(f"wrote {model_path} and {config_path}")
+    return report(src, model_path, None, a) if a.check else 0

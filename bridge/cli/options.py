@@ -7,7 +7,8 @@ BACKENDS = ["tensorflow", "theano", "cntk"]
 
 
 def add_tolerances(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rtol", type=float, default=1e-5, help="max ||onnx-keras||/||keras|| per output (1e-5)")
+    p.add_argument("--rtol", type=float, help="max ||onnx-keras||/||keras|| per output (default by the "
+                                              "model's precision: 1e-5 float32, 5e-3 fp16, 5e-2 int8)")
     p.add_argument("--atol", type=float, default=0.0, help="also pass an output whose max |onnx-keras| <= ATOL (0)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.add_argument("--runtime", default=None,
@@ -40,3 +41,11 @@ def runtime_for(a) -> str:
         return a.runtime
     from ..targets import get
     return get(getattr(a, "target", None)).runtime
+
+
+def tally(results, verb: str) -> int:
+    """After the one line per file of a many-file command: the count, and the
+    exit code (2 if any file failed, else 1 if any parity check failed)."""
+    from ..deploy.batch import exit_code, summary
+    print(summary(results, verb))
+    return exit_code(results)

@@ -61,6 +61,13 @@ def _acts(tf, keras, x, y):
             tf.math.l2_normalize(x, axis=[1, 2])]
 
 
+def _l2_zero_epsilon(tf, keras, x, y):
+    """epsilon=0.0 is kept, not taken for the default 1e-12: TensorFlow
+    normalizes an all-zero row to nan (0 * rsqrt(max(0, 0)))."""
+    z = tf.concat([x, x * 0.0], axis=1)
+    return [tf.math.l2_normalize(z, axis=-1, epsilon=0.0), tf.math.l2_normalize(x, axis=1, epsilon=0.0)]
+
+
 def _reductions(tf, keras, x, y):
     return [tf.reduce_sum(x, -1), tf.reduce_mean(x, [1], keepdims=True), tf.reduce_max(x, 1),
             tf.reduce_min(x, axis=-1, keepdims=True), tf.reduce_prod(x, 2),
@@ -198,6 +205,7 @@ CASES = [
     _ops("tfop_compare", _compare, ints=True),
     _ops("tfop_unary", _unary),
     _ops("tfop_activations", _acts),
+    _ops("tfop_l2_zero_epsilon", _l2_zero_epsilon),
     _ops("tfop_reductions", _reductions),
     _ops("tfop_shapes", _shapes),
     _ops("tfop_slices", _slices),
