@@ -76,7 +76,9 @@ class Opset13:
         reduce_logsumexp computes it. Not ReduceLogSumExp: OpenVINO reduces
         that over every axis whatever `axes` says."""
         m = self._reduce_node("ReduceMax", x, axes, keepdims=True)
-        m = self.op("Where", self.op("IsInf", m), self.f32(0.0), m)
+        d = self.op("Sub", m, m)                 # 0 where finite, nan where +-inf (IsInf
+        finite = self.op("Equal", d, d)          # takes no float16 before opset 20)
+        m = self.op("Where", finite, m, self.f32(0.0))
         s = self._reduce_node("ReduceSum", self.op("Exp", self.op("Sub", x, m)), axes,
                               keepdims=keepdims)
         return self.op("Add", self.op("Log", s), m if keepdims else self.squeeze(m, axes))
