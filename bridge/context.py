@@ -18,6 +18,7 @@ from onnx import TensorProto
 
 from opsets import Opset13
 
+from . import targets
 from .errors import WeightsError, layer_where
 from .ir import Call, Layer, Model
 
@@ -69,11 +70,13 @@ class Context:
     opset    the target ONNX opset
     layer    the layer being emitted, `call` the call of it (kwargs, args)
     warn     warn(message): a BridgeWarning the user sees after converting
+    target   what the runtime converted for runs right (bridge/targets.py)
     weight(layer, "kernel" | i), const(array, tag), keras(t),
     channels_first(t), to_perm(t, perm): weights, initializers, layouts.
     """
 
-    def __init__(self, g: Opset13, model: Model, opset: int, warn: Callable[[str], None]):
+    def __init__(self, g: Opset13, model: Model, opset: int, warn: Callable[[str], None],
+                 target: Optional["targets.Target"] = None):
         self.g = g
         self.model = model
         self.opset = opset
@@ -83,6 +86,8 @@ class Context:
         self.call: Optional[Call] = None
         self._transposed: dict = {}
         self.tolerant: Optional[dict] = None   # inspect: {(scope, layer, call): shapes}
+        self.target = target or targets.get(None)   # what the runtime runs right
+        self.fallbacks: dict = {}     # (scope, layer name) -> why it took an explicit recurrence
 
     # -- layout ---------------------------------------------------------
     def to_perm(self, t: Tensor, perm: Optional[Sequence[int]]) -> Tensor:

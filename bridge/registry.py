@@ -67,7 +67,7 @@ class Registration:
     fn: Emitter
     min_opset: int
     check: Optional[Check] = None   # (layer, opset) -> list of problems
-    note: Optional[Note] = None     # (layer, keras_major) -> str | None, shown by inspect
+    note: Optional[Note] = None     # (layer, keras_major, target) -> str | None, shown by inspect
     layout: str = "keras"           # what dispatch hands the emitter (see the module doc)
     weights: Optional[WeightNames] = None   # weight names in Keras's order; None: not declared
 
@@ -86,8 +86,9 @@ class EmitterRegistry:
         picks the highest `min_opset` at or below the target opset.
         `check(layer, opset)` returns the problems that make a layer
         unconvertible, so they can all be reported before emitting anything.
-        `note(layer, keras_major)` says how a convertible layer is exported
-        when that is worth knowing (e.g. a fallback); `bridge inspect` shows it.
+        `note(layer, keras_major, target)` says how a convertible layer is
+        exported when that is worth knowing (e.g. a fallback, for the
+        bridge.targets.Target converted for); `bridge inspect` shows it.
         `layout` says how the inputs are handed over ("keras", the default,
         "channels_first" or "any"; see the module doc).
         `weights` names the layer's weights in Keras's order (its

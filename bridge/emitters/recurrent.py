@@ -13,7 +13,10 @@ node with direction="bidirectional". Weights are re-laid out once:
 Activations go in the node's `activations` attribute (hard_sigmoid by the
 formula of the Keras that saved the file); one the ONNX ops do not list
 (gelu, swish, selu, ...) sends the layer to an explicit Scan
-(recurrent_scan.py), and `fallback_reason(layer)` says so.
+(common/scan.py), and `fallback_reason(layer)` says so. So does what the
+conversion's target runtime cannot run in the node (ctx.target, from
+bridge/targets.py: its activations, masks, initial states, ...): `node_ok`
+asks the table and tells `bridge inspect --target` why.
 
 Masks (Embedding(mask_zero=True), Masking) follow Keras exactly, arbitrary
 masks included: masked steps are skipped and the state carried over. For
@@ -85,8 +88,26 @@ def _onnx_weights(cell: Cell):
     return w, r, np.concatenate([bi, br]).astype(np.float32)
 
 
-def node_ok(cell: Cell, keras3: bool) -> bool:
-    return all(onnx_activation(a, keras3) is not None for a in cell_activations(cell))
+def node_ok(cell: Cell, ctx, masked: bool = False, initial: bool = False,
+            need_seq: bool = False) -> bool:
+    """Whether one ONNX node computes this cell on the conversion's target;
+    when the target is what rules it out, inspect is told why."""
+    acts = [onnx_activation(a, ctx.model.keras_major >= 3) for a in cell_activations(cell)]
+    if any(a is None for a in acts):
+        return False
+    why = ctx.target.rnn_node_reason(cell.kind, [a[0] for a in acts])
+    if why is None and masked and not ctx.target.rnn_sequence_lens:
+        why = (f"{ctx.target.name} does not honour a sequence_lens computed at run time (the "
+               f"Keras mask)")
+    if why is None and initial and not ctx.target.rnn_initial_states:
+        why = f"{ctx.target.name} does not run an ONNX {cell.kind} with initial states"
+    if (why is None and need_seq and cell.return_state and cell.kind == "LSTM"
+            and not ctx.target.rnn_y_with_y_c):
+        why = f"{ctx.target.name} does not give an ONNX LSTM's Y and Y_c together"
+    if why is not None:
+        ctx.fallbacks[(ctx.scope, ctx.layer.name)] = (f"{why}: an explicit recurrence (ONNX Scan) "
+                                                      f"instead of one {cell.kind} node")
+    return why is None
 
 
 def _node(ctx, op: str, inputs: list, want: list, **attrs) -> list:
@@ -225,7 +246,7 @@ def run_cell(ctx, cell: Cell, s, init, need_seq: bool) -> DirOut:
     """One layer (or one direction): go_backwards, then one node or a Scan."""
     if cell.go_backwards:
         s = reversed_seq(ctx, s)
-    if node_ok(cell, ctx.model.keras_major >= 3):
+    if node_ok(cell, ctx, s.mask is not None, bool(init), need_seq):
         return node_path(ctx, [cell], s, [init] if init else None, need_seq)[0][0]
     seq, last, states = scan_cell(ctx, cell, s, init, need_seq)
     return DirOut(seq, last, states)
@@ -496,10 +517,12 @@ def bidirectional(layer, inputs, ctx):
     fi = [state_tensor(ctx, t) for t in states[:fc.n_states]] or None
     bi = [state_tensor(ctx, t) for t in states[fc.n_states:]] or None
     s = time_major_input(ctx, x, fc.time_major)
-    keras3 = ctx.model.keras_major >= 3
-    one_node = (not fc.go_backwards and bc.go_backwards and fc.kind == bc.kind
+    masked = s.mask is not None
+    one_node = (ctx.target.rnn_bidirectional and not fc.go_backwards and bc.go_backwards
+                and fc.kind == bc.kind
                 and fc.units == bc.units and fc.reset_after == bc.reset_after
-                and fc.time_major == bc.time_major and node_ok(fc, keras3) and node_ok(bc, keras3))
+                and fc.time_major == bc.time_major and node_ok(fc, ctx, masked, bool(fi), rs)
+                and node_ok(bc, ctx, masked, bool(fi), rs))
     stacked = None
     if one_node:
         (fo, bo), stacked = node_path(ctx, [fc, bc], s, [fi, bi] if fi else None, rs)
@@ -507,7 +530,7 @@ def bidirectional(layer, inputs, ctx):
         fo = run_cell(ctx, fc, s, fi, rs)
         bo = run_cell(ctx, bc, s, bi, rs)
         if rs:
-            bo = replace(bo, seq=reverse_time(ctx, bo.seq))
+            bo = replace(bo, seq=reverse_time(ctx, bo.seq, s.steps))
     if mode is None:
         if rs:
             outs = [_seq_tensor(fo.seq, fc, x, fc.units), _seq_tensor(bo.seq, bc, x, bc.units)]

@@ -6,6 +6,8 @@ clip(0.2x + 0.5, 0, 1) in Keras 1/2 and relu6(x + 3) / 6 in Keras 3.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ...context import Tensor
 
 # Keras's own constants (keras/activations.py), not ONNX's float defaults.
@@ -95,3 +97,20 @@ def apply_activation(ctx, t: Tensor, spec) -> Tensor:
 
 def check_activation_option(layer, opset) -> list:
     return activation_problems(layer.config.get("activation"))
+
+
+def softmax_over(g, x: str, axes, rank: int) -> str:
+    """Softmax over several axes as one ONNX Softmax: the axes are moved last
+    (if they are not) and merged by a Reshape. Every runtime runs a
+    single-axis Softmax right; OpenVINO computes a multi-axis reduction
+    pattern over the wrong axes."""
+    axes = sorted({a % rank for a in axes})
+    if len(axes) == 1:
+        return g.op("Softmax", x, axis=axes[0])
+    rest = [a for a in range(rank) if a not in axes]
+    perm = rest + axes
+    moved = perm != list(range(rank))
+    xt = g.op("Transpose", x, perm=perm) if moved else x
+    flat = g.op("Reshape", xt, g.i64([0] * len(rest) + [-1]))
+    y = g.op("Reshape", g.op("Softmax", flat, axis=len(rest)), g.op("Shape", xt))
+    return g.op("Transpose", y, perm=[int(i) for i in np.argsort(perm)]) if moved else y
