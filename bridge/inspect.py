@@ -8,6 +8,7 @@ import opsets
 from .context import Context
 from .convert import read_model, resolve_opset
 from .emit import input_tensors
+from .emitters.lambdas import describe as describe_lambda
 from .registry import REGISTRY
 from .walk import emit_graph
 
@@ -40,7 +41,7 @@ def inspect_model(src, *, weights=None, opset=None, backend=None) -> str:
                 why = problems or errors or [
                     f"needs opset {REGISTRY.min_opset(layer.class_name)}"
                     if REGISTRY.min_opset(layer.class_name) else "no emitter"]
-                status = "no: " + "; ".join(why)
+                status = "no: " + "; ".join(w.splitlines()[0] for w in why)   # bodies are shown below
             else:
                 note = em.note(layer, model.keras_major) if em.note else None
                 status = f"yes ({note})" if note else "yes"
@@ -56,6 +57,9 @@ def inspect_model(src, *, weights=None, opset=None, backend=None) -> str:
         lines.append("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
     lines.append(f"{gaps} layer(s) cannot be converted at opset {opset}" if gaps
                  else f"all layers convert at opset {opset}")
+    for layer in model.walk():
+        if layer.class_name == "Lambda":      # what its function does, as read from the byte code
+            lines.append(f"Lambda '{layer.name}':\n{describe_lambda(layer)}")
     return "\n".join(lines)
 
 

@@ -301,6 +301,11 @@ def argument_text(code: Code, ins: Instr) -> str:
             return f"{code.fast_names[a >> 4]}, {code.fast_names[a & 15]}"
         if name in ("LOAD_DEREF", "STORE_DEREF", "LOAD_CLOSURE", "MAKE_CELL"):
             return code.deref_names[a]
+        if name == "BINARY_OP":
+            ops = ("+", "&", "//", "<<", "@", "*", "%", "|", "**", ">>", "-", "/", "^")
+            return ops[a % 13] + ("=" if a >= 13 else "")
+        if name == "COMPARE_OP":
+            return ("<", "<=", "==", "!=", ">", ">=")[a >> (5 if v == "3.13" else 4 if v == "3.12" else 0)]
     except IndexError:
         return "?"
     return ""
