@@ -11,7 +11,7 @@ layout, shared by every consumer.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 from onnx import TensorProto
@@ -46,6 +46,19 @@ class Tensor:
         """Where a Keras axis sits in the ONNX value."""
         a = keras_axis % self.rank
         return self.perm.index(a) if self.perm else a
+
+
+def stored_weights(layer: Layer) -> str:
+    """A layer's weights as Keras lists them (`layer.weights` order), for
+    messages: "[0] kernel (6, 4), [1] bias (4,)"; formats that store no
+    names (Keras 3 `vars/<i>`) say so."""
+    if not layer.weights:
+        return "none"
+    nameless = all(w.short.startswith("var_") or w.short.isdigit() for w in layer.weights)
+    items = ", ".join(f"[{i}] " + ("" if nameless else f"{w.short} ") + str(tuple(w.array.shape))
+                      for i, w in enumerate(layer.weights))
+    return items + ("; this format stores no weight names (vars/<i>): ask by position, "
+                    "ctx.weight(layer, i)" if nameless else "")
 
 
 def channels_first_perm(rank: int) -> tuple:
@@ -94,20 +107,32 @@ class Context:
         return self.to_perm(t, channels_first_perm(t.rank))
 
     # -- weights and constants ------------------------------------------
-    def weight(self, layer: Layer, short: str, shape: Optional[tuple] = None,
+    def weight(self, layer: Layer, key: Union[str, int], shape: Optional[tuple] = None,
                required: bool = True) -> Optional[np.ndarray]:
-        w = layer.weight(short)
+        """A weight of `layer` as float32 (other float widths are widened):
+        by its Keras name ('kernel', 'gamma', ...) where the file records or
+        the registration declares names, or by its position `i` in Keras's
+        `layer.weights` order, which every format keeps. With `shape`, a
+        weight of another shape is refused. A missing weight raises, naming
+        what is stored, unless `required=False` (then None)."""
+        if isinstance(key, int):
+            w = layer.weights[key].array if -len(layer.weights) <= key < len(layer.weights) else None
+            what = f"no weight {key}" if key >= 0 else f"no weight at index {key}"
+            label = f"weight {key}"
+        else:
+            w = layer.weight(key)
+            what, label = f"no '{key}' weight", f"weight '{key}'"
         if w is None and self.tolerant is not None and shape is not None and None not in shape:
             return np.zeros(shape, np.float32)  # inspect without weights: shapes only
         if w is None:
             if not required:
                 return None
-            have = ", ".join(x.short for x in layer.weights) or "none"
-            raise WeightsError(f"{self.model.source}: {layer_where(layer)} has no '{short}' weight "
-                               f"(stored: {have}); the weights do not belong to this architecture: "
-                               f"re-save the model with model.save()")
+            have = stored_weights(layer)
+            raise WeightsError(f"{self.model.source}: {layer_where(layer)} has {what} "
+                               f"(stored: {have}); the weights do not belong to "
+                               f"this architecture: re-save the model with model.save()")
         if shape is not None and tuple(w.shape) != tuple(shape):
-            raise WeightsError(f"{self.model.source}: {layer_where(layer)} weight '{short}' has shape "
+            raise WeightsError(f"{self.model.source}: {layer_where(layer)} {label} has shape "
                                f"{tuple(w.shape)} but the architecture needs {tuple(shape)}; the "
                                f"weights file does not match this architecture")
         return w.astype(np.float32) if w.dtype != np.float32 and w.dtype.kind == "f" else w

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from typing import Optional, Union
+from typing import Callable, Mapping, Optional, Union
 
 import onnx
 
@@ -26,6 +26,7 @@ from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
 from .readers import read_raw
+from .registry import REGISTRY, load_plugins
 from .support import require_support
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -33,7 +34,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
             opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
-            keep_io_types: bool = True) -> onnx.ModelProto:
+            keep_io_types: bool = True,
+            emitters: Optional[Mapping[str, Callable]] = None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
@@ -41,14 +43,20 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
     file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
     arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
-    float32 unless `keep_io_types` is False.
+    float32 unless `keep_io_types` is False. `emitters`: emitter functions
+    for this conversion only, {layer name or Keras class name: fn}, a layer
+    name matched first (bridge.registry; the global registry is untouched).
+    Emitter packages installed under the entry-point group 'bridge.emitters'
+    are loaded first.
     """
     opset = resolve_opset(opset)
     precision = resolve_precision(precision)
+    load_plugins()
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
-    require_support(model, opset)                  # every gap at once, before emitting
-    proto, caught = emit(model, opset)             # layers -> ONNX nodes
+    with REGISTRY.given(emitters):
+        require_support(model, opset)              # every gap at once, before emitting
+        proto, caught = emit(model, opset)         # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
     _warn(caught)
     if precision == "fp16":

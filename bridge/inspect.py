@@ -33,7 +33,7 @@ def inspect_model(src, *, weights=None, opset=None, backend=None) -> str:
                 shape_txt = _shape(next((t.shape for t in input_tensors(m) if t.name == layer.name), None))
             else:
                 shape_txt = ", ".join(_shapes(s) for s in shapes)
-            em = REGISTRY.lookup(layer.class_name, opset)
+            em = REGISTRY.lookup(layer.class_name, opset, layer.name)
             problems = [] if em is None or em.check is None else em.check(layer, opset)
             errors = [s for s in shapes if isinstance(s, str)]
             if em is None or problems or errors:

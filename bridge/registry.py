@@ -10,8 +10,10 @@ needs Keras installed. Register your own layer::
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,42 @@ class EmitterRegistry:
     def unregister(self, class_name: str) -> None:
         self._by_class.pop(class_name, None)
 
-    def lookup(self, class_name: str, opset: int) -> Optional[Emitter]:
-        usable = [e for e in self._by_class.get(class_name, ()) if e.min_opset <= opset]
-        return usable[-1] if usable else None
+    def lookup(self, class_name: str, opset: int, name: Optional[str] = None) -> Optional[Emitter]:
+        """The emitter for a layer of this class (and, given `name`, this
+        layer name) at `opset`: one passed for this conversion first (see
+        `given`), by layer name then class; else the highest registered
+        `min_opset` at or below `opset`. A Keras 3 registered name
+        ('package>ClassName') and its bare class name find each other."""
+        given = _GIVEN.get()
+        for key in (name, class_name) + _aliases(class_name, given):
+            if key is not None and key in given:
+                return Emitter(class_name, given[key], 13)
+        for key in (class_name,) + _aliases(class_name, self._by_class):
+            usable = [e for e in self._by_class.get(key, ()) if e.min_opset <= opset]
+            if usable:
+                return usable[-1]
+        return None
 
     def min_opset(self, class_name: str) -> Optional[int]:
-        entries = self._by_class.get(class_name)
-        return entries[0].min_opset if entries else None
+        for key in (class_name,) + _aliases(class_name, self._by_class):
+            if self._by_class.get(key):
+                return self._by_class[key][0].min_opset
+        return None
+
+    @contextlib.contextmanager
+    def given(self, emitters: Optional[Mapping[str, Callable]]):
+        """Within the block, `emitters` ({layer name or class name: fn})
+        come before the registered ones, for this conversion only: the
+        global registry is not touched."""
+        for key, fn in (emitters or {}).items():
+            if not isinstance(key, str) or not callable(fn):
+                raise TypeError(f"emitters maps layer or class names to emitter functions; got "
+                                f"{key!r}: {fn!r}")
+        token = _GIVEN.set(dict(emitters or {}))
+        try:
+            yield self
+        finally:
+            _GIVEN.reset(token)
 
     def class_names(self) -> list[str]:
         return sorted(self._by_class)
@@ -75,8 +106,44 @@ class EmitterRegistry:
         return class_name in self._by_class
 
 
+def _aliases(class_name: str, keys) -> tuple:
+    """Other spellings of a Keras 3 registered name: 'pkg>Name' -> 'Name';
+    'Name' -> every registered 'pkg>Name'."""
+    if ">" in class_name:
+        return (class_name.split(">", 1)[1],)
+    return tuple(k for k in keys if isinstance(k, str) and k.endswith(">" + class_name))
+
+
+_GIVEN: contextvars.ContextVar = contextvars.ContextVar("bridge_given_emitters", default={})
+
 REGISTRY = EmitterRegistry()
 register = REGISTRY.register
+
+PLUGIN_GROUP = "bridge.emitters"
+_loaded_plugins: set = set()
+
+
+def load_plugins() -> list:
+    """Import the emitter packages installed under the entry-point group
+    'bridge.emitters' (once each): an entry point names a module that
+    registers emitters when imported, or a function called with REGISTRY.
+    Returns the names loaded now."""
+    from importlib import metadata
+    try:
+        eps = metadata.entry_points(group=PLUGIN_GROUP)
+    except TypeError:       # Python < 3.10
+        eps = metadata.entry_points().get(PLUGIN_GROUP, [])
+    loaded = []
+    for ep in eps:
+        key = f"{ep.name}={ep.value}"
+        if key in _loaded_plugins:
+            continue
+        _loaded_plugins.add(key)
+        obj = ep.load()
+        if callable(obj) and not isinstance(obj, type(contextlib)):
+            obj(REGISTRY)
+        loaded.append(ep.name)
+    return loaded
 
 
 def support_table(registry: EmitterRegistry = None) -> str:

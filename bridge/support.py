@@ -12,13 +12,16 @@ def support_problems(model: Model, opset: int) -> list:
     """Every reason the model cannot be converted at this opset, all at once."""
     problems = []
     for layer in model.walk():
-        em = REGISTRY.lookup(layer.class_name, opset)
+        em = REGISTRY.lookup(layer.class_name, opset, layer.name)
         if em is None:
             lowest = REGISTRY.min_opset(layer.class_name)
             if lowest is None:
+                bare = layer.class_name.split(">", 1)[-1]
+                also = f" (or '{layer.class_name}')" if bare != layer.class_name else ""
                 problems.append(f"{layer_where(layer)}: no converter for this layer class; for a "
                                 f"custom layer, register an emitter with @bridge.register("
-                                f"'{layer.class_name}')")
+                                f"'{bare}'){also}, or pass one for this conversion: bridge.to_onnx("
+                                f"..., emitters={{'{bare}': fn}}) / bridge convert --plugin MODULE")
             else:
                 problems.append(f"{layer_where(layer)}: supported from opset {lowest}: re-run "
                                 f"with --opset {lowest}")
