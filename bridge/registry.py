@@ -121,6 +121,7 @@ register = REGISTRY.register
 
 PLUGIN_GROUP = "bridge.emitters"
 _loaded_plugins: set = set()
+_scanned: list = [None]      # the sys.path last scanned: a scan costs milliseconds, so once per path
 
 
 def load_plugins() -> list:
@@ -128,7 +129,11 @@ def load_plugins() -> list:
     'bridge.emitters' (once each): an entry point names a module that
     registers emitters when imported, or a function called with REGISTRY.
     Returns the names loaded now."""
+    import sys
     from importlib import metadata
+    if _scanned[0] == tuple(sys.path):
+        return []
+    _scanned[0] = tuple(sys.path)
     try:
         eps = metadata.entry_points(group=PLUGIN_GROUP)
     except TypeError:       # Python < 3.10
