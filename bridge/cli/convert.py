@@ -42,11 +42,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="with --triton-repo: the model's name (default: the file's stem)")
     p.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
                    help=f"with --triton-repo: max_batch_size, 0 for none ({DEFAULT_MAX_BATCH})")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE before converting (it registers emitters for your own "
+                        "layers with bridge.register); repeatable")
     p.add_argument("--jobs", type=int, help="with several files: worker processes (default: one "
                                             "per CPU, at most one per file)")
 
 
 def run(a: argparse.Namespace) -> int:
+    import_plugins(a.plugin)
     if _many(a):
         return _convert_many(a)
     from ..convert import to_onnx
@@ -59,6 +63,20 @@ def run(a: argparse.Namespace) -> int:
     if a.check:
         return report(model, out, None, a)
     return 0
+
+
+def import_plugins(modules) -> None:
+    """--plugin MODULE: import each (the current folder is searched too)."""
+    import importlib
+    import sys
+    if modules and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise OptionError(f"--plugin {name}: cannot import it ({e}); pass an importable module "
+                              f"name (a .py file in the current folder, or an installed package)") from None
 
 
 def _many(a) -> bool:
