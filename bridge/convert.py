@@ -14,20 +14,22 @@ import os
 import shutil
 import tempfile
 import warnings
-from typing import Optional, Union
+from typing import Callable, Mapping, Optional, Union
 
 import onnx
+from onnx import helper
 
 import opsets
 
-from . import writer
+from . import targets, writer
 from .emit import emit, emit_parts
-from .errors import BridgeWarning, OpsetError, OptionError
+from .errors import BridgeWarning, OpsetError, OptionError, TargetError
 from .ir import Model
 from .normalize import normalize
 from .passes import Net, optimize, run_passes
 from .progress import Silent
 from .readers import read_raw
+from .registry import REGISTRY, load_plugins
 from .support import require_support
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -35,7 +37,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
             opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
-            keep_io_types: bool = True, external_data: Optional[bool] = None) -> onnx.ModelProto:
+            keep_io_types: bool = True, target: Optional[str] = None,
+            batch_size: Optional[int] = None,
+            emitters: Optional[Mapping[str, Callable]] = None,
+            external_data: Optional[bool] = None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
@@ -43,14 +48,24 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
     file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
     arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
-    float32 unless `keep_io_types` is False. `external_data`: write the
-    weights to `dst + '.data'` beside the model (ONNX's external data
-    format); by default only when they pass the 2 GiB one protobuf file
-    holds. The returned model then refers to that file instead of holding
-    the weights.
+    float32 unless `keep_io_types` is False.
+    `target`: the runtime the file is for (onnxruntime, the default;
+    openvino, tract, reference, or portable for all of them): it caps the
+    opset and IR version and avoids what that runtime gets wrong
+    (bridge/targets.py). `batch_size`: fix the batch dimension (for
+    runtimes and compilers that want static shapes), None keeps it dynamic.
+    `emitters`: emitter functions for this conversion only, {layer name or
+    Keras class name: fn}, a layer name matched first (bridge.registry; the
+    global registry is untouched). Emitter packages installed under the
+    entry-point group 'bridge.emitters' are loaded first.
+    `external_data`: write the weights to `dst + '.data'` beside the model
+    (ONNX's external data format); by default only when they pass the 2 GiB
+    one protobuf file holds. The returned model then refers to that file
+    instead of holding the weights.
     """
     options = dict(weights=weights, opset=opset, backend=backend, precision=precision,
-                   keep_io_types=keep_io_types, external_data=external_data)
+                   keep_io_types=keep_io_types, target=target, batch_size=batch_size,
+                   emitters=emitters, external_data=external_data)
     if dst is not None:
         convert_file(src, dst, **options)
         return onnx.load(os.fspath(dst), load_external_data=False)
@@ -66,24 +81,32 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
 
 def convert_file(src: PathLike, dst: PathLike, *, weights: Optional[PathLike] = None,
                  opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
-                 keep_io_types: bool = True, external_data: Optional[bool] = None,
-                 progress=None) -> tuple:
-    """The whole pipeline, from the Keras file to a checked ONNX file at dst.
-    Returns (the model without its weights, whether they went to an external
-    data file). `progress`: a bridge.progress.Progress to tell the stages."""
+                 keep_io_types: bool = True, target: Optional[str] = None,
+                 batch_size: Optional[int] = None,
+                 emitters: Optional[Mapping[str, Callable]] = None,
+                 external_data: Optional[bool] = None, progress=None) -> tuple:
+    """The whole pipeline, from the Keras file to a checked ONNX file at dst
+    (to_onnx's options). Returns (the model without its weights, whether they
+    went to an external data file). `progress`: a bridge.progress.Progress
+    to tell the stages to."""
     progress = progress or Silent()
-    opset = resolve_opset(opset)
+    tgt = targets.get(target)
+    opset = resolve_opset(tgt.default_opset if opset is None else opset)
+    batch_size = resolve_batch_size(batch_size)
     precision = resolve_precision(precision)
+    load_plugins()
     progress.stage("reading the model")
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
-    require_support(model, opset)                  # every gap at once, before emitting
     progress.stage("converting")
-    proto, consts, caught = emit_parts(model, opset)   # layers -> ONNX nodes, weights as arrays
+    with REGISTRY.given(emitters):
+        require_support(model, opset)              # every gap at once, before emitting
+        proto, consts, caught = emit_parts(model, opset, target=tgt,
+                                           batch_size=batch_size)  # layers -> ONNX nodes
     _release_weights(raw, model)                   # one copy of the weights alive from here, not two
-    net = optimize(Net.from_parts(proto, consts))  # graph passes
+    net = optimize(Net.from_parts(proto, consts))  # graph passes, on the weights as arrays
     proto, consts = net.parts(proto)
-    _warn(caught)
+    _warn(target_warnings(opset, tgt) + caught)
     if precision == "fp16":
         proto, consts = _float16(proto, consts, keep_io_types)   # float16, where it holds
     external = writer.save(proto, consts, dst, external=external_data, check=verify,
@@ -97,11 +120,12 @@ def read_model(src: PathLike, weights: Optional[PathLike] = None,
     return normalize(read_raw(src, weights), backend=backend)
 
 
-def build(model: Model, opset: int) -> onnx.ModelProto:
+def build(model: Model, opset: int, target: Optional[str] = None,
+          batch_size: Optional[int] = None) -> onnx.ModelProto:
     """The middle stages for a model already in the normalized IR: check
     support, emit, passes (no checker, nothing written)."""
     require_support(model, opset)
-    proto, caught = emit(model, opset)
+    proto, caught = emit(model, opset, target=targets.get(target), batch_size=batch_size)
     run_passes(proto)
     _warn(caught)
     return proto
@@ -112,7 +136,8 @@ def resolve_opset(opset) -> int:
     converter and the installed onnxruntime both support it."""
     if opset is None:
         return opsets.DEFAULT_OPSET
-    if isinstance(opset, int) and opsets.MIN_OPSET <= opset <= opsets.SAFE_OPSET:
+    if isinstance(opset, int) and not isinstance(opset, bool) and \
+            opsets.MIN_OPSET <= opset <= opsets.SAFE_OPSET:
         return opset   # every onnx and onnxruntime the project accepts runs these
     top = opsets.max_opset()
     try:
@@ -124,6 +149,30 @@ def resolve_opset(opset) -> int:
         raise OpsetError(f"opset {opset} is not supported: this converter and the installed "
                          f"onnxruntime support opsets {opsets.MIN_OPSET} to {top}; pass one of them")
     return opset
+
+
+def target_warnings(opset: int, target: targets.Target) -> list:
+    """What an explicit opset costs on the target (it is honoured all the same)."""
+    out = []
+    if opset > target.max_opset or helper.find_min_ir_version_for(
+            [helper.make_opsetid("", opset)]) > target.max_ir:
+        node_web = "; ONNX Runtime for Node and web 1.30 refuse it" if target.runtime == "onnxruntime" else ""
+        out.append(f"opset {opset} is newer than {target.name} reads everywhere (up to opset "
+                   f"{target.max_opset}, IR version {target.max_ir}{node_web}); pass --opset "
+                   f"{target.max_opset} or lower for a file that loads there")
+    if opset < target.min_opset:
+        out.append(f"opset {opset} is older than target {target.name} runs right: "
+                   f"{target.why_min_opset}; pass --opset {target.min_opset} or higher")
+    return out
+
+
+def resolve_batch_size(batch_size) -> Optional[int]:
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise TargetError(f"batch_size {batch_size!r} is not a positive integer; pass e.g. "
+                          f"--batch-size 1, or leave it out for a dynamic batch")
+    return batch_size
 
 
 def resolve_precision(precision) -> str:
@@ -140,16 +189,16 @@ def resolve_precision(precision) -> str:
     return names[key]
 
 
-def write(data: bytes, dst: PathLike) -> None:
-    """Write bytes atomically: a failed write never leaves a partial file at dst."""
-    writer.write_bytes(data, dst)
-
-
 def verify(path: PathLike) -> None:
     """onnx.checker on the written file (full_check: strict shape inference).
     On the path, not on bytes: that works for models past 2 GiB, and the
     model is never serialized a second time for it."""
     onnx.checker.check_model(os.fspath(path), full_check=True)
+
+
+def write(data: bytes, dst: PathLike) -> None:
+    """Write bytes atomically: a failed write never leaves a partial file at dst."""
+    writer.write_bytes(data, dst)
 
 
 def _release_weights(*models: Model) -> None:
@@ -176,7 +225,11 @@ def _float16(proto, consts: dict, keep_io_types: bool) -> tuple:
 
 
 def _warn(messages: list) -> None:
-    """What the emitters noted, as BridgeWarnings pointing at the caller of
-    to_onnx / build."""
+    """What the emitters noted, as BridgeWarnings pointing at the first
+    caller outside this package (of to_onnx, convert_file or build)."""
+    import sys
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("bridge"):
+        frame, level = frame.f_back, level + 1
     for w in messages:
-        warnings.warn(w, BridgeWarning, stacklevel=3)
+        warnings.warn(w, BridgeWarning, stacklevel=level)

@@ -58,23 +58,28 @@ def output_names(model: Model) -> list:
 
 
 def emit(model: Model, opset: int, *,
-         hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None) -> tuple:
+         hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
+         target=None, batch_size: Optional[int] = None) -> tuple:
     """(ModelProto, warnings): the model's graph at `opset`, not yet cleaned
     by the passes. `hold_inputs(ctx, t)` may hand the layers each graph
-    input in another layout (the tests feed every case channels-first)."""
-    proto, consts, caught = emit_parts(model, opset, hold_inputs=hold_inputs)
+    input in another layout (the tests feed every case channels-first).
+    `target` (bridge.targets.Target) says which constructs to avoid;
+    `batch_size` fixes the batch dimension of every input and output."""
+    proto, consts, caught = emit_parts(model, opset, hold_inputs=hold_inputs, target=target,
+                                       batch_size=batch_size)
     proto.graph.initializer.extend(numpy_helper.from_array(a, k) for k, a in consts.items())
     return proto, caught
 
 
 def emit_parts(model: Model, opset: int, *,
-               hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None) -> tuple:
+               hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
+               target=None, batch_size: Optional[int] = None) -> tuple:
     """(ModelProto without initializers, {initializer name: array}, warnings):
     as emit(), with the weights left numpy arrays (often still mapped from
     the Keras file) until the passes and the writer are done with them."""
     g = opsets.builder_for(opset)
     caught: list = []
-    ctx = Context(g, model, opset, warn=caught.append)
+    ctx = Context(g, model, opset, warn=caught.append, target=target)
     ins = input_tensors(model)
     for t in ins:
         g.graph.reserve(t.name)
@@ -86,8 +91,8 @@ def emit_parts(model: Model, opset: int, *,
         t = ctx.keras(t)
         g.graph.reserve(name)
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
-        out_vis.append(_value_info(name, t.shape, t.dtype))
-    in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
+        out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
+    in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
 
     proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
     proto.opset_import.add(domain="", version=opset)
@@ -99,6 +104,7 @@ def emit_parts(model: Model, opset: int, *,
     return proto, g.graph.initializers, caught
 
 
-def _value_info(name, shape, dtype):
-    dims = ["batch" if i == 0 else d for i, d in enumerate(shape)]
+def _value_info(name, shape, dtype, batch_size=None):
+    batch = "batch" if batch_size is None else batch_size
+    dims = [batch if i == 0 else d for i, d in enumerate(shape)]
     return helper.make_tensor_value_info(name, dtype, dims)

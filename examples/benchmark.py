@@ -162,7 +162,7 @@ def bench(name, work, runs, opset):
         _session(theirs)
         sides["tf2onnx"] = (theirs, m)
     except Exception as e:   # tf2onnx fails on some models (or exports one ORT cannot load)
-        lines = [l for l in str(e).strip().splitlines() if l and not l.startswith(("I0000", "W0000"))]
+        lines = [ln for ln in str(e).strip().splitlines() if ln and not ln.startswith(("I0000", "W0000"))]
         row["tf2onnx_error"] = (lines[-1] if lines else "killed (out of memory?)")[:100]
     paths = [p for p, _ in sides.values()]
     lat, outs = _latencies(paths, x, runs)

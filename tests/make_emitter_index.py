@@ -14,8 +14,9 @@ TARGET = os.path.join(HERE, "..", "bridge", "emitters", "lazy_index.py")
 
 # The families imported on demand, in the order they are indexed (a class a
 # family registers through another is credited to the first one imported).
-LAZY_MODULES = ["attention", "conv_lstm", "legacy", "locally_connected", "preprocessing",
-                "recurrent", "tfops", "libraries.larq", "libraries.qkeras", "libraries.tfmot"]
+LAZY_MODULES = ["attention", "conv_lstm", "lambdas", "legacy", "locally_connected", "preprocessing",
+                "recurrent", "tfops", "libraries.kcv", "libraries.keras_hub", "libraries.larq",
+                "libraries.qkeras", "libraries.tfmot"]
 
 _PROBE = """
 import importlib, json, sys

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import bridge
-from bridge.validate import compare
+from tests.helpers import assert_parity
 
 pytestmark = pytest.mark.slow
 RTOL = 1e-4
@@ -185,10 +185,7 @@ def _check(keras, build, opsets, path):
         proto = bridge.to_onnx(path, opset=opset)
         if opset == 17:
             _structure(os.path.basename(path).rsplit(".", 1)[0], proto)
-        feed = {proto.graph.input[0].name: x}
-        got = list(bridge.run(proto, feed, provider="cpu").outputs.values())[0]
-        report = compare({"logits": got}, {"logits": y}, rtol=RTOL, atol=0.0)
-        assert report.passed, f"opset {opset}\n{report}"
+        assert_parity(proto, [x], {"logits": y}, rtol=RTOL, by_position=True, context=f"opset {opset}")
 
 
 @pytest.mark.parametrize("build, opsets", _params(_NETWORKS + _TF_KERAS_ONLY))

@@ -65,6 +65,14 @@ CASES = [
          {"x": (None, 3, 6, 6), "x2": (None, 3, 5, 5)}, {"y": 4, "y2": 4},
          {"w": CONV["w"], **_bn(), **{k.replace("bn", "bn2"): v[::-1].copy() for k, v in _bn().items()}},
          ["Conv", "Conv"]),
+    # two bias-less convolutions, each with a scale then a shift: each gets a bias of its own
+    # (the first one's, made as zeros and then shifted, is not shared as zeros with the second)
+    Case("two_convs_scale_then_shift", [("Conv", ["x", "w"], ["c"]), ("Mul", ["c", "k"], ["d"]),
+                                        ("Add", ["d", "k2"], ["y"]), ("Conv", ["x", "w"], ["c2"]),
+                                        ("Mul", ["c2", "k3"], ["d2"]), ("Add", ["d2", "k4"], ["y2"])],
+         {"x": (None, 3, 6, 6)}, {"y": 4, "y2": 4},
+         {"w": CONV["w"], "k": r(C, 1, 1, seed=7), "k2": r(C, 1, 1, seed=8), "k3": r(C, 1, 1, seed=9),
+          "k4": r(C, 1, 1, seed=10)}, ["Conv", "Conv"]),
     # the output keeps its name when the folded node made it
     Case("conv_bn_output_name", [("Conv", ["x", "w", "b"], ["c"]), _bn_node("c", "logits")],
          {"x": (None, 3, 6, 6)}, {"logits": 4}, {**CONV, **_bn()}, ["Conv"]),

@@ -32,6 +32,11 @@ NOOPS = [
     # stays: adding zeros of a bigger shape broadcasts
     Case("add_zero_broadcasting", [("Add", ["x", "z"], ["a"]), ("Relu", ["a"], ["y"])], X, {"y": 5},
          {"z": np.zeros((2, 1, 1, 1, 1), np.float32)}, ["Add", "Relu"]),
+    Case("expand_to_own_shape", [("Expand", ["x", "s"], ["a"]), ("Relu", ["a"], ["y"])], X, {"y": 4},
+         {"s": np.array([1, 4, 5, 6], I64)}, ["Relu"]),
+    # stays: a batch of 1 would become 2
+    Case("expand_of_the_batch", [("Expand", ["x", "s"], ["a"]), ("Relu", ["a"], ["y"])], X, {"y": 4},
+         {"s": np.array([2, 4, 5, 6], I64)}, ["Expand", "Relu"]),
     Case("concat_one", [("Concat", ["x"], ["a"], {"axis": 1}), ("Relu", ["a"], ["y"])], X, {"y": 4}, {},
          ["Relu"]),
 ]
@@ -88,6 +93,13 @@ POOLS = [
          {"a": np.array([-1, 2], I64)}, ["GlobalMaxPool"], opset=18),
     Case("channels_stay", [("ReduceMean", ["x"], ["y"], {"axes": [1], "keepdims": 1})], X, {"y": 4}, {},
          ["ReduceMean"]),
+    Case("mean_1d", [("ReduceMean", ["x"], ["y"], {"axes": [2], "keepdims": 1})], {"x": (None, 4, 5)}, {"y": 3},
+         {}, ["GlobalAveragePool"]),
+    # stay: onnx.reference's GlobalMaxPool is right on 4-D values only
+    Case("max_1d_stays", [("ReduceMax", ["x"], ["y"], {"axes": [2], "keepdims": 1})], {"x": (None, 4, 5)},
+         {"y": 3}, {}, ["ReduceMax"]),
+    Case("max_3d_stays", [("ReduceMax", ["x"], ["y"], {"axes": [2, 3, 4], "keepdims": 1})],
+         {"x": (None, 4, 5, 3, 2)}, {"y": 5}, {}, ["ReduceMax"]),
     Case("dropped_dims_stay", [("ReduceMean", ["x"], ["y"], {"axes": [2, 3], "keepdims": 0})], X, {"y": 2}, {},
          ["ReduceMean"]),
 ]
@@ -172,7 +184,8 @@ HARD = [
 
 @pytest.mark.parametrize("pass_fn, case", [
     *[(remove_noops, c) for c in NOOPS], *[(fold_constants, c) for c in CONSTS],
-    *[(merge_reshapes, c) for c in RESHAPES], *[(flatten_concats, c) for c in CONCATS], *[(use_global_pools, c) for c in POOLS],
+    *[(merge_reshapes, c) for c in RESHAPES], *[(flatten_concats, c) for c in CONCATS],
+    *[(use_global_pools, c) for c in POOLS],
     *[(fold_zero_pads, c) for c in PADS], *[(fuse_gelu, c) for c in GELUS],
     *[(guard_zero_pad_maxpool, c) for c in GUARDS], *[(fuse_hard_activations, c) for c in HARD],
 ], ids=lambda v: v.name if isinstance(v, Case) else v.__name__)

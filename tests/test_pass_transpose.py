@@ -57,6 +57,16 @@ CASES = [
     _around([("LayerNormalization", ["t", "g", "b"], ["o"], {"axis": -1})],
             ["ReduceMean", "Sub", "Mul", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add"],
             {"g": r(4, positive=True), "b": r(4)}, name="layer_norm_over_channels"),
+    # two of them: the nodes each one is written out as have names of their own
+    Case("two_layer_norms_over_channels",
+         [("Transpose", ["x"], ["t"], {"perm": NHWC}), ("LayerNormalization", ["t", "g", "b"], ["o"], {"axis": -1}),
+          ("Transpose", ["o"], ["u"], {"perm": NCHW}), ("Relu", ["u"], ["v"]),
+          ("Transpose", ["v"], ["t2"], {"perm": NHWC}),
+          ("LayerNormalization", ["t2", "g", "b"], ["o2"], {"axis": -1}),
+          ("Transpose", ["o2"], ["y"], {"perm": NCHW})],
+         X, {"y": 4}, {"g": r(4, positive=True), "b": r(4)},
+         ["ReduceMean", "Sub", "Mul", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add", "Relu",
+          "ReduceMean", "Sub", "Mul", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add"]),
     # 1x1 Conv for a MatMul over the channels; its result goes back to channels-first
     _around([("MatMul", ["t", "w"], ["o"])], ["Conv"], {"w": r(4, 7)}, name="matmul_channels"),
     Case("matmul_last_axis_kept", [("Transpose", ["x"], ["t"], {"perm": [0, 2, 1, 3]}),

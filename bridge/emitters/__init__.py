@@ -2,11 +2,12 @@
 bridge.registry.REGISTRY.
 
 The families most models use are imported with this package. The others
-(op layers, layer libraries, preprocessing, recurrent and attention layers,
-Keras 1 leftovers) are imported when a model first needs one of their
-classes: LAZY (lazy_index.py, made by tests/make_emitter_index.py and
-checked by tests/test_emitter_index.py) says which module registers which
-class, so converting a CNN does not pay for loading them.
+(op layers and Lambda, layer libraries, preprocessing, recurrent and
+attention layers, Keras 1 leftovers) are imported when a model first needs
+one of their classes: LAZY (lazy_index.py, made by
+tests/make_emitter_index.py and checked by tests/test_emitter_index.py) says
+which module registers which class, so converting a CNN does not pay for
+loading them.
 
 Where a layer is converted: `bridge layers` (or the README's table) names the
 module of every registered Keras class. Helpers the families share, and no

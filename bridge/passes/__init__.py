@@ -33,8 +33,9 @@ PASSES = (remove_noops, fold_constants, optimize_transposes, fold_constants, mer
           guard_zero_pad_maxpool, fuse_gelu, fuse_hard_activations, prune_unused)
 
 __all__ = ["Net", "Node", "PASSES", "run_passes", "on_model", "optimize", "fold_batch_norm", "fold_constants",
-           "fuse_gelu", "fuse_hard_activations", "use_global_pools", "guard_zero_pad_maxpool", "remove_noops", "fold_zero_pads",
-           "prune_unused", "merge_reshapes", "flatten_concats", "optimize_transposes", "name_outputs_at_source"]
+           "fuse_gelu", "fuse_hard_activations", "use_global_pools", "guard_zero_pad_maxpool", "remove_noops",
+           "fold_zero_pads", "prune_unused", "merge_reshapes", "flatten_concats", "optimize_transposes",
+           "name_outputs_at_source"]
 
 
 def optimize(net: Net) -> Net:

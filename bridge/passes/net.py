@@ -224,7 +224,10 @@ class Net:
         key = (a.dtype.str, a.shape, a.tobytes()) if a.size <= 16 else None
         if key is not None:
             k = self._small.get(key)
-            if k is not None and k in self.consts and self.consts[k].shape == a.shape:
+            held = self.consts.get(k) if k is not None else None
+            # passes rewrite a constant whose one reader they change (a folded bias): the
+            # name may hold other values by now
+            if held is not None and held.dtype == a.dtype and held.shape == a.shape and np.array_equal(held, a):
                 return k
         name = self.fresh(hint)
         self.consts[name] = a    # (a view is fine: the writer lays the bytes out)
@@ -337,8 +340,7 @@ class Net:
 
         class Scratch(opsets.Graph):
             def __init__(self):
-                super().__init__()
-                self._used = net._names          # names stay unique across both
+                super().__init__(used_names=net._names)   # names stay unique across both
 
             def initializer(self, array, name):
                 return net.add_const(array, name)

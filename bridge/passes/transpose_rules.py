@@ -241,6 +241,9 @@ def resize(net, node, perm) -> bool:
             return False
         if v is not None and v.size:
             changes[i] = np.asarray([v[inverse(perm)[j]] for j in range(len(perm))], v.dtype)
+    scales = changes.get(2)
+    if scales is not None and len(perm) > 4 and np.any(scales[:2] != 1):
+        return False      # OpenVINO resizes a 5-D value on its last three axes only (bridge/targets.py)
     pull(net, node, 0, perm)
     for i, v in changes.items():
         net.set_input(node, i, net.add_const(v, f"{node.outputs[0]}/{'scales' if i == 2 else 'sizes'}"))
