@@ -20,7 +20,7 @@ import zipfile
 import numpy as np
 
 from ..errors import ConfigError, InputFileError, WeightsError
-from ..ir import Model, Weight
+from ..ir import AbsMax, Model, Quantization, Weight
 from .config import MODEL_CLASSES, parse_model
 from .store import needs_weights
 
@@ -141,11 +141,117 @@ def _vars_name(g):
     return n
 
 
+# -- quantized layers ------------------------------------------------------------
+
+_QUANTIZED_POLICIES = ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy", "Int4DTypePolicy",
+                       "GPTQDTypePolicy", "AWQDTypePolicy")
+
+
+def quantization_of(c: dict):
+    """The Quantization a Keras 3 layer config records, None when it is not
+    quantized. The mode is the dtype policy's ({"class_name":
+    "QuantizedDTypePolicy", "config": {"mode": "int8", ...}}, or the policy
+    name "int8_from_float32"; int4 says its block size: "int4/128", -1 per
+    channel, none in files from before block sizes). The inputs' quantizer is
+    quantization_config's activation_quantizer, or Keras's default for the
+    mode when the config has none (int8: AbsMaxQuantizer(); int4: none)."""
+    policy = c.get("dtype")
+    mode = None
+    if isinstance(policy, dict):
+        pc = policy.get("config") or {}
+        if policy.get("class_name") in _QUANTIZED_POLICIES:
+            mode = pc.get("mode")
+        if mode is None and isinstance(pc.get("name"), str) and "_from_" in pc["name"]:
+            mode = pc["name"].split("_from_", 1)[0]
+    elif isinstance(policy, str) and "_from_" in policy:
+        mode = policy.split("_from_", 1)[0]
+    if not isinstance(mode, str):
+        return None
+    base, _, block = mode.partition("/")
+    block_size = None
+    if base == "int4" and block:
+        try:
+            block_size = int(block)
+        except ValueError:
+            block_size = None
+        block_size = None if block_size is None or block_size <= 0 else block_size
+    qc = c.get("quantization_config")
+    if isinstance(qc, dict) and "config" in qc:
+        spec = (qc.get("config") or {}).get("activation_quantizer")
+        inputs = _abs_max(spec) if spec is not None else None
+    else:
+        inputs = AbsMax() if base == "int8" else None
+    return Quantization(mode=base if base in ("int8", "int4", "float8") else mode,
+                        block_size=block_size, inputs=inputs)
+
+
+def _abs_max(spec):
+    """An AbsMaxQuantizer config as AbsMax; any other quantizer as its class
+    name (which the emitters' checks refuse)."""
+    if not isinstance(spec, dict) or spec.get("class_name") != "AbsMaxQuantizer":
+        return spec.get("class_name") if isinstance(spec, dict) else str(spec)
+    sc = spec.get("config") or {}
+    lo, hi = sc.get("value_range", (-127, 127))
+    return AbsMax(lo=int(lo), hi=int(hi), epsilon=float(sc.get("epsilon", 1e-7)))
+
+
+def _quantized_names(cls: str, c: dict, q: Quantization, bias: list) -> list:
+    """Variable names of a quantized Dense / EinsumDense / Embedding, in the
+    order of the layer's variable_serialization_spec (optional ones left out
+    as save_own_variables leaves them out)."""
+    grouped = q.block_size is not None
+    if cls == "Embedding":
+        return ["embeddings", "embeddings_scale"] + (
+            ["embeddings_zero", "g_idx"] if q.mode == "int4" and grouped else [])
+    if q.mode == "int8":
+        return ["kernel"] + bias + ["kernel_scale"]
+    if q.mode == "int4":
+        return ["kernel"] + bias + ["kernel_scale"] + (["kernel_zero", "g_idx"] if grouped else [])
+    return ["kernel"] + bias + ["inputs_scale", "inputs_amax_history", "kernel_scale",
+                                "kernel_amax_history", "outputs_grad_scale",
+                                "outputs_grad_amax_history"]
+
+
+def projection_quantization(arrays: list, use_bias: bool):
+    """How a MultiHeadAttention projection (an EinsumDense inside it) was
+    quantized, read off its stored variables: `model.quantize` reaches those
+    layers, but the MultiHeadAttention config keeps no trace of it (Keras
+    itself cannot load such a file back). Keras's default quantizers for the
+    mode are assumed. None: not quantized."""
+    n = len(arrays) - (1 if use_bias else 0)
+    if n <= 1 or not arrays:
+        return None
+    kernel = arrays[0]
+    if kernel.dtype.kind == "f":
+        return Quantization(mode="float8") if n == 7 else None
+    if n == 4:
+        g_idx = np.asarray(arrays[-1])
+        return Quantization(mode="int4", block_size=int(np.sum(g_idx == g_idx.min())))
+    if kernel.ndim == 2:     # int4 kernels are flattened to (rows, columns) and packed
+        return Quantization(mode="int4")
+    return Quantization(mode="int8", inputs=AbsMax())
+
+
+def _projection_names(arrays: list, c: dict) -> list:
+    use_bias = c.get("use_bias", True) is not False
+    q = projection_quantization(arrays, use_bias)
+    bias = ["bias"] if use_bias else []
+    if q is None:
+        return (["kernel"] + bias)[:len(arrays)]
+    return _quantized_names("EinsumDense", c, q, bias)
+
+
 # -- which variable is which, per class (the Keras 3 creation order) -----------
 
 def _own_names(cls: str, c: dict, n: int) -> list:
     """Keras 2 short names of a layer's own Keras 3 variables, in stored order."""
     bias = [] if c.get("use_bias", True) is False else ["bias"]
+    q = quantization_of(c) if cls in ("Dense", "EinsumDense", "Embedding") else None
+    if q is not None and q.mode in ("int8", "int4", "float8"):
+        own_bias = (["bias"] if c.get("bias_axes") else []) if cls == "EinsumDense" else bias
+        return _quantized_names(cls, c, q, own_bias)
+    if q is not None:
+        return [f"var_{i}" for i in range(n)]    # a mode the emitters' checks refuse
     if cls == "EinsumDense":
         return ["kernel"] + (["bias"] if c.get("bias_axes") else [])
     if cls in ("Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
@@ -223,7 +329,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         for part, short in _MHA_PARTS:
             sub = g[part] if g is not None and part in g else None
             arrs = _vars(sub)
-            out += _zip(["kernel", "bias"][:len(arrs)], arrs, f"{scope}/{short}", cls, path)
+            out += _zip(_projection_names(arrs, c), arrs, f"{scope}/{short}", cls, path)
         return out
     arrs = _vars(g)
     return _zip(_own_names(cls, c, len(arrs)), arrs, scope, cls, path)
