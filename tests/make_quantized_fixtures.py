@@ -89,6 +89,14 @@ def _text(mha: bool):
     return build
 
 
+def _wide_embedding(keras):
+    """An Embedding wider than int4's group of 128 columns: three groups."""
+    L = keras.layers
+    ids = keras.Input(shape=(5,), dtype="int32", name="ids")
+    h = L.GlobalAveragePooling1D(name="pool")(L.Embedding(30, 300, name="embed")(ids))
+    return keras.Model(ids, L.Dense(3, name="logits")(h))
+
+
 def _int4(block_size):
     return lambda keras: keras.quantizers.Int4QuantizationConfig(block_size=block_size)
 
@@ -115,6 +123,8 @@ CASES = [
           reloads=False),
     QCase("dense_float8", _mlp(10), "float8"),
     QCase("dense_float8_seq", _dense_seq, "float8"),
+    QCase("embedding_int4_groups", _wide_embedding, "int4", ids=30),
+    QCase("embedding_int4_per_channel", _wide_embedding, "int4", config=_int4(-1), ids=30),
     QCase("text_int8", _text(False), "int8", ids=40),
     QCase("text_int4", _text(False), "int4", ids=40),
     QCase("text_int4_per_channel", _text(False), "int4", config=_int4(-1), ids=40),
