@@ -15,7 +15,7 @@ import opsets
 
 from . import emitters  # noqa: F401  (registers the built-in emitters)
 from .context import Context, Tensor
-from .dtypes import ONNX_DTYPES, onnx_dtype
+from .dtypes import ONNX_DTYPES, PRECISION_KEY, onnx_dtype
 from .errors import ConfigError, layer_where
 from .ir import Model
 from .version import __version__
@@ -88,6 +88,8 @@ def emit(model: Model, opset: int, *,
     proto.graph.input.extend(in_vis)
     proto.graph.output.extend(out_vis)
     proto.graph.initializer.extend(g.graph.initializers.values())
+    if any(l.quantization is not None for l in model.walk()):
+        proto.metadata_props.add(key=PRECISION_KEY, value="keras-quantized")
     return proto, caught
 
 

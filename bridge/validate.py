@@ -19,7 +19,9 @@ DEFAULT_ATOL = 0.0
 # The default rtol for a model by the precision it computes in: float16 keeps
 # 11 bits (unit roundoff 4.9e-4, a few of them over a deep network), int8
 # 8 bits per tensor (a step of 1/255 of each tensor's range, compounded).
-DEFAULT_RTOLS = {"fp32": DEFAULT_RTOL, "fp16": 5e-3, "int8": 5e-2}
+DEFAULT_RTOLS = {"fp32": DEFAULT_RTOL, "fp16": 5e-3, "int8": 5e-2,
+                 # a Keras 3 quantized model: the export reproduces Keras's own quantized arithmetic
+                 "keras-quantized": DEFAULT_RTOL}
 
 
 @dataclass
@@ -155,14 +157,15 @@ def find_reference_beside(src) -> str | None:
 
 
 def precision_of(model) -> str:
-    """'fp32', 'fp16' or 'int8': the metadata bridge.deploy writes, else what
-    the graph holds (float16 weights, quantization ops)."""
+    """'fp32', 'fp16', 'int8' or 'keras-quantized': the metadata the export and
+    bridge.deploy write, else what the graph holds (float16 weights,
+    quantization ops)."""
     import onnx
     if not hasattr(model, "graph"):
         model = onnx.load(os.fspath(model), load_external_data=False)
-    for p in model.metadata_props:
-        if p.key == PRECISION_KEY:
-            return p.value
+    marked = [p.value for p in model.metadata_props if p.key == PRECISION_KEY]
+    if marked:
+        return marked[-1]          # the last rewrite's (a float16 one after the export's)
     quantized = {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
                  "QLinearConv", "QLinearMatMul"}
     if any(n.op_type in quantized for n in model.graph.node):

@@ -150,3 +150,17 @@ def test_int4_unpacking_matches_keras():
     values = np.random.default_rng(2).integers(-8, 8, (5, 9)).astype(np.int8)
     packed, _, _ = quantizers.pack_int4(values, axis=-1)
     np.testing.assert_array_equal(unpack_int4(np.asarray(packed), 9), values)
+
+
+def test_check_holds_keras_quantized_exports_to_float32_parity(tmp_path):
+    """The export reproduces Keras's quantized arithmetic, so `bridge check`
+    keeps the float32 tolerance (not the 5e-2 of ORT's post-training int8)."""
+    from bridge.validate import default_rtol
+    path, ins, outs = _reference(next(c for c in CASES if c.name == "dense_int8"))
+    dst = str(tmp_path / "m.onnx")
+    bridge.to_onnx(path, dst)
+    assert default_rtol(dst) == 1e-5
+    ref = str(tmp_path / "ref.npz")
+    np.savez(ref, **{"input:x": ins["x"], "output:logits": outs[0]})
+    assert bridge.check(path, dst, ref).passed
+    assert default_rtol(bridge.to_onnx(os.path.join(FIXTURES, "core", "dense_2d.h5"))) == 1e-5
