@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 from onnx import TensorProto
 
-from .errors import WeightsError, layer_where
+from .errors import UnsupportedError, WeightsError, layer_where
 from .ir import Layer, Model
 
 
@@ -48,6 +48,18 @@ class Tensor:
         return self.perm.index(a) if self.perm else a
 
 
+@dataclass
+class StatePort:
+    """A state a stateful recurrent layer (`stateful=True`) carries from one
+    run of the model to the next: the graph input `<layer>/state_in/<k>` a
+    run starts from and the value it ends with, which bridge.emit makes the
+    graph output `<layer>/state_out/<k>`."""
+    layer: str                        # the layer's name, scoped by enclosing models
+    index: int                        # the state's place in Keras's order for the layer
+    input: Tensor                     # Keras layout, (batch, ...)
+    output: Optional[Tensor] = None   # set by the emitter once the layer ran
+
+
 def channels_first_perm(rank: int) -> tuple:
     """(0, r-1, 1, ..., r-2): NHWC -> NCHW for any rank."""
     return (0, rank - 1) + tuple(range(1, rank - 1))
@@ -70,6 +82,7 @@ class Context:
         self._transposed: dict = {}
         self.call = None
         self.tolerant = None          # inspect: {(scope, layer, call): shapes}
+        self.state_ports: list = []   # StatePort of every stateful layer, in emission order
 
     # -- layout ---------------------------------------------------------
     def to_perm(self, t: Tensor, perm) -> Tensor:
@@ -116,6 +129,32 @@ class Context:
         """An initializer named after the current layer; shared-layer calls reuse it."""
         path = "/".join(self.scope + ((self.layer.name,) if self.layer else ()) + (tag,))
         return self.g.const(np.asarray(array), path)
+
+    # -- states carried between runs (stateful recurrent layers) -----------
+    def state_inputs(self, layer: Layer, shapes: list) -> list:
+        """Graph inputs for the states `layer` carries between runs, one per
+        Keras state shape (batch left out) in Keras's order: Tensors named
+        `<layer>/state_in/<k>`, in Keras layout."""
+        base = "/".join(self.scope + (layer.name,))
+        if any(p.layer == base for p in self.state_ports):
+            raise UnsupportedError([f"{layer_where(layer)} is stateful and called more than once; "
+                                    f"Keras would carry one state through every call: give each "
+                                    f"call a layer of its own"], self.model.source)
+        out = []
+        for k, shape in enumerate(shapes):
+            name = f"{base}/state_in/{k}"
+            self.g.graph.reserve(name)
+            t = Tensor(name=name, shape=(None,) + tuple(shape))
+            self.state_ports.append(StatePort(base, k, t))
+            out.append(t)
+        return out
+
+    def state_outputs(self, layer: Layer, states: list) -> None:
+        """The states `layer` ends a run with (Tensors, in state_inputs' order)."""
+        base = "/".join(self.scope + (layer.name,))
+        ports = [p for p in self.state_ports if p.layer == base]
+        for port, t in zip(ports, states):
+            port.output = self.keras(t)
 
     # -- messages -------------------------------------------------------
     def where(self) -> str:

@@ -2,7 +2,10 @@
 
 Graph inputs keep Keras's names, dtypes and layouts; the walker
 (bridge/walk.py) runs every layer's emitter; each model output is brought
-back to Keras's layout and named as Keras names it.
+back to Keras's layout and named as Keras names it. The states stateful
+recurrent layers carry between runs (Context.state_ports) follow: inputs
+`<layer>/state_in/<k>` after the model's inputs, outputs
+`<layer>/state_out/<k>` after its outputs, layer by layer in emission order.
 """
 from __future__ import annotations
 
@@ -78,6 +81,15 @@ def emit(model: Model, opset: int, *,
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
         out_vis.append(_value_info(name, t.shape, t.dtype))
     in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
+    # Stateful layers' states: inputs after the model's, outputs after its outputs.
+    for port in ctx.state_ports:
+        in_vis.append(_value_info(port.input.name, port.input.shape, port.input.dtype))
+        if port.output is None:
+            continue        # inspect: the layer did not emit
+        name = f"{port.layer}/state_out/{port.index}"
+        g.graph.reserve(name)
+        g.graph.node("Identity", [port.output.name], [name], g.graph.fresh(f"{name}/output"))
+        out_vis.append(_value_info(name, port.output.shape, port.output.dtype))
 
     # Filled in place: make_graph + make_model would copy every weight twice.
     proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)

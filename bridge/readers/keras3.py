@@ -303,6 +303,8 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         arrs = _vars(cell)
         names = _own_names("LSTMCell", c, len(arrs))
         return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
+    if cls == "RNN" and isinstance(c.get("cell"), dict):
+        return _rnn_cells(c["cell"], g["cell"] if g is not None and "cell" in g else None, scope, path)
     if cls == "Bidirectional":
         fcls, fconf = _spec_parts(c.get("layer") or {})
         bcls, bconf = _spec_parts(c.get("backward_layer") or c.get("layer") or {})
@@ -333,6 +335,27 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         return out
     arrs = _vars(g)
     return _zip(_own_names(cls, c, len(arrs)), arrs, scope, cls, path)
+
+
+def _rnn_cells(spec: dict, g, scope: str, path: str) -> list:
+    """An RNN(cell)'s weights, '<scope>/<cell name>/<short>': one cell's at
+    `cell/vars`, StackedRNNCells' at `cell/cells/<key>/vars` (keys: the
+    cells' snake_case class names, made unique in order)."""
+    ccls, ccfg = _spec_parts(spec)
+    if ccls != "StackedRNNCells":
+        arrs = _vars(g)
+        name = ccfg.get("name") or to_snake_case(ccls)
+        return _zip(_own_names(ccls, ccfg, len(arrs)), arrs, f"{scope}/{name}", ccls, path)
+    group = g["cells"] if g is not None and "cells" in g else None
+    used: dict = {}
+    out = []
+    for sub in ccfg.get("cells") or []:
+        scls, scfg = _spec_parts(sub)
+        key = _unique(to_snake_case(scls), used)
+        arrs = _vars(group[key] if group is not None and key in group else None)
+        out += _zip(_own_names(scls, scfg, len(arrs)), arrs,
+                    f"{scope}/{scfg.get('name') or key}", scls, path)
+    return out
 
 
 def _prefixed(prefix: str, name: str) -> str:

@@ -1,0 +1,101 @@
+"""Stateful recurrent layers (`stateful=True`) exported for streaming: the
+states Keras keeps in the layer between predict() calls are graph inputs
+`<layer>/state_in/<k>` after the model's inputs and outputs
+`<layer>/state_out/<k>` after its outputs, stateful layer by stateful layer
+in model order, each layer's in Keras's order. Fed zeros (reset_states())
+and then each run's state outputs, the model reproduces Keras's stateful
+predict over consecutive chunks: outputs and states, every chunk, every
+opset (fixtures from tests/make_stateful_fixtures.py, tf-keras HDF5 and
+Keras 3 .keras)."""
+import os
+
+import numpy as np
+import pytest
+
+import bridge
+from bridge.errors import UnsupportedError
+from bridge.validate import compare
+from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
+from tests.make_stateful_fixtures import CASES, CHUNKS, FOLDER
+
+FILES = [(c, major) for major in (2, 3) for c in CASES if major in c.keras]
+
+
+def _file(case, major):
+    stem = case.name if major == 2 else case.name + "_k3"
+    path = os.path.join(FOLDER, stem + (".h5" if major == 2 else ".keras"))
+    npz = os.path.join(FOLDER, stem + ".npz")
+    assert os.path.exists(path) and os.path.exists(npz), (
+        f"fixture {stem} missing: run python tests/make_stateful_fixtures.py --case {case.name}")
+    return path, dict(np.load(npz))
+
+
+def _states(data, chunk):
+    """{'<layer>/state_*/<k>': state after `chunk`}, in the file's (model) order."""
+    out = {}
+    for key in data:
+        if key.startswith("state:"):
+            layer, k, c = key[len("state:"):].rsplit(":", 2)
+            if int(c) == chunk:
+                out[(layer, int(k))] = data[key]
+    return out
+
+
+def _ids(case, major):
+    return f"{case.name}-k{major}"
+
+
+@pytest.mark.parametrize("opset", OPSETS)
+@pytest.mark.parametrize("case,major", FILES, ids=[_ids(c, m) for c, m in FILES])
+def test_streaming_reproduces_keras_chunk_after_chunk(case, major, opset):
+    path, data = _file(case, major)
+    proto = bridge.to_onnx(path, opset=opset)
+    first = _states(data, 0)
+    layers = [(layer, k) for layer, k in first]
+    ins = [i.name for i in proto.graph.input]
+    outs = [o.name for o in proto.graph.output]
+    n_in = len(ins) - len(layers)
+    n_out = len(outs) - len(layers)
+    assert ins[n_in:] == [f"{layer}/state_in/{k}" for layer, k in layers]
+    assert outs[n_out:] == [f"{layer}/state_out/{k}" for layer, k in layers]
+    feeds = {f"{layer}/state_in/{k}": np.zeros_like(v) for (layer, k), v in first.items()}
+    for c in range(CHUNKS):
+        model_ins = sorted(k for k in data if k.startswith("input:") and k.endswith(f":{c}"))
+        for name, key in zip(ins[:n_in], model_ins):
+            feeds[name] = data[key]
+        got = bridge.run(proto, feeds, provider="cpu").outputs
+        want = {outs[i]: data[f"output:{i}:{c}"] for i in range(n_out)}
+        want.update({f"{layer}/state_out/{k}": v for (layer, k), v in _states(data, c).items()})
+        report = compare({n: got[n] for n in want}, want, rtol=1e-5, atol=0.0)
+        assert report.passed, f"chunk {c}: {report}"
+        feeds.update({f"{layer}/state_in/{k}": got[f"{layer}/state_out/{k}"] for layer, k in layers})
+
+
+@pytest.mark.parametrize("case,major", [f for f in FILES if f[0].name in ("lstm_seq", "bi_lstm_seq")],
+                         ids=lambda v: v.name if hasattr(v, "name") else f"k{v}")
+def test_state_inputs_and_outputs_are_shaped(case, major):
+    """(batch, units) states, the batch dynamic like the model's inputs."""
+    path, _ = _file(case, major)
+    proto = bridge.to_onnx(path)
+    assert_fully_shaped(proto)
+    for v in list(proto.graph.input) + list(proto.graph.output):
+        if "/state_" in v.name:
+            dims = v.type.tensor_type.shape.dim
+            assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [4]
+
+
+def test_a_stateless_model_has_no_state_ports():
+    proto = bridge.to_onnx(os.path.join(FIXTURES, "recurrent", "lstm_seq.h5"))
+    assert not [v for v in list(proto.graph.input) + list(proto.graph.output) if "/state_" in v.name]
+
+
+def test_stateful_layer_given_initial_state_is_refused(tmp_path):
+    """Keras ignores the carried state when initial_state is passed: refused."""
+    keras = pytest.importorskip("tf_keras")
+    x = keras.Input(batch_shape=(2, 3, 2), name="x")
+    h0 = keras.Input(batch_shape=(2, 4), name="h0")
+    y = keras.layers.GRU(4, stateful=True, name="gru")(x, initial_state=h0)
+    path = str(tmp_path / "m.h5")
+    keras.Model([x, h0], y).save(path)
+    with pytest.raises(UnsupportedError, match="'gru' \\(GRU\\) is stateful and also given initial_state"):
+        bridge.to_onnx(path)
