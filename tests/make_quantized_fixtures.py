@@ -10,7 +10,8 @@ predict of the quantized model).
 
 float8 layers are created with scales of one (Keras updates them only while
 training): they are set here to what a calibration would give, a little
-below max|x| / 448, so that the float8 clipping and rounding both matter.
+below max|x| / 448, so that the float8 clipping and rounding both matter
+(but for one case left with Keras's scales of one).
 The model is saved, loaded back and run again; the two predictions must
 agree (models Keras itself cannot load back are predicted before saving).
 Nothing here imports Keras at module level: the test reads the case list.
@@ -41,6 +42,7 @@ class QCase:
     config: Optional[Callable] = None  # keras -> QuantizationConfig
     ids: Optional[int] = None        # integer inputs in [0, ids)
     skip: tuple = ()                 # layers left unquantized
+    calibrate: bool = True           # float8: set the scales (else Keras's initial ones)
     reloads: bool = True             # Keras can load the file back
 
 
@@ -97,6 +99,17 @@ def _wide_embedding(keras):
     return keras.Model(ids, L.Dense(3, name="logits")(h))
 
 
+def _einsum_variants(keras):
+    """EinsumDense equations beyond the dense ones: a transposed kernel, a
+    reordered output, a 2-D input, two contracted axes."""
+    L = keras.layers
+    x = keras.Input(shape=(4, 6), name="x")
+    h = L.EinsumDense("abc,dc->abd", output_shape=(4, 5), bias_axes="d", name="transposed")(x)
+    h = L.EinsumDense("abc,cd->adb", output_shape=(3, 4), bias_axes="d", name="reordered")(h)
+    h = L.EinsumDense("abc,bcd->ad", output_shape=(7,), bias_axes="d", name="two_axes")(h)
+    return keras.Model(x, L.EinsumDense("ab,bc->ac", output_shape=(2,), name="plain")(h))
+
+
 def _int4(block_size):
     return lambda keras: keras.quantizers.Int4QuantizationConfig(block_size=block_size)
 
@@ -123,6 +136,11 @@ CASES = [
           reloads=False),
     QCase("dense_float8", _mlp(10), "float8"),
     QCase("dense_float8_seq", _dense_seq, "float8"),
+    QCase("dense_float8_unit_scales", _mlp(10), "float8", calibrate=False),
+    QCase("einsum_int8", _einsum_variants, "int8"),
+    QCase("einsum_int4", _einsum_variants, "int4"),
+    QCase("einsum_int4_block_4", _einsum_variants, "int4", config=_int4(4)),
+    QCase("einsum_float8", _einsum_variants, "float8"),
     QCase("embedding_int4_groups", _wide_embedding, "int4", ids=30),
     QCase("embedding_int4_per_channel", _wide_embedding, "int4", config=_int4(-1), ids=30),
     QCase("text_int8", _text(False), "int8", ids=40),
@@ -177,7 +195,7 @@ def make(case: QCase, keras) -> None:
     model.quantize(case.mode, config=case.config(keras) if case.config else None,
                    filters=lambda layer: layer.name not in case.skip)
     feed = xs[0] if len(xs) == 1 else xs
-    if case.mode == "float8":
+    if case.mode == "float8" and case.calibrate:
         _calibrate_float8(model, feed)
     ys = model.predict(feed, verbose=0)
     ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
