@@ -163,9 +163,9 @@ def precision_of(model) -> str:
     import onnx
     if not hasattr(model, "graph"):
         model = onnx.load(os.fspath(model), load_external_data=False)
-    marked = [p.value for p in model.metadata_props if p.key == PRECISION_KEY]
-    if marked:
-        return marked[-1]          # the last rewrite's (a float16 one after the export's)
+    for p in model.metadata_props:
+        if p.key == PRECISION_KEY:
+            return p.value
     quantized = {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
                  "QLinearConv", "QLinearMatMul"}
     if any(n.op_type in quantized for n in model.graph.node):

@@ -164,3 +164,9 @@ def test_check_holds_keras_quantized_exports_to_float32_parity(tmp_path):
     np.savez(ref, **{"input:x": ins["x"], "output:logits": outs[0]})
     assert bridge.check(path, dst, ref).passed
     assert default_rtol(bridge.to_onnx(os.path.join(FIXTURES, "core", "dense_2d.h5"))) == 1e-5
+
+
+def test_float16_export_of_a_quantized_model_has_one_precision():
+    proto = bridge.to_onnx(os.path.join(FOLDER, "text_int4.keras"), precision="fp16")
+    keys = [p.value for p in proto.metadata_props if p.key == "bridge.precision"]
+    assert keys == ["fp16"]
