@@ -126,15 +126,14 @@ def _float8_inputs(ctx, x: str, scale) -> str:
 
 def _dequantized(ctx, layer, q_values: np.ndarray, scale: np.ndarray, group_axis: int,
                  tag: str) -> str:
-    """The float kernel (or table) of int4 values, in the graph: q / scale per
+    """The float kernel of int4 values, in the graph: q / scale per
     channel; (q - zero[g_idx]) * scale[g_idx] per group, the groups along
     `group_axis` (Keras's dequantize_with_sz_map)."""
     g = ctx.g
     qf = g.op("Cast", const(ctx, q_values, tag), to=TensorProto.FLOAT)
     if layer.quantization.block_size is None:
         return g.op("Div", qf, const(ctx, scale.astype(np.float32), tag + "_scale"))
-    prefix = "embeddings" if layer.class_name == "Embedding" else "kernel"
-    zero = ctx.weight(layer, f"{prefix}_zero").astype(np.float32)
+    zero = ctx.weight(layer, "kernel_zero").astype(np.float32)
     groups = ctx.weight(layer, "g_idx").astype(np.int64)
     zeros = g.op("Gather", const(ctx, zero, tag + "_zero"), const(ctx, groups, "g_idx"),
                  axis=group_axis)
@@ -143,7 +142,7 @@ def _dequantized(ctx, layer, q_values: np.ndarray, scale: np.ndarray, group_axis
     return g.op("Mul", g.op("Sub", qf, zeros), scales)
 
 
-def _finish(ctx, layer, t, bias_tag="bias"):
+def _finish(ctx, layer, t):
     """+ bias (when the layer has one), then the activation."""
     c = layer.config
     bias = ctx.weight(layer, "bias", required=False)
@@ -155,7 +154,7 @@ def _finish(ctx, layer, t, bias_tag="bias"):
             b = np.transpose(b.reshape((1,) * (t.rank - b.ndim) + b.shape), t.perm)
             while b.ndim > 1 and b.shape[0] == 1:
                 b = b[0]
-        t = t.like(ctx.g.op("Add", t.name, const(ctx, b, bias_tag)))
+        t = t.like(ctx.g.op("Add", t.name, const(ctx, b, "bias")))
     return apply_activation(ctx, t, c.get("activation"))
 
 
