@@ -100,7 +100,7 @@ def emit(model: Model, opset: int, *,
     proto.graph.input.extend(in_vis)
     proto.graph.output.extend(out_vis)
     proto.graph.initializer.extend(g.graph.initializers.values())
-    if any(l.quantization is not None for l in model.walk()):
+    if any(layer.quantization is not None for layer in model.walk()):
         proto.metadata_props.add(key=PRECISION_KEY, value="keras-quantized")
     return proto, caught
 

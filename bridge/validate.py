@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Optional, Union
 
 import numpy as np
 
 from .dtypes import PRECISION_KEY
 from .errors import ReferenceError_
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 0.0
@@ -246,14 +249,17 @@ def keras_reference(src, onnx_inputs, weights=None, seed: int = 0) -> tuple:
     return ins, dict(zip(model.output_names, preds))
 
 
-def check(src, onnx_path, reference=None, *, rtol: float | None = None, atol: float = DEFAULT_ATOL,
-          weights=None, provider: str = "auto") -> ParityReport:
+def check(src: PathLike, onnx_path: PathLike, reference: Optional[PathLike] = None, *,
+          rtol: Optional[float] = None, atol: float = DEFAULT_ATOL,
+          weights: Optional[PathLike] = None, provider: str = "auto") -> ParityReport:
     """Run `onnx_path` on the reference inputs and compare with Keras's outputs.
 
     `reference`: a .npz or *_inputs_and_outputs.h5; None looks beside `src`,
     then computes one live with tf-keras if it is importable. `rtol`: None
     takes the model's precision's default (DEFAULT_RTOLS: 1e-5 for float32,
-    5e-3 for a float16 export, 5e-2 for int8).
+    5e-3 for a float16 export, 5e-2 for int8). `weights`: the weights of an
+    architecture JSON `src` (for the live reference). `provider`: where the
+    ONNX model runs ('auto', 'cpu', 'cuda').
     """
     from .runtime import run, session
     sess = session(onnx_path, "cpu")

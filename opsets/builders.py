@@ -198,12 +198,14 @@ class Opset28(Opset20):
         return self.op("Mul", q, self.f32(scale))
 
 
-_CLASSES = [Opset13, Opset14, Opset17, Opset18, Opset19, Opset20, Opset28]
+
+# Every builder class, oldest first: the opsets at which something changed.
+BUILDERS = (Opset13, Opset14, Opset17, Opset18, Opset19, Opset20, Opset28)
 
 
 def builder_for(opset: int, graph: Graph | None = None) -> Opset13:
     """The builder of the highest class at or below `opset`."""
-    cls = max((c for c in _CLASSES if c.version <= opset), key=lambda c: c.version)
+    cls = max((c for c in BUILDERS if c.version <= opset), key=lambda c: c.version)
     return cls(graph or Graph(), opset)
 
 
@@ -215,6 +217,3 @@ def _key(arr: np.ndarray) -> str:
         import hashlib
         body = hashlib.sha1(arr.tobytes()).hexdigest()[:12]
     return f"{'x'.join(map(str, arr.shape)) or 's'}_{body}"
-
-
-ONNX_FLOAT = TensorProto.FLOAT

@@ -4,6 +4,10 @@ TensorFlow backend), given random well-scaled weights, run on random inputs,
 and saved as tests/fixtures/keras3/<case>.keras with <case>.npz beside it
 (arrays 'input:<name>' and 'output:<name>', outputs in the model's order).
 
+Needs a Python (3.11) with Keras 3 and TensorFlow; the committed fixtures
+were made with the versions in tests/requirements-fixtures.txt
+(tests/make_all_fixtures.py runs every fixture maker):
+
     python tests/make_keras3_fixtures.py             # all cases
     python tests/make_keras3_fixtures.py --case ln_2d
 

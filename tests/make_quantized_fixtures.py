@@ -164,9 +164,9 @@ def _calibrate_float8(model, xs):
     MultiHeadAttention, which the functional graph does not show: 3 / 448)."""
     import keras
     layers = _float8_layers(model)
-    seen = [l for l in layers if l._inbound_nodes]
-    ins = keras.Model(model.inputs, [l.input for l in seen]).predict(xs, verbose=0)
-    ins = dict(zip([id(l) for l in seen], ins if isinstance(ins, list) else [ins]))
+    seen = [layer for layer in layers if layer._inbound_nodes]
+    ins = keras.Model(model.inputs, [layer.input for layer in seen]).predict(xs, verbose=0)
+    ins = dict(zip([id(layer) for layer in seen], ins if isinstance(ins, list) else [ins]))
     for layer in layers:
         amax = np.max(np.abs(ins[id(layer)])) if id(layer) in ins else 3.0
         layer.inputs_scale.assign(np.float32(amax / 448.0 * 0.8))
@@ -175,7 +175,8 @@ def _calibrate_float8(model, xs):
 
 
 def _float8_layers(model):
-    return [l for l in model._flatten_layers() if getattr(l, "quantization_mode", None) == "float8"]
+    return [layer for layer in model._flatten_layers()
+            if getattr(layer, "quantization_mode", None) == "float8"]
 
 
 def make(case: QCase, keras) -> None:

@@ -14,8 +14,7 @@ import pytest
 import bridge
 from bridge.emitters.common.quantized import bfloat16_round, float8_round_array, unpack_int4
 from bridge.errors import UnsupportedError
-from bridge.validate import compare
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
+from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, assert_parity
 from tests.make_quantized_fixtures import CASES, FOLDER
 
 # Measured: int8 is exact but for the float activations; int4 and float8 multiply
@@ -40,10 +39,7 @@ def _reference(case):
 def test_quantized_parity(case, opset):
     path, ins, outs = _reference(case)
     proto = bridge.to_onnx(path, opset=opset)
-    got = list(bridge.run(proto, ins, provider="cpu").outputs.values())
-    names = [f"out{i}" for i in range(len(outs))]
-    report = compare(dict(zip(names, got)), dict(zip(names, outs)), rtol=RTOL, atol=0.0)
-    assert report.passed, str(report)
+    assert_parity(proto, ins, {f"out{i}": o for i, o in enumerate(outs)}, rtol=RTOL, by_position=True)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.mode != "float8"], ids=lambda c: c.name)
@@ -70,7 +66,7 @@ def test_unsupported_mode_is_named(tmp_path):
     from bridge.convert import build, read_model
     from bridge.ir import Quantization
     model = read_model(os.path.join(FOLDER, "dense_int8.keras"))
-    layer = next(l for l in model.walk() if l.class_name == "Dense")
+    layer = next(lyr for lyr in model.walk() if lyr.class_name == "Dense")
     layer.quantization = Quantization(mode="gptq/4/128")
     with pytest.raises(UnsupportedError, match=f"'{layer.name}' \\(Dense\\).*gptq"):
         build(model, 17)

@@ -3,6 +3,8 @@ Transpose pairs, Permute is free, the right ONNX ops and attributes), the
 masked GlobalAveragePooling1D path, and the errors users can cause.
 
 The masked-mean reference was computed by tf-keras itself; regenerate it with
+a Python that has tf-keras (tests/requirements-fixtures.txt; or run
+tests/make_all_fixtures.py, which runs this too):
 
     python tests/test_reshape_layout.py
 
@@ -197,7 +199,8 @@ def _emit_one(layer: Layer, x: Tensor, opset: int, extra_inputs) -> onnx.ModelPr
     for name, _, _ in extra_inputs:
         g.graph.reserve(name)
     ctx.layer = layer
-    (out,) = REGISTRY.lookup(layer.class_name, opset).fn(layer, [x], ctx)
+    reg = REGISTRY.lookup(layer.class_name, opset)
+    (out,) = reg.fn(layer, [ctx.to_layout(x, reg.layout, layer)], ctx)
     out = ctx.keras(out)
     dims = ["batch"] + [d if d is not None else f"d{i}" for i, d in enumerate(out.shape[1:])]
     g.graph.node("Identity", [out.name], ["y"], "out")
@@ -273,7 +276,7 @@ def test_tf_keras_bilinear_uses_half_pixel_centers():
 
 def test_unknown_interpolation_is_reported_before_emitting():
     m = _model("UpSampling2D", {"size": [2, 2], "interpolation": "cubic-spline"}, (4, 4, 2))
-    with pytest.raises(UnsupportedError, match="interpolation 'cubic-spline'.*UpSampling2D|"
+    with pytest.raises(ConfigError, match="interpolation 'cubic-spline'.*UpSampling2D|"
                                                "UpSampling2D.*interpolation 'cubic-spline'"):
         build(m, 17)
 
@@ -286,7 +289,7 @@ def test_matrix_interpolation_needs_static_sizes():
 
 def test_bad_padding_is_reported():
     m = _model("MaxPooling2D", {"pool_size": [2, 2], "padding": "full"}, (4, 4, 2))
-    with pytest.raises(UnsupportedError, match="'l' \\(MaxPooling2D\\).*padding 'full'"):
+    with pytest.raises(ConfigError, match="'l' \\(MaxPooling2D\\).*padding 'full'"):
         build(m, 17)
 
 
@@ -310,7 +313,7 @@ def test_reshape_that_does_not_fit():
 ])
 def test_malformed_options_are_reported(cls, config):
     shape = (4, 4, 4, 2) if cls.endswith("3D") else (4, 4, 2)
-    with pytest.raises(UnsupportedError, match=f"'l' \\({cls}\\)"):
+    with pytest.raises(ConfigError, match=f"'l' \\({cls}\\)"):
         build(_model(cls, config, shape), 17)
 
 

@@ -14,8 +14,7 @@ import pytest
 
 import bridge
 from bridge.errors import UnsupportedError
-from bridge.validate import compare
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
+from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, assert_parity
 from tests.make_stateful_fixtures import CASES, CHUNKS, FOLDER
 
 FILES = [(c, major) for major in (2, 3) for c in CASES if major in c.keras]
@@ -63,11 +62,9 @@ def test_streaming_reproduces_keras_chunk_after_chunk(case, major, opset):
         model_ins = sorted(k for k in data if k.startswith("input:") and k.endswith(f":{c}"))
         for name, key in zip(ins[:n_in], model_ins):
             feeds[name] = data[key]
-        got = bridge.run(proto, feeds, provider="cpu").outputs
         want = {outs[i]: data[f"output:{i}:{c}"] for i in range(n_out)}
         want.update({f"{layer}/state_out/{k}": v for (layer, k), v in _states(data, c).items()})
-        report = compare({n: got[n] for n in want}, want, rtol=1e-5, atol=0.0)
-        assert report.passed, f"chunk {c}: {report}"
+        got = assert_parity(proto, feeds, want, context=f"chunk {c}").outputs
         feeds.update({f"{layer}/state_in/{k}": got[f"{layer}/state_out/{k}"] for layer, k in layers})
 
 

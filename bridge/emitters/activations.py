@@ -10,7 +10,7 @@ from ..registry import register
 from .common.activation_functions import apply_activation, check_activation_option
 
 
-@register("Activation", check=check_activation_option)
+@register("Activation", check=check_activation_option, layout="any", weights=())
 def activation(layer, inputs, ctx):
     """Activation(activation)."""
     return [apply_activation(ctx, inputs[0], layer.config.get("activation"))]
@@ -23,7 +23,7 @@ def _param(layer, *keys, default):
     return default
 
 
-@register("ReLU")
+@register("ReLU", layout="any", weights=())
 def relu(layer, inputs, ctx):
     """ReLU(max_value, negative_slope, threshold), Keras's backend.relu formula:
     x for x >= threshold (clipped at max_value), negative_slope * (x - threshold) below."""
@@ -50,28 +50,28 @@ def relu(layer, inputs, ctx):
     return [t.like(pos)]
 
 
-@register("LeakyReLU")
+@register("LeakyReLU", layout="any", weights=())
 def leaky_relu(layer, inputs, ctx):
     """LeakyReLU(alpha | negative_slope); default 0.3."""
     slope = float(_param(layer, "negative_slope", "alpha", default=0.3))
     return [inputs[0].like(ctx.g.op("LeakyRelu", inputs[0].name, alpha=slope))]
 
 
-@register("ELU")
+@register("ELU", layout="any", weights=())
 def elu(layer, inputs, ctx):
     """ELU(alpha); default 1.0."""
     alpha = float(_param(layer, "alpha", default=1.0))
     return [inputs[0].like(ctx.g.op("Elu", inputs[0].name, alpha=alpha))]
 
 
-@register("ThresholdedReLU")
+@register("ThresholdedReLU", layout="any", weights=())
 def thresholded_relu(layer, inputs, ctx):
     """ThresholdedReLU(theta): x where x > theta, else 0."""
     theta = float(_param(layer, "theta", default=1.0))
     return [inputs[0].like(ctx.g.op("ThresholdedRelu", inputs[0].name, alpha=theta))]
 
 
-@register("Softmax")
+@register("Softmax", layout="any", weights=())
 def softmax(layer, inputs, ctx):
     """Softmax(axis): an int or (Keras 3) a list of axes."""
     t = inputs[0]
@@ -86,7 +86,7 @@ def softmax(layer, inputs, ctx):
     return [t.like(g.op("Div", e, g.reduce("ReduceSum", e, onnx_axes, keepdims=True)))]
 
 
-@register("PReLU")
+@register("PReLU", layout="any", weights=("alpha",))
 def prelu(layer, inputs, ctx):
     """PReLU(shared_axes); weight alpha has the input shape without batch,
     with 1 on shared axes."""

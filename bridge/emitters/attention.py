@@ -29,12 +29,11 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..ir import Layer
 from ..registry import register
 from ..walk import emit_inner
 from .common.calls import bound_call, forced_training, refuse_training
-from .common.calls import const as _uconst
 from .common.einsum import einsum_with_kernel
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -51,7 +50,7 @@ def _causal(ctx, tq, tv, q_name=None, v_name=None, q_axis=1, v_axis=1):
     g = ctx.g
     if tq is not None and tv is not None:
         m = np.arange(tq)[:, None] >= np.arange(tv)[None, :]
-        return _uconst(ctx, m, f"causal_{tq}x{tv}")
+        return ctx.const(m, f"causal_{tq}x{tv}")
 
     def length(name, axis, n):
         if n is not None:
@@ -145,8 +144,8 @@ def _projection_labels(rank: int, kernel_rank: int, n_out: int):
 
 
 def _projection(ctx, x: Tensor, kernel, bias, n_out: int, tag: str) -> Tensor:
-    X, W, O = _projection_labels(x.rank, kernel.ndim, n_out)
-    return einsum_with_kernel(ctx, x, X, W, O, kernel, bias, tag=tag)
+    X, W, Y = _projection_labels(x.rank, kernel.ndim, n_out)
+    return einsum_with_kernel(ctx, x, X, W, Y, kernel, bias, tag=tag)
 
 
 def _quantized_projections(layer, ctx, q_in: Tensor):
@@ -165,11 +164,11 @@ def _quantized_projections(layer, ctx, q_in: Tensor):
 
     def project(part, x: Tensor, n_out: int) -> Tensor:
         kernel = ((heads, value_dim) if part == "attention_output" else (x.shape[-1],)) + shapes[part]
-        X, W, O = _projection_labels(x.rank, len(kernel), len(shapes[part]) if n_out is None else n_out)
+        X, W, Y = _projection_labels(x.rank, len(kernel), len(shapes[part]) if n_out is None else n_out)
         sizes = dict(zip(W, kernel))
         ws = [w for w in layer.weights if w.name.split(":")[0].split("/")[-2:-1] == [part]]
         sub = Layer(name=f"{layer.name}/{part}", class_name="EinsumDense",
-                    config={"equation": f"{X},{W}->{O}", "output_shape": [sizes.get(ch) for ch in O[1:]],
+                    config={"equation": f"{X},{W}->{Y}", "output_shape": [sizes.get(ch) for ch in Y[1:]],
                             "activation": None}, weights=ws, quantization=layer.quantization)
         return emit_inner(ctx, sub, [x])[0]
     return project
@@ -196,7 +195,7 @@ def _mha_mask(ctx, query, value, key, attention_mask, causal, keras3):
         auto = conj(auto, g.unsqueeze(cm, [0]))
     if attention_mask is None:
         return auto, 3, True
-    am = ctx.keras(attention_mask)
+    am = attention_mask
     if keras3 or auto is not None:
         m = _bool(ctx, am.name, am.dtype)
         return (m if auto is None else g.op("And", m, auto)), max(am.rank, 3), True
@@ -214,7 +213,7 @@ def _apply_mask(ctx, scores, mask, is_bool, robust):
     return g.op("Add", scores, g.op("Mul", g.op("Sub", g.f32(1.0), mf), g.f32(_NEG)))
 
 
-@register("MultiHeadAttention", check=_check_mha)
+@register("MultiHeadAttention", check=_check_mha, layout="keras")
 def multi_head_attention(layer, inputs, ctx):
     """MultiHeadAttention(num_heads, key_dim, value_dim, use_bias, output_shape,
     attention_axes, softmax_robust_masking) called with (query, value, key,
@@ -235,8 +234,8 @@ def multi_head_attention(layer, inputs, ctx):
     keras3 = ctx.model.keras_major >= 3
     use_bias = c.get("use_bias", True) is not False
     key_dim = int(c["key_dim"])   # the head count comes with the weight shapes
-    q_in, v_in = ctx.keras(query), ctx.keras(value)
-    k_in = ctx.keras(key) if key is not None else v_in
+    q_in, v_in = query, value
+    k_in = key if key is not None else v_in
     if layer.quantization is not None:
         project = _quantized_projections(layer, ctx, q_in)
     else:
@@ -318,7 +317,8 @@ def _check_dense_attention(layer, opset) -> list:
     problems = []
     mode = layer.config.get("score_mode", "dot")
     if layer.class_name == "Attention" and mode not in ("dot", "concat"):
-        problems.append(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is malformed")
+        problems.append(malformed(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is "
+                                  f"malformed"))
     return problems
 
 
@@ -327,7 +327,11 @@ def _scalar_weight(ctx, layer, name):
     return float(np.asarray(w, np.float32).reshape(-1)[0])
 
 
-@register("Attention", "AdditiveAttention", check=_check_dense_attention)
+@register("Attention", check=_check_dense_attention, layout="keras",
+          weights=lambda c: (["scale"] if c.get("use_scale") else [])
+          + (["concat_score_weight"] if c.get("score_mode") == "concat" else []))
+@register("AdditiveAttention", check=_check_dense_attention, layout="keras",
+          weights=lambda c: ["scale"] if c.get("use_scale", True) else [])
 def dense_attention(layer, inputs, ctx):
     """Attention(use_scale, score_mode, causal) / AdditiveAttention(use_scale),
     called on [query, value(, key)] with mask, use_causal_mask,
@@ -341,8 +345,8 @@ def dense_attention(layer, inputs, ctx):
     if len(ins) not in (2, 3):
         raise ConfigError(f"{layer_where(layer)}: takes [query, value] or [query, value, key], got "
                           f"{len(ins)} tensors; the config is malformed")
-    q, v = ctx.keras(ins[0]), ctx.keras(ins[1])
-    k = ctx.keras(ins[2]) if len(ins) > 2 else v
+    q, v = ins[0], ins[1]
+    k = ins[2] if len(ins) > 2 else v
     # mask=[query_mask, value_mask] given in the call, else the Keras masks
     # of the inputs: (name, dtype) pairs
     masks = kw.get("mask")
@@ -374,7 +378,7 @@ def dense_attention(layer, inputs, ctx):
             t = g.op("Tanh", s)
             if c.get("use_scale", True):
                 scale = ctx.weight(layer, "scale", shape=(v.shape[-1],))
-                t = g.op("Mul", _uconst(ctx, np.asarray(scale, np.float32), "scale"), t)
+                t = g.op("Mul", ctx.const(np.asarray(scale, np.float32), "scale"), t)
             scores = g.reduce("ReduceSum", t, [r], keepdims=False)
 
     mask = None
@@ -398,12 +402,3 @@ def dense_attention(layer, inputs, ctx):
         scores_shape = tuple(q.shape[:-1]) + (k.shape[-2],)
         return [out, Tensor(name=weights, shape=scores_shape, dtype=q.dtype)]
     return [out]
-def _dtype_of(t, kw, i):
-    masks = kw.get("mask")
-    if isinstance(masks, list) and len(masks) > i and isinstance(masks[i], Tensor):
-        return masks[i].dtype
-    return TensorProto.BOOL
-
-
-def _bool_name(t, name):
-    return t.mask == name

@@ -40,9 +40,9 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed, same_kind
 from ..ir import Layer
-from ..registry import register
+from ..registry import register, with_bias
 from .common.scan import scan_cell
 from .common.rnn import (GATES, KINDS, Cell, carried_states, cell_activations, end_states, fallback_reason, flag,
                          keras_perm_seq, onnx_activation, cached, read_cell, reverse_time, reversed_seq,
@@ -254,7 +254,8 @@ def _vec(name, units) -> Tensor:
     return Tensor(name=name, shape=(None, units))
 
 
-@register(*_LAYERS, check=_check_layer, note=fallback_reason)
+@register(*_LAYERS, check=_check_layer, note=fallback_reason, layout="any",
+          weights=with_bias("kernel", "recurrent_kernel"))
 def recurrent_layer(layer, inputs, ctx):
     """LSTM / GRU / SimpleRNN / CuDNNLSTM / CuDNNGRU(units, activation,
     recurrent_activation, use_bias, reset_after, return_sequences,
@@ -295,7 +296,7 @@ def _check_rnn(layer, opset) -> list:
         name = cell.get("class_name") if isinstance(cell, dict) else cell
         return [f"RNN with the cell {name!r}: only LSTMCell, GRUCell, SimpleRNNCell and "
                 f"StackedRNNCells of them convert; register an emitter for a custom cell's RNN"]
-    return [f"{cls}: {p}" for cls, cfg in cells for p in rnn_config_problems(cfg, cls)]
+    return [same_kind(p, f"{cls}: {p}") for cls, cfg in cells for p in rnn_config_problems(cfg, cls)]
 
 
 def _cell_weights(layer: Layer, cells: list) -> list:
@@ -313,7 +314,7 @@ def _cell_weights(layer: Layer, cells: list) -> list:
     return out
 
 
-@register("RNN", check=_check_rnn, note=fallback_reason)
+@register("RNN", check=_check_rnn, note=fallback_reason, layout="any")
 def generic_rnn(layer, inputs, ctx):
     """RNN(cell: LSTMCell | GRUCell | SimpleRNNCell | StackedRNNCells of them,
     return_sequences, return_state, go_backwards, time_major): a stack of
@@ -380,8 +381,8 @@ def _check_bidirectional(layer, opset) -> list:
     c = layer.config
     problems = []
     if c.get("merge_mode", "concat") not in _MERGE:
-        problems.append(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows (concat, sum, "
-                        f"mul, ave, None); the config is malformed")
+        problems.append(malformed(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows "
+                                  f"(concat, sum, mul, ave, None); the config is malformed"))
     for key in ("layer", "backward_layer"):
         spec = c.get(key)
         if spec is None and key == "backward_layer":
@@ -394,7 +395,7 @@ def _check_bidirectional(layer, opset) -> list:
                             f"{', '.join(_LAYERS)} and RNN with one LSTMCell / GRUCell / "
                             f"SimpleRNNCell")
             continue
-        problems += [f"wrapped {cls}: {p}" for p in rnn_config_problems(ccfg, ccls)]
+        problems += [same_kind(p, f"wrapped {cls}: {p}") for p in rnn_config_problems(ccfg, ccls)]
     return problems
 
 
@@ -423,7 +424,7 @@ def _merge_stacked(ctx, mode, v: str, dir_axis: int) -> str:
     return g.reduce(op, v, [dir_axis], keepdims=False)
 
 
-@register("Bidirectional", check=_check_bidirectional, note=fallback_reason)
+@register("Bidirectional", check=_check_bidirectional, note=fallback_reason, layout="any")
 def bidirectional(layer, inputs, ctx):
     """Bidirectional(layer, backward_layer, merge_mode); extra inputs are the
     initial states, forward ones first."""

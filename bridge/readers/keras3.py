@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..ir import AbsMax, Model, Quantization, Weight
+from ..registry import REGISTRY
 from .config import MODEL_CLASSES, parse_model
 from .store import needs_weights
 
@@ -241,46 +242,22 @@ def _projection_names(arrays: list, c: dict) -> list:
     return _quantized_names("EinsumDense", c, q, bias)
 
 
-# -- which variable is which, per class (the Keras 3 creation order) -----------
+# -- which variable is which ------------------------------------------------------
 
 def _own_names(cls: str, c: dict, n: int) -> list:
-    """Keras 2 short names of a layer's own Keras 3 variables, in stored order."""
-    bias = [] if c.get("use_bias", True) is False else ["bias"]
+    """Keras 2 short names of a layer's own Keras 3 variables, in stored
+    order: a quantized layer's as its variable_serialization_spec orders
+    them, else the names its emitter's registration declares (Keras's
+    layer.weights order, which is the Keras 3 creation order), else var_<i>."""
     q = quantization_of(c) if cls in ("Dense", "EinsumDense", "Embedding") else None
-    if q is not None and q.mode in ("int8", "int4", "float8"):
-        own_bias = (["bias"] if c.get("bias_axes") else []) if cls == "EinsumDense" else bias
-        return _quantized_names(cls, c, q, own_bias)
     if q is not None:
-        return [f"var_{i}" for i in range(n)]    # a mode the emitters' checks refuse
-    if cls == "EinsumDense":
-        return ["kernel"] + (["bias"] if c.get("bias_axes") else [])
-    if cls in ("Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
-               "Conv3DTranspose", "LocallyConnected1D", "LocallyConnected2D"):
-        return ["kernel"] + bias
-    if cls in ("DepthwiseConv1D", "DepthwiseConv2D"):
-        return ["depthwise_kernel"] + bias
-    if cls in ("SeparableConv1D", "SeparableConv2D"):
-        return ["depthwise_kernel", "pointwise_kernel"] + bias
-    if cls in ("BatchNormalization", "SyncBatchNormalization"):
-        return ((["gamma"] if c.get("scale", True) else []) + (["beta"] if c.get("center", True) else [])
-                + ["moving_mean", "moving_variance"])
-    if cls in ("LayerNormalization", "GroupNormalization", "RMSNormalization"):
-        return (["gamma"] if c.get("scale", True) else []) + (
-            ["beta"] if c.get("center", True) and not c.get("rms_scaling") and cls != "RMSNormalization" else [])
-    if cls == "Embedding":
-        return ["embeddings"]
-    if cls == "PReLU":
-        return ["alpha"]
-    if cls == "Normalization":
-        return ["mean", "variance", "count"]
-    if cls == "Attention":
-        return (["scale"] if c.get("use_scale") else []) + (
-            ["concat_score_weight"] if c.get("score_mode") == "concat" else [])
-    if cls == "AdditiveAttention":
-        return ["scale"] if c.get("use_scale", True) else []
-    if cls in ("SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell"):
-        return ["kernel", "recurrent_kernel"] + bias
-    return [f"var_{i}" for i in range(n)]
+        if q.mode not in ("int8", "int4", "float8"):
+            return [f"var_{i}" for i in range(n)]    # a mode the emitters' checks refuse
+        bias = ["bias"] if (c.get("bias_axes") if cls == "EinsumDense"
+                            else c.get("use_bias", True) is not False) else []
+        return _quantized_names(cls, c, q, bias)
+    names = REGISTRY.weight_names(cls, c)
+    return names if names is not None else [f"var_{i}" for i in range(n)]
 
 
 _RNN = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -301,7 +278,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
     if cls in _RNN:
         cell = g["cell"] if g is not None and "cell" in g else None
         arrs = _vars(cell)
-        names = _own_names("LSTMCell", c, len(arrs))
+        names = _own_names(cls, c, len(arrs))
         return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
     if cls == "RNN" and isinstance(c.get("cell"), dict):
         return _rnn_cells(c["cell"], g["cell"] if g is not None and "cell" in g else None, scope, path)
@@ -325,7 +302,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         inner = parse_model({"class_name": cls, "config": c}, path)
         if g is not None and "layers" in g:
             _attach_model(inner, g["layers"], path)
-        return [Weight(f"{scope}/{w.name}", w.array) for l in inner.walk() for w in l.weights]
+        return [Weight(f"{scope}/{w.name}", w.array) for lyr in inner.walk() for w in lyr.weights]
     if cls in ("MultiHeadAttention", "GroupedQueryAttention"):
         out = []
         for part, short in _MHA_PARTS:
@@ -337,6 +314,10 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
     return _zip(_own_names(cls, c, len(arrs)), arrs, scope, cls, path)
 
 
+# A cell's variables are those of the layer of the cell (whose registration names them).
+_CELL_LAYER = {"LSTMCell": "LSTM", "GRUCell": "GRU", "SimpleRNNCell": "SimpleRNN"}
+
+
 def _rnn_cells(spec: dict, g, scope: str, path: str) -> list:
     """An RNN(cell)'s weights, '<scope>/<cell name>/<short>': one cell's at
     `cell/vars`, StackedRNNCells' at `cell/cells/<key>/vars` (keys: the
@@ -345,7 +326,8 @@ def _rnn_cells(spec: dict, g, scope: str, path: str) -> list:
     if ccls != "StackedRNNCells":
         arrs = _vars(g)
         name = ccfg.get("name") or to_snake_case(ccls)
-        return _zip(_own_names(ccls, ccfg, len(arrs)), arrs, f"{scope}/{name}", ccls, path)
+        return _zip(_own_names(_CELL_LAYER.get(ccls, ccls), ccfg, len(arrs)), arrs, f"{scope}/{name}",
+                    ccls, path)
     group = g["cells"] if g is not None and "cells" in g else None
     used: dict = {}
     out = []
@@ -353,7 +335,7 @@ def _rnn_cells(spec: dict, g, scope: str, path: str) -> list:
         scls, scfg = _spec_parts(sub)
         key = _unique(to_snake_case(scls), used)
         arrs = _vars(group[key] if group is not None and key in group else None)
-        out += _zip(_own_names(scls, scfg, len(arrs)), arrs,
+        out += _zip(_own_names(_CELL_LAYER.get(scls, scls), scfg, len(arrs)), arrs,
                     f"{scope}/{scfg.get('name') or key}", scls, path)
     return out
 

@@ -1,9 +1,9 @@
 """The einsum-with-a-constant-kernel lowering that EinsumDense (core.py) and
 MultiHeadAttention's projections (attention.py) share.
 
-`x (labels X) , kernel (labels W) -> output (labels O)` becomes, whenever
-every label is either a batch label (X and O), a contracted label (X and W)
-or a kernel label (W and O):
+`x (labels X) , kernel (labels W) -> output (labels Y)` becomes, whenever
+every label is either a batch label (X and Y), a contracted label (X and W)
+or a kernel label (W and Y):
 
     x in (batch..., contracted...) order      (a Transpose only when x's
                                                ONNX layout is not already so)
@@ -33,13 +33,12 @@ from onnx import TensorProto
 
 from ...context import Tensor, is_identity
 from ...errors import ConfigError, layer_where
-from .calls import const as _uconst
 
 EQUATION = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
 
 
 def parse_equation(layer, equation: str, rank: int):
-    """(X, W, O) label strings for an input of `rank`, the ellipsis expanded
+    """(X, W, Y) label strings for an input of `rank`, the ellipsis expanded
     into fresh labels, as tf.einsum reads it."""
     m = EQUATION.match(str(equation).replace(" ", ""))
     if not m:
@@ -101,30 +100,30 @@ def _kernel(ctx, kernel, tag: str, perm=None, shape2d=None, integer: bool = Fals
         k = np.ascontiguousarray(k.reshape(shape2d))
     elif integer:
         k = k.astype(np.int32)
-    return _uconst(ctx, k, tag)
+    return ctx.const(k, tag)
 
 
-def output_shape(x: Tensor, X, W, O, kernel) -> tuple:
-    return tuple(x.shape[X.index(c)] if c in X else int(kernel.shape[W.index(c)]) for c in O)
+def output_shape(x: Tensor, X, W, Y, kernel) -> tuple:
+    return tuple(x.shape[X.index(c)] if c in X else int(kernel.shape[W.index(c)]) for c in Y)
 
 
-def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel, bias=None,
+def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, Y: str, kernel, bias=None,
                        tag: str = "kernel", *, integer: bool = False) -> Tensor:
     """x (labels X) times the constant kernel (labels W: a numpy array or a
-    GraphKernel) -> labels O, plus an optional bias broadcast against the
+    GraphKernel) -> labels Y, plus an optional bias broadcast against the
     Keras-layout output. `integer`: x and kernel hold int8 values, the
     result is their exact int32 product (Keras's int8 x int8 einsum)."""
     g = ctx.g
     out_dtype = TensorProto.INT32 if integer else x.dtype
-    shape = output_shape(x, X, W, O, kernel)
-    batch = [c for c in X if c in O and c not in W]
-    contr = [c for c in X if c in W and c not in O]
-    free = [c for c in W if c in O and c not in X]
+    shape = output_shape(x, X, W, Y, kernel)
+    batch = [c for c in X if c in Y and c not in W]
+    contr = [c for c in X if c in W and c not in Y]
+    free = [c for c in W if c in Y and c not in X]
     lowerable = len(batch) + len(contr) == len(X) and len(free) == len(W) - len(contr) \
-        and len(batch) + len(free) == len(O) and len(set(X)) == len(X) and len(set(W)) == len(W)
+        and len(batch) + len(free) == len(Y) and len(set(X)) == len(X) and len(set(W)) == len(W)
     if not lowerable:
         xk = ctx.keras(x)
-        eq = "{},{}->{}".format(*relabel(X, W, O))
+        eq = "{},{}->{}".format(*relabel(X, W, Y))
         xn = g.op("Cast", xk.name, to=TensorProto.INT32) if integer else xk.name
         y = g.op("Einsum", xn, _kernel(ctx, kernel, tag, integer=integer), equation=eq)
         out = Tensor(name=y, shape=shape, perm=None, dtype=out_dtype)
@@ -135,7 +134,7 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel, bias=None
         want = b_order + c_order
         if want != onnx_labels:
             x = ctx.to_perm(x, [X.index(c) for c in want])
-        f_order = [c for c in O if c in free]
+        f_order = [c for c in Y if c in free]
         kc = int(np.prod([kernel.shape[W.index(c)] for c in c_order], dtype=np.int64))
         kf = int(np.prod([kernel.shape[W.index(c)] for c in f_order], dtype=np.int64))
         nb = len(b_order)
@@ -146,16 +145,16 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel, bias=None
         y = g.op("MatMulInteger" if integer else "MatMul", y, k)
         if len(f_order) != 1:
             y = g.op("Reshape", y, g.i64([0] * nb + [int(kernel.shape[W.index(c)]) for c in f_order]))
-        perm = [O.index(c) for c in b_order + f_order]
+        perm = [Y.index(c) for c in b_order + f_order]
         out = Tensor(name=y, shape=shape, perm=None if is_identity(perm) else tuple(perm),
                      dtype=out_dtype)
     if bias is not None:
         b = np.asarray(bias, np.float32)
-        b = b.reshape((1,) * (len(O) - b.ndim) + b.shape)
+        b = b.reshape((1,) * (len(Y) - b.ndim) + b.shape)
         if out.perm:
             b = np.transpose(b, out.perm)
         while b.ndim > 1 and b.shape[0] == 1:
             b = b[0]
-        out = out.like(g.op("Add", out.name, _uconst(ctx, b, tag.replace("kernel", "bias")
+        out = out.like(g.op("Add", out.name, ctx.const(b, tag.replace("kernel", "bias")
                                                         if "kernel" in tag else tag + "_bias")))
     return out

@@ -45,7 +45,6 @@ from ...context import Tensor
 from ...errors import ConfigError, layer_where
 from ...ir import AbsMax
 from .activation_functions import apply_activation
-from .calls import const
 from .einsum import GraphKernel, einsum_with_kernel, parse_equation
 
 MODES = ("int8", "int4", "float8")
@@ -130,15 +129,15 @@ def _dequantized(ctx, layer, q_values: np.ndarray, scale: np.ndarray, group_axis
     channel; (q - zero[g_idx]) * scale[g_idx] per group, the groups along
     `group_axis` (Keras's dequantize_with_sz_map)."""
     g = ctx.g
-    qf = g.op("Cast", const(ctx, q_values, tag), to=TensorProto.FLOAT)
+    qf = g.op("Cast", ctx.const(q_values, tag), to=TensorProto.FLOAT)
     if layer.quantization.block_size is None:
-        return g.op("Div", qf, const(ctx, scale.astype(np.float32), tag + "_scale"))
+        return g.op("Div", qf, ctx.const(scale.astype(np.float32), tag + "_scale"))
     zero = ctx.weight(layer, "kernel_zero").astype(np.float32)
     groups = ctx.weight(layer, "g_idx").astype(np.int64)
-    zeros = g.op("Gather", const(ctx, zero, tag + "_zero"), const(ctx, groups, "g_idx"),
+    zeros = g.op("Gather", ctx.const(zero, tag + "_zero"), ctx.const(groups, "g_idx"),
                  axis=group_axis)
-    scales = g.op("Gather", const(ctx, scale.astype(np.float32), tag + "_scale"),
-                  const(ctx, groups, "g_idx"), axis=group_axis)
+    scales = g.op("Gather", ctx.const(scale.astype(np.float32), tag + "_scale"),
+                  ctx.const(groups, "g_idx"), axis=group_axis)
     return g.op("Mul", g.op("Sub", qf, zeros), scales)
 
 
@@ -154,7 +153,7 @@ def _finish(ctx, layer, t):
             b = np.transpose(b.reshape((1,) * (t.rank - b.ndim) + b.shape), t.perm)
             while b.ndim > 1 and b.shape[0] == 1:
                 b = b[0]
-        t = t.like(ctx.g.op("Add", t.name, const(ctx, b, "bias")))
+        t = t.like(ctx.g.op("Add", t.name, ctx.const(b, "bias")))
     return apply_activation(ctx, t, c.get("activation"))
 
 
@@ -171,7 +170,7 @@ def dense(layer, inputs, ctx):
     if q.mode == "float8":
         k = _qdq_kernel(ctx.weight(layer, "kernel"), ctx.weight(layer, "kernel_scale"))
         x = _float8_inputs(ctx, t.name, ctx.weight(layer, "inputs_scale"))
-        return [_finish(ctx, layer, t.like(g.op("MatMul", x, const(ctx, k, "kernel")), shape))]
+        return [_finish(ctx, layer, t.like(g.op("MatMul", x, ctx.const(k, "kernel")), shape))]
     kernel = ctx.weight(layer, "kernel")
     scale = ctx.weight(layer, "kernel_scale").astype(np.float32)
     if q.mode == "int4":
@@ -182,26 +181,26 @@ def dense(layer, inputs, ctx):
     if n_in is not None and kernel.shape != (n_in, units):
         raise ConfigError(f"{ctx.model.source}: {layer_where(layer)} has a quantized kernel of "
                           f"shape {kernel.shape}, not ({n_in}, {units}); the weights do not fit")
-    k = const(ctx, kernel.astype(np.int8), "kernel")
+    k = ctx.const(kernel.astype(np.int8), "kernel")
     if q.inputs is None:     # weight-only: x @ float(q), then / kernel_scale
         y = g.op("MatMul", t.name, g.op("Cast", k, to=TensorProto.FLOAT))
-        y = g.op("Div", y, const(ctx, scale, "kernel_scale"))
+        y = g.op("Div", y, ctx.const(scale, "kernel_scale"))
     else:
         xq, xs = _quantize_inputs(ctx, t.name, [t.rank - 1], q.inputs)
         acc = g.op("Cast", g.op("MatMulInteger", xq, k), to=TensorProto.FLOAT)
-        y = g.op("Div", acc, g.op("Mul", const(ctx, scale, "kernel_scale"), xs))
+        y = g.op("Div", acc, g.op("Mul", ctx.const(scale, "kernel_scale"), xs))
     return [_finish(ctx, layer, t.like(y, shape))]
 
 
 # -- EinsumDense ---------------------------------------------------------------------
 
-def _input_scale_plan(X: str, O: str):
+def _input_scale_plan(X: str, Y: str):
     """Keras's _analyze_quantization_info, input side: the reduced axes, and
     the transpose / expand_dims / squeeze that align the inputs' scale with
     the output (einsum_dense.py, _adjust_scale_for_quant)."""
-    reduced = [i for i, c in enumerate(X) if c not in O]
-    expand = [i for i, c in enumerate(O) if c not in X]
-    transpose = [X.index(c) for c in O if c in X]
+    reduced = [i for i, c in enumerate(X) if c not in Y]
+    expand = [i for i, c in enumerate(Y) if c not in X]
+    transpose = [X.index(c) for c in Y if c in X]
     squeeze = []
     for ori in reduced:
         try:
@@ -212,9 +211,9 @@ def _input_scale_plan(X: str, O: str):
     return reduced, transpose, expand, squeeze
 
 
-def _aligned_scale(ctx, scale: str, X: str, O: str) -> str:
+def _aligned_scale(ctx, scale: str, X: str, Y: str) -> str:
     g = ctx.g
-    _, transpose, expand, squeeze = _input_scale_plan(X, O)
+    _, transpose, expand, squeeze = _input_scale_plan(X, Y)
     if transpose and transpose != list(range(len(transpose))):
         scale = g.op("Transpose", scale, perm=transpose)
     if expand:
@@ -224,7 +223,7 @@ def _aligned_scale(ctx, scale: str, X: str, O: str) -> str:
     return scale
 
 
-def _kernel_shape(layer, X: str, W: str, O: str, x_shape) -> tuple:
+def _kernel_shape(layer, X: str, W: str, Y: str, x_shape) -> tuple:
     """The float kernel's shape, which an int4 kernel (flattened to (rows,
     columns) and packed) no longer shows: contracted and batch labels from
     the input, the others from output_shape as Keras's _analyze_split_string
@@ -256,36 +255,36 @@ def einsum_dense(layer, inputs, ctx):
     q = layer.quantization
     c = layer.config
     x = ctx.keras(inputs[0])
-    X, W, O = parse_equation(layer, c["equation"], x.rank)
+    X, W, Y = parse_equation(layer, c["equation"], x.rank)
     if q.mode == "float8":
         k = _qdq_kernel(ctx.weight(layer, "kernel"), ctx.weight(layer, "kernel_scale"))
         xf = x.like(_float8_inputs(ctx, x.name, ctx.weight(layer, "inputs_scale")))
-        return [_finish(ctx, layer, einsum_with_kernel(ctx, xf, X, W, O, k))]
+        return [_finish(ctx, layer, einsum_with_kernel(ctx, xf, X, W, Y, k))]
     kernel = ctx.weight(layer, "kernel")
     scale = ctx.weight(layer, "kernel_scale").astype(np.float32)
     if q.mode == "int4":     # the kernel dequantized (per channel or group), then the einsum
-        shape = _kernel_shape(layer, X, W, O, x.shape)
-        columns = int(np.prod([d for ch, d in zip(W, shape) if ch in O], dtype=np.int64))
+        shape = _kernel_shape(layer, X, W, Y, x.shape)
+        columns = int(np.prod([d for ch, d in zip(W, shape) if ch in Y], dtype=np.int64))
         flat = _dequantized(ctx, layer, unpack_int4(kernel, columns), scale, 0, "kernel")
         w = GraphKernel(g.op("Reshape", flat, g.i64(list(shape))), shape)
         if q.block_size is not None or q.inputs is None:
-            return [_finish(ctx, layer, einsum_with_kernel(ctx, x, X, W, O, w))]
-        xq, xs = _quantize_inputs(ctx, x.name, _input_scale_plan(X, O)[0], q.inputs)
+            return [_finish(ctx, layer, einsum_with_kernel(ctx, x, X, W, Y, w))]
+        xq, xs = _quantize_inputs(ctx, x.name, _input_scale_plan(X, Y)[0], q.inputs)
         xf = x.like(g.op("Cast", xq, to=TensorProto.FLOAT))
-        y = ctx.keras(einsum_with_kernel(ctx, xf, X, W, O, w))
-        return [_finish(ctx, layer, y.like(g.op("Div", y.name, _aligned_scale(ctx, xs, X, O))))]
+        y = ctx.keras(einsum_with_kernel(ctx, xf, X, W, Y, w))
+        return [_finish(ctx, layer, y.like(g.op("Div", y.name, _aligned_scale(ctx, xs, X, Y))))]
     if kernel.ndim != len(W):
         raise ConfigError(f"{layer_where(layer)}: the kernel has shape {kernel.shape} but the "
                           f"equation {c['equation']!r} names {len(W)} kernel axes")
     k8 = kernel.astype(np.int8)
     if q.inputs is None:     # weight-only: einsum(x, float(q)), then / kernel_scale
-        w = GraphKernel(g.op("Cast", const(ctx, k8, "kernel"), to=TensorProto.FLOAT), k8.shape)
-        y = ctx.keras(einsum_with_kernel(ctx, x, X, W, O, w))
-        return [_finish(ctx, layer, y.like(g.op("Div", y.name, const(ctx, scale, "kernel_scale"))))]
-    xq, xs = _quantize_inputs(ctx, x.name, _input_scale_plan(X, O)[0], q.inputs)
+        w = GraphKernel(g.op("Cast", ctx.const(k8, "kernel"), to=TensorProto.FLOAT), k8.shape)
+        y = ctx.keras(einsum_with_kernel(ctx, x, X, W, Y, w))
+        return [_finish(ctx, layer, y.like(g.op("Div", y.name, ctx.const(scale, "kernel_scale"))))]
+    xq, xs = _quantize_inputs(ctx, x.name, _input_scale_plan(X, Y)[0], q.inputs)
     xq = replace(x, name=xq, dtype=TensorProto.INT8)
-    acc = ctx.keras(einsum_with_kernel(ctx, xq, X, W, O, k8, integer=True))
-    denom = g.op("Mul", _aligned_scale(ctx, xs, X, O), const(ctx, scale, "kernel_scale"))
+    acc = ctx.keras(einsum_with_kernel(ctx, xq, X, W, Y, k8, integer=True))
+    denom = g.op("Mul", _aligned_scale(ctx, xs, X, Y), ctx.const(scale, "kernel_scale"))
     y = g.op("Div", g.op("Cast", acc.name, to=TensorProto.FLOAT), denom)
     return [_finish(ctx, layer, Tensor(name=y, shape=acc.shape))]
 
@@ -302,15 +301,15 @@ def embedding_lookup(ctx, layer, ids: str) -> tuple:
     n_out = int(c["output_dim"]) if c.get("output_dim") is not None else table.shape[1]
     if q.mode == "int4":
         table = unpack_int4(table, n_out)
-    rows = g.op("Cast", g.op("Gather", const(ctx, table.astype(np.int8), "embeddings"), ids, axis=0),
+    rows = g.op("Cast", g.op("Gather", ctx.const(table.astype(np.int8), "embeddings"), ids, axis=0),
                 to=TensorProto.FLOAT)
     if q.mode == "int4" and q.block_size is not None:
-        s = g.op("Gather", const(ctx, scale, "embeddings_scale"), ids, axis=0)
-        z = g.op("Gather", const(ctx, ctx.weight(layer, "embeddings_zero").astype(np.float32),
+        s = g.op("Gather", ctx.const(scale, "embeddings_scale"), ids, axis=0)
+        z = g.op("Gather", ctx.const(ctx.weight(layer, "embeddings_zero").astype(np.float32),
                                  "embeddings_zero"), ids, axis=0)
-        groups = const(ctx, ctx.weight(layer, "g_idx").astype(np.int64), "g_idx")
+        groups = ctx.const(ctx.weight(layer, "g_idx").astype(np.int64), "g_idx")
         zs = g.op("Gather", z, groups, axis=-1)
         ss = g.op("Gather", s, groups, axis=-1)
         return g.op("Mul", g.op("Sub", rows, zs), ss), n_out
-    s = g.op("Gather", const(ctx, scale.reshape(-1), "embeddings_scale"), ids, axis=0)
+    s = g.op("Gather", ctx.const(scale.reshape(-1), "embeddings_scale"), ids, axis=0)
     return g.op("Div", rows, g.unsqueeze(s, [-1])), n_out

@@ -15,7 +15,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ...context import Tensor
-from ...errors import ConfigError, layer_where
+from ...errors import ConfigError, layer_where, malformed
 from ...ir import Layer
 from .activation_functions import activation_name
 
@@ -144,7 +144,7 @@ def rnn_config_problems(cfg: dict, cls: str) -> list:
         if KINDS.get(cls) != "RNN":
             problems += activation_problems(cfg.get("recurrent_activation", "sigmoid"))
     if "units" not in cfg:
-        problems.append("the config has no 'units'; the config is malformed")
+        problems.append(malformed("the config has no 'units'; the config is malformed"))
     return problems
 
 
@@ -218,7 +218,7 @@ def time_major_input(ctx, t: Tensor, time_major: bool) -> Seq:
 def cached(ctx, key, make):
     """One value per key and conversion (a mask's derived values are shared by
     every layer that consumes the mask)."""
-    store = ctx.g.graph.__dict__.setdefault("_rnn_cache", {})
+    store = ctx.g.graph.memo.setdefault("rnn", {})
     if key not in store:
         store[key] = make()
     return store[key]
@@ -265,7 +265,7 @@ def scalar_i64(g, value: int) -> str:
     """A 0-d int64 constant (Gather indices, Range bounds, CumSum axis); a
     Constant node, since the shared initializer path stores 0-d arrays as 1-d."""
     from onnx import helper
-    cache = g.graph.__dict__.setdefault("_scalar_i64", {})
+    cache = g.graph.memo.setdefault("scalar_i64", {})
     if value not in cache:
         cache[value] = g.op("Constant", value=helper.make_tensor("value", TensorProto.INT64, [],
                                                                  [int(value)]),

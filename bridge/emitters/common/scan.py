@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
-from opsets.graph import Graph
+from opsets.graph import Graph, digest, same_array
 
 from ...context import Tensor
 from .activation_functions import apply_activation
@@ -26,21 +26,25 @@ from .rnn import Cell, zeros_state
 
 class _BodyGraph(Graph):
     """A subgraph: names unique across the whole model, constants kept as the
-    subgraph's own initializers."""
+    subgraph's own initializers (content-addressed like the main graph's)."""
 
     def __init__(self, outer: Graph, prefix: str):
-        super().__init__()
-        self._used = outer._used
+        super().__init__(used_names=outer.used_names)
         self._consts = {}
         self.prefix = prefix
 
     def initializer(self, array: np.ndarray, name: str) -> str:
-        if name not in self._consts:
-            real = self.fresh(f"{self.prefix}/{name}")
-            # np.array keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)
-            self.initializers[real] = numpy_helper.from_array(np.array(array, order="C"), real)
-            self._consts[name] = real
-        return self._consts[name]
+        # np.array keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)
+        a = np.array(array, order="C")
+        key = name
+        if key in self._consts and not same_array(
+                numpy_helper.to_array(self.initializers[self._consts[key]]), a):
+            key = f"{name}_{digest(a)}"
+        if key not in self._consts:
+            real = self.fresh(f"{self.prefix}/{key}")
+            self.initializers[real] = numpy_helper.from_array(a, real)
+            self._consts[key] = real
+        return self._consts[key]
 
 
 def body_builder(ctx):
