@@ -10,6 +10,7 @@ layout, shared by every consumer.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence, Union
 
@@ -18,6 +19,7 @@ from onnx import TensorProto
 
 from opsets import Opset13
 
+from . import targets
 from .errors import UnsupportedError, WeightsError, layer_where
 from .ir import Call, Layer, Model
 
@@ -62,6 +64,19 @@ class StatePort:
     output: Optional[Tensor] = None   # set by the emitter once the layer ran
 
 
+def stored_weights(layer: Layer) -> str:
+    """A layer's weights as Keras lists them (`layer.weights` order), for
+    messages: "[0] kernel (6, 4), [1] bias (4,)"; formats that store no
+    names (Keras 3 `vars/<i>`) say so."""
+    if not layer.weights:
+        return "none"
+    nameless = all(w.short.startswith("var_") or w.short.isdigit() for w in layer.weights)
+    items = ", ".join(f"[{i}] " + ("" if nameless else f"{w.short} ") + str(tuple(w.array.shape))
+                      for i, w in enumerate(layer.weights))
+    return items + ("; this format stores no weight names (vars/<i>): ask by position, "
+                    "ctx.weight(layer, i)" if nameless else "")
+
+
 def channels_first_perm(rank: int) -> tuple:
     """(0, r-1, 1, ..., r-2): NHWC -> NCHW for any rank."""
     return (0, rank - 1) + tuple(range(1, rank - 1))
@@ -81,11 +96,13 @@ class Context:
     opset    the target ONNX opset
     layer    the layer being emitted, `call` the call of it (kwargs, args)
     warn     warn(message): a BridgeWarning the user sees after converting
+    target   what the runtime converted for runs right (bridge/targets.py)
     weight(layer, "kernel" | i), const(array, tag), keras(t),
     channels_first(t), to_perm(t, perm): weights, initializers, layouts.
     """
 
-    def __init__(self, g: Opset13, model: Model, opset: int, warn: Callable[[str], None]):
+    def __init__(self, g: Opset13, model: Model, opset: int, warn: Callable[[str], None],
+                 target: Optional["targets.Target"] = None):
         self.g = g
         self.model = model
         self.opset = opset
@@ -95,7 +112,10 @@ class Context:
         self.call: Optional[Call] = None
         self._transposed: dict = {}
         self.tolerant: Optional[dict] = None   # inspect: {(scope, layer, call): shapes}
+        self.target = target or targets.get(None)   # what the runtime runs right
+        self.fallbacks: dict = {}     # (scope, layer name) -> why it took an explicit recurrence
         self.state_ports: list = []   # StatePort of every stateful layer, in emission order
+        self._state_alias: Optional[tuple] = None   # states_of: (owner name, first index)
 
     # -- layout ---------------------------------------------------------
     def to_perm(self, t: Tensor, perm: Optional[Sequence[int]]) -> Tensor:
@@ -157,7 +177,7 @@ class Context:
         if w is None:
             if not required:
                 return None
-            have = ", ".join(x.short for x in layer.weights) or "none"
+            have = stored_weights(layer)
             raise WeightsError(f"{self.model.source}: {layer_where(layer)} has {what} "
                                f"(stored: {have}); the weights do not belong to "
                                f"this architecture: re-save the model with model.save()")
@@ -180,26 +200,40 @@ class Context:
         """Graph inputs for the states `layer` carries between runs, one per
         Keras state shape (batch left out) in Keras's order: Tensors named
         `<layer>/state_in/<k>`, in Keras layout."""
-        base = "/".join(self.scope + (layer.name,))
-        if any(p.layer == base for p in self.state_ports):
+        base, first = self._state_owner(layer)
+        if any(p.layer == base and p.index >= first for p in self.state_ports):
             raise UnsupportedError([f"{layer_where(layer)} is stateful and called more than once; "
                                     f"Keras would carry one state through every call: give each "
                                     f"call a layer of its own"], self.model.source)
         out = []
         for k, shape in enumerate(shapes):
-            name = f"{base}/state_in/{k}"
+            name = f"{base}/state_in/{first + k}"
             self.g.graph.reserve(name)
             t = Tensor(name=name, shape=(None,) + tuple(shape))
-            self.state_ports.append(StatePort(base, k, t))
+            self.state_ports.append(StatePort(base, first + k, t))
             out.append(t)
         return out
 
     def state_outputs(self, layer: Layer, states: list) -> None:
         """The states `layer` ends a run with (Tensors, in state_inputs' order)."""
-        base = "/".join(self.scope + (layer.name,))
-        ports = [p for p in self.state_ports if p.layer == base]
-        for port, t in zip(ports, states):
-            port.output = self.keras(t)
+        base, first = self._state_owner(layer)
+        ports = {p.index: p for p in self.state_ports if p.layer == base}
+        for k, t in enumerate(states):
+            ports[first + k].output = self.keras(t)
+
+    @contextmanager
+    def states_of(self, wrapper: Layer, first: int):
+        """Within: the states a wrapped layer carries are its wrapper's, from
+        index `first` (a Bidirectional's backward layer: after the forward's)."""
+        saved = self._state_alias
+        self._state_alias = ("/".join(self.scope + (wrapper.name,)), first)
+        try:
+            yield
+        finally:
+            self._state_alias = saved
+
+    def _state_owner(self, layer: Layer) -> tuple:
+        return self._state_alias or ("/".join(self.scope + (layer.name,)), 0)
 
     # -- messages -------------------------------------------------------
     def where(self) -> str:

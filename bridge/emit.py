@@ -61,13 +61,16 @@ def output_names(model: Model) -> list:
 
 
 def emit(model: Model, opset: int, *,
-         hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None) -> tuple:
+         hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
+         target=None, batch_size: Optional[int] = None) -> tuple:
     """(ModelProto, warnings): the model's graph at `opset`, not yet cleaned
     by the passes. `hold_inputs(ctx, t)` may hand the layers each graph
-    input in another layout (the tests feed every case channels-first)."""
+    input in another layout (the tests feed every case channels-first).
+    `target` (bridge.targets.Target) says which constructs to avoid;
+    `batch_size` fixes the batch dimension of every input and output."""
     g = opsets.builder_for(opset)
     caught: list = []
-    ctx = Context(g, model, opset, warn=caught.append)
+    ctx = Context(g, model, opset, warn=caught.append, target=target)
     ins = input_tensors(model)
     for t in ins:
         g.graph.reserve(t.name)
@@ -79,17 +82,17 @@ def emit(model: Model, opset: int, *,
         t = ctx.keras(t)
         g.graph.reserve(name)
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
-        out_vis.append(_value_info(name, t.shape, t.dtype))
-    in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
+        out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
+    in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
     # Stateful layers' states: inputs after the model's, outputs after its outputs.
     for port in ctx.state_ports:
-        in_vis.append(_value_info(port.input.name, port.input.shape, port.input.dtype))
+        in_vis.append(_value_info(port.input.name, port.input.shape, port.input.dtype, batch_size))
         if port.output is None:
             continue        # inspect: the layer did not emit
         name = f"{port.layer}/state_out/{port.index}"
         g.graph.reserve(name)
         g.graph.node("Identity", [port.output.name], [name], g.graph.fresh(f"{name}/output"))
-        out_vis.append(_value_info(name, port.output.shape, port.output.dtype))
+        out_vis.append(_value_info(name, port.output.shape, port.output.dtype, batch_size))
 
     # Filled in place: make_graph + make_model would copy every weight twice.
     proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
@@ -105,6 +108,7 @@ def emit(model: Model, opset: int, *,
     return proto, caught
 
 
-def _value_info(name, shape, dtype):
-    dims = ["batch" if i == 0 else d for i, d in enumerate(shape)]
+def _value_info(name, shape, dtype, batch_size=None):
+    batch = "batch" if batch_size is None else batch_size
+    dims = [batch if i == 0 else d for i, d in enumerate(shape)]
     return helper.make_tensor_value_info(name, dtype, dims)

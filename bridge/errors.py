@@ -68,3 +68,15 @@ class DependencyError(BridgeError):
 def layer_where(layer):
     """'name' (Class) for messages."""
     return f"layer '{layer.name}' ({layer.class_name})"
+
+
+class RuntimeMissingError(BridgeError):
+    """A runtime asked for (--runtime / --target) is unknown or not installed."""
+
+
+class RuntimeRunError(BridgeError):
+    """A runtime other than ONNX Runtime refused or failed to run the model."""
+
+
+class TargetError(BridgeError):
+    """An unknown --target, or an option the target cannot honour."""

@@ -1,4 +1,5 @@
-"""Run an exported model with ONNX Runtime, on CUDA when asked for and present."""
+"""Run an exported model with ONNX Runtime, on CUDA when asked for and present,
+or on another runtime (bridge/runtimes.py) with `runtime=`."""
 from __future__ import annotations
 
 import os
@@ -70,9 +71,15 @@ def session(model: ModelLike, provider: str = "auto"):
                           f"ONNX file written by 'bridge convert'") from None
 
 
-def run(model: ModelLike, inputs: Union[dict, Sequence, np.ndarray], provider: str = "auto") -> RunResult:
+def run(model: ModelLike, inputs: Union[dict, Sequence, np.ndarray], provider: str = "auto",
+        runtime: str = "onnxruntime") -> RunResult:
     """Run `model` (path, bytes or ModelProto) on `inputs`: a dict by input
-    name, a list by position, or one array for a single-input model."""
+    name, a list by position, or one array for a single-input model.
+    `runtime`: onnxruntime (with `provider`), openvino, tract or reference."""
+    from .runtimes import check_runtime, run_on, version
+    runtime = check_runtime(runtime)
+    if runtime != "onnxruntime":
+        return RunResult(run_on(runtime, model, inputs), f"{runtime} {version(runtime)}")
     sess = session(model, provider)
     metas = sess.get_inputs()
     if isinstance(inputs, dict):

@@ -13,13 +13,16 @@ def support_problems(model: Model, opset: int) -> list:
     (the malformed ones marked errors.Malformed)."""
     problems = []
     for layer in model.walk():
-        em = REGISTRY.lookup(layer.class_name, opset)
+        em = REGISTRY.lookup(layer.class_name, opset, layer.name)
         if em is None:
             lowest = REGISTRY.min_opset(layer.class_name)
             if lowest is None:
+                bare = layer.class_name.split(">", 1)[-1]
                 problems.append(f"{layer_where(layer)}: no converter for this layer class; for a "
                                 f"custom layer, register an emitter with @bridge.register("
-                                f"'{layer.class_name}')")
+                                f"{_register_names(layer.class_name)}), or pass one for this "
+                                f"conversion: bridge.to_onnx(..., emitters={{'{bare}': fn}}) / "
+                                f"bridge convert --plugin MODULE")
             else:
                 problems.append(f"{layer_where(layer)}: supported from opset {lowest}: re-run "
                                 f"with --opset {lowest}")
@@ -27,6 +30,12 @@ def support_problems(model: Model, opset: int) -> list:
         if em.check is not None:
             problems.extend(same_kind(p, f"{layer_where(layer)}: {p}") for p in em.check(layer, opset))
     return problems
+
+
+def _register_names(class_name: str) -> str:
+    """'pkg>Cls' or 'Cls': a registered name matches either way."""
+    short = class_name.rpartition(">")[2]
+    return f"'{class_name}'" + (f" (or '{short}')" if short != class_name else "")
 
 
 def require_support(model: Model, opset: int) -> None:

@@ -5,6 +5,7 @@
   14  HardSwish
   17  LayerNormalization
   18  every Reduce* takes axes as an input; Mish
+  (all) ReduceLogSumExp is written out (logsumexp), which every runtime runs right
   19  float8 types: rounding to float8 is a Cast there and back
   20  Gelu
   28  QuantizeLinear widened its types; ONNX Runtime (1.32) has no kernel for
@@ -65,9 +66,26 @@ class Opset13:
         return self.op("Unsqueeze", x, self.i64(axes))
 
     def reduce(self, op_type: str, x, axes, *, keepdims: bool):
+        if op_type == "ReduceLogSumExp":
+            return self.logsumexp(x, axes, keepdims=keepdims)
+        return self._reduce_node(op_type, x, axes, keepdims=keepdims)
+
+    def _reduce_node(self, op_type: str, x, axes, *, keepdims: bool):
         if op_type == "ReduceSum":
             return self.op(op_type, x, self.i64(axes), keepdims=int(keepdims))
         return self.op(op_type, x, axes=list(axes), keepdims=int(keepdims))
+
+    def logsumexp(self, x, axes, *, keepdims: bool):
+        """log(sum(exp(x - m))) + m with m the finite max, as TensorFlow's
+        reduce_logsumexp computes it. Not ReduceLogSumExp: OpenVINO reduces
+        that over every axis whatever `axes` says."""
+        m = self._reduce_node("ReduceMax", x, axes, keepdims=True)
+        d = self.op("Sub", m, m)                 # 0 where finite, nan where +-inf (IsInf
+        finite = self.op("Equal", d, d)          # takes no float16 before opset 20)
+        m = self.op("Where", finite, m, self.f32(0.0))
+        s = self._reduce_node("ReduceSum", self.op("Exp", self.op("Sub", x, m)), axes,
+                              keepdims=keepdims)
+        return self.op("Add", self.op("Log", s), m if keepdims else self.squeeze(m, axes))
 
     def clip(self, x, lo=None, hi=None):
         lo_name = self.f32(lo) if lo is not None else ""
@@ -165,7 +183,7 @@ class Opset17(Opset14):
 class Opset18(Opset17):
     version = 18
 
-    def reduce(self, op_type: str, x, axes, *, keepdims: bool):
+    def _reduce_node(self, op_type: str, x, axes, *, keepdims: bool):
         return self.op(op_type, x, self.i64(axes), keepdims=int(keepdims))
 
     def mish(self, x):

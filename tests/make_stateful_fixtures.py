@@ -83,6 +83,13 @@ def _conv_lstm(keras, batch):
     return keras.Model(x, L.Conv3D(2, 1, name="head")(h))
 
 
+def _bi_conv_lstm(keras, batch):
+    L = keras.layers
+    x = keras.Input(shape=(STEPS, 5, 2), batch_size=batch, name="x")
+    h = L.Bidirectional(L.ConvLSTM1D(2, 3, padding="same", stateful=True), name="bi")(x)
+    return keras.Model(x, L.Conv1D(2, 1, name="head")(h))
+
+
 def _rnn_cells(keras, batch):
     L = keras.layers
     x = keras.Input(shape=(STEPS, 3), batch_size=batch, name="x")
@@ -124,6 +131,7 @@ CASES = [
     SCase("rnn_one_cell", _seq(lambda k: k.layers.RNN(k.layers.SimpleRNNCell(3, name="cell"), stateful=True,
                                                       name="rnn"))),
     SCase("conv_lstm_seq", _conv_lstm),
+    SCase("bi_conv_lstm", _bi_conv_lstm),
 ]
 
 

@@ -25,7 +25,7 @@ LEVELS = [
     (["opsets"], False),
     # what every stage shares: errors, dtypes, the IR, the emitter API
     (["bridge.version", "bridge.errors", "bridge.dtypes"], False),
-    (["bridge.ir"], False),
+    (["bridge.ir", "bridge.targets"], False),
     (["bridge.context"], False),
     (["bridge.registry"], False),
     # 1. read the file as it is
@@ -43,6 +43,8 @@ LEVELS = [
     (["bridge.emitters.common"], False),
     # the op table behind the op layers (and Lambda translation): its own modules
     (["bridge.emitters.tfops.*"], True),
+    # Lambda layers, translated over that op table
+    (["bridge.emitters.lambdas.*"], True),
     (["bridge.emitters.*"], False),
     (["bridge.emitters"], False),
     (["bridge.emit"], False),
@@ -54,6 +56,7 @@ LEVELS = [
     # 6., 7. verify and write: the pipeline itself
     (["bridge.convert"], False),
     # tools around it
+    (["bridge.runtimes"], False),
     (["bridge.inspect", "bridge.runtime"], False),
     (["bridge.validate"], False),
     # shipping the result: int8, Triton, many files at once

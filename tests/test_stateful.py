@@ -111,3 +111,11 @@ def test_check_starts_from_reset_states(tmp_path):
     assert report.passed and [o.name for o in report.outputs] == ["head"]
     np.savez(ref, **{"input:x": data["input:x:1"], "output:head": data["output:0:1"]})
     assert not bridge.check(path, dst, ref).passed      # the second chunk needs the carried states
+
+
+def test_a_fixed_batch_fixes_the_states_too():
+    case = next(c for c in CASES if c.name == "lstm_seq")
+    path, _ = _file(case, 3)
+    proto = bridge.to_onnx(path, batch_size=3)
+    for v in list(proto.graph.input) + list(proto.graph.output):
+        assert v.type.tensor_type.shape.dim[0].dim_value == 3, v.name

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import register
-from .common.activation_functions import apply_activation, check_activation_option
+from .common.activation_functions import apply_activation, check_activation_option, softmax_over
 
 
 @register("Activation", check=check_activation_option, layout="any", weights=())
@@ -77,13 +77,7 @@ def softmax(layer, inputs, ctx):
     t = inputs[0]
     axis = layer.config.get("axis", -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
-    g = ctx.g
-    if len(axes) == 1:
-        return [t.like(g.op("Softmax", t.name, axis=t.onnx_axis(axes[0])))]
-    onnx_axes = sorted(t.onnx_axis(a) for a in axes)
-    m = g.reduce("ReduceMax", t.name, onnx_axes, keepdims=True)
-    e = g.op("Exp", g.op("Sub", t.name, m))
-    return [t.like(g.op("Div", e, g.reduce("ReduceSum", e, onnx_axes, keepdims=True)))]
+    return [t.like(softmax_over(ctx.g, t.name, [t.onnx_axis(a) for a in axes], t.rank))]
 
 
 @register("PReLU", layout="any", weights=("alpha",))

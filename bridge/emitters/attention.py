@@ -8,8 +8,9 @@ mask_zero upstream) merged in as Keras merges them. The projections are the
 EinsumDense lowering of einsum.py (MatMul + Reshape); with one attention
 axis the scores are a batched MatMul of the heads-major query and key and
 the softmax an ONNX Softmax on the last axis; with several attention axes
-Keras's own einsum equations run as ONNX Einsum and the softmax is Keras's
-exp(x - logsumexp(x)) over those axes. Masks are applied the way the Keras
+Keras's own einsum equations run as ONNX Einsum and the softmax over those
+axes is one ONNX Softmax over them merged by a Reshape (OpenVINO reduces a
+multi-axis ReduceLogSumExp over the wrong axes). Masks are applied the way the Keras
 that saved the file applies them: tf-keras adds (1 - mask) * -1e9 to the
 scores (or, with softmax_robust_masking, selects -1e9), so even fully masked
 rows match. Keras 3 selects -1e9 where the (bool) mask is off, and its
@@ -33,6 +34,7 @@ from ..errors import ConfigError, layer_where, malformed
 from ..ir import Layer
 from ..registry import register
 from ..walk import emit_inner
+from .common.activation_functions import softmax_over
 from .common.calls import bound_call, forced_training, refuse_training
 from .common.einsum import einsum_with_kernel
 
@@ -276,13 +278,23 @@ def multi_head_attention(layer, inputs, ctx):
     if len(attn) == 1:
         probs = g.op("Softmax", scores, axis=-1)
     else:
-        axes = list(range(srank - len(attn), srank))
-        probs = g.op("Exp", g.op("Sub", scores, g.reduce("ReduceLogSumExp", scores, axes, keepdims=True)))
+        probs = softmax_over(g, scores, list(range(srank - len(attn), srank)), srank)
 
     v_dim = v.shape[-1]
     comb_shape = tuple(q.shape[:-1]) + (v_dim,)
     if len(attn) == 1:
         y = g.op("MatMul", probs, vt.name)
+        combined = Tensor(name=y, shape=comb_shape, perm=tuple(batch + list(attn) + [R - 1]),
+                          dtype=query.dtype)
+    elif all(isinstance(q.shape[i], int) for i in attn) and isinstance(v_dim, int):
+        # the attention axes merged, as one MatMul: (batch, Tq, Tk) @ (batch, Tk, H)
+        # (OpenVINO computes Keras's 8-D combine Einsum wrong)
+        nb = len(batch)
+        q_dims = [q.shape[i] for i in attn]
+        p_flat = g.op("Reshape", probs, g.i64([0] * nb + [int(np.prod(q_dims)), -1]))
+        vt = ctx.to_perm(v, batch + list(attn) + [R - 1])
+        v_flat = g.op("Reshape", vt.name, g.i64([0] * nb + [-1, v_dim]))
+        y = g.op("Reshape", g.op("MatMul", p_flat, v_flat), g.i64([0] * nb + q_dims + [v_dim]))
         combined = Tensor(name=y, shape=comb_shape, perm=tuple(batch + list(attn) + [R - 1]),
                           dtype=query.dtype)
     else:

@@ -7,6 +7,8 @@ Conv over (T*B, C, ...); the loop does only the recurrent convolution
 Keras's order). stateful=True: the states are graph inputs and outputs, as
 for the other recurrent layers (recurrent.py). Everything runs time-major and channels-first: the
 sequence output is (T, B, filters, ...) tagged with its permutation.
+
+Bidirectional(ConvLSTMnD) runs this emitter once per direction (recurrent.py).
 """
 from __future__ import annotations
 
@@ -156,3 +158,4 @@ def conv_lstm(layer, inputs, ctx):
     if flag(c, "return_state"):
         outs += [Tensor(name=s, shape=item, perm=state_perm) for s in finals]
     return outs
+

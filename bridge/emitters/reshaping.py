@@ -129,7 +129,10 @@ def repeat_vector(layer, inputs, ctx):
     t = inputs[0]
     n = int(layer.config["n"])
     g = ctx.g
-    y = g.op("Expand", g.unsqueeze(t.name, [1]), g.i64([1, n, 1]))
+    # n copies concatenated, not Expand or Tile: tract moves a following
+    # MatMul before those and then mis-shapes it
+    u = g.unsqueeze(t.name, [1])
+    y = g.op("Concat", *[u] * n, axis=1) if n > 1 else u
     return [Tensor(name=y, shape=(t.shape[0], n, t.shape[1]), dtype=t.dtype)]
 
 
@@ -230,10 +233,9 @@ def cropping(layer, inputs, ctx):
     shape = list(t.shape)
     for a, (b, e) in zip(axes, ps):
         if shape[a] is not None:
-            if b + e >= shape[a]:
-                raise ConfigError(f"{ctx.where()}: cropping {ps} removes all of axis {a} (size "
-                                  f"{shape[a]}); Keras cannot run this model either")
-            shape[a] -= b + e
+            # tf-keras's Cropping3D (and Keras 2's 1D/2D) slice as Python does:
+            # cropping all of an axis, or more, leaves it empty, not an error
+            shape[a] = max(0, shape[a] - b - e)
         if b or e:
             starts.append(b)
             ends.append(-e if e else _I64_MAX)
@@ -266,6 +268,11 @@ def _nearest(ctx, t: Tensor, axes, factors) -> Tensor:
         shape[a] = None if shape[a] is None else shape[a] * f
     if all(s == 1.0 for s in scales):
         return _unmasked(t)
+    if t.rank == 5 and scales[1] != 1.0 and scales[4] == 1.0 and not ctx.target.resize_any_axes:
+        t = ctx.channels_first(t)
+        scales = [1.0] * t.rank
+        for a, f in zip(axes, factors):
+            scales[t.onnx_axis(a)] = float(f)
     # half_pixel + round_prefer_floor picks source floor(i / f) with a margin of
     # 0.5 / f either way, so no runtime rounding can pick a neighbour.
     y = ctx.g.resize(t.name, scales=scales, mode="nearest",
@@ -326,7 +333,11 @@ def upsampling_2d(layer, inputs, ctx):
     if interp == "bilinear":
         y = g.resize(x.name, scales=[1.0, 1.0, float(fh), float(fw)], mode="linear",
                      coordinate_transformation_mode=_bilinear_coordinates(ctx))
-    elif interp == "bicubic" and 512 % fh == 0 and 512 % fw == 0:
+    elif interp == "bicubic" and 512 % fh == 0 and 512 % fw == 0 and (h is None or w is None):
+        # Only for a dynamic image size: a static one takes the matrices below,
+        # which every runtime computes right (OpenVINO's cubic Resize differs
+        # at the borders; ONNX Runtime 1.12-1.20 refuse a cubic Resize
+        # between two Transposes).
         y = g.resize(x.name, scales=[1.0, 1.0, float(fh), float(fw)], mode="cubic",
                      coordinate_transformation_mode="half_pixel", cubic_coeff_a=-0.5,
                      exclude_outside=1)

@@ -52,6 +52,12 @@ def _layer(spec: dict, source: str) -> Layer:
         name = spec.get("name") or conf["name"]
         if str(spec.get("module") or "").startswith(("keras.src.ops", "keras.ops")):
             cls = "ops." + cls   # a Keras 3 operation (ops.Add), not the layer of that name (Add)
+        registered = spec.get("registered_name")
+        if isinstance(registered, str) and registered.rpartition(">")[2] == cls:
+            # Keras 3 names a registered class 'package>Class' apart from its
+            # class_name (tf.keras wrote it as the class_name itself): keep the
+            # package, so that emitters can tell libraries' layers apart
+            cls = registered
     except (KeyError, TypeError) as e:
         raise ConfigError(f"{source}: a layer entry in the model config lacks {e}: the config is "
                           f"malformed; re-export it with model.to_json()") from None

@@ -75,7 +75,13 @@ def scan_loop(ctx, *, xs, x_ranks, mask, inits, state_ranks, step, zero_output: 
     st_in = [fresh(f"{bg.scope}/state{i}") for i in range(len(inits))]
     vis_in = [helper.make_tensor_value_info(n, f32, [None] * r) for n, r in zip(st_in, state_ranks)]
     prev_in = None
-    if mask is not None:
+    # The previous output is carried only when a masked step repeats it;
+    # with zero_output_for_mask it would be an unused state (tract refuses
+    # a Scan body that ignores a state input), and the last output is the
+    # last element of the output sequence instead.
+    carry_prev = mask is not None and not zero_output
+    need_seq = need_seq or (mask is not None and zero_output)
+    if carry_prev:
         prev_in = fresh(f"{bg.scope}/prev_output")
         vis_in.append(helper.make_tensor_value_info(prev_in, f32, [None] * state_ranks[0]))
     x_in = [fresh(f"{bg.scope}/x{i}") for i in range(len(xs))]
@@ -91,7 +97,7 @@ def scan_loop(ctx, *, xs, x_ranks, mask, inits, state_ranks, step, zero_output: 
         out = bg.op("Where", m_in, out, bg.f32(0.0) if zero_output else prev_in)
     body_outs = [bg.op("Identity", n) if n in st_in else n for n in new_states]
     out_ranks = list(state_ranks)
-    if mask is not None:
+    if carry_prev:
         body_outs.append(out)
         out_ranks.append(state_ranks[0])
     if need_seq:
@@ -103,17 +109,23 @@ def scan_loop(ctx, *, xs, x_ranks, mask, inits, state_ranks, step, zero_output: 
 
     scan_in = list(xs)
     carried = list(inits)
-    if mask is not None:
+    if carry_prev:
         carried.append(g.op("ConstantOfShape", g.op("Shape", inits[0]),
                             value=helper.make_tensor("zero", f32, [1], [0.0])))
+    if mask is not None:
         extra = list(range(2, state_ranks[0] + 1))
         scan_in.append(g.unsqueeze(mask, extra))
     outs = g.op("Scan", *carried, *scan_in, n_out=len(body_outs), body=body,
                 num_scan_inputs=len(scan_in), name=f"{g.scope}/Scan")
     outs = outs if isinstance(outs, list) else [outs]
     finals = outs[:len(inits)]
-    last = outs[len(inits)] if mask is not None else finals[0]
     seq = outs[-1] if need_seq else None
+    if carry_prev:
+        last = outs[len(inits)]
+    elif mask is not None:
+        last = g.op("Gather", seq, g.i64(-1), axis=0)
+    else:
+        last = finals[0]
     return seq, finals, last
 
 
