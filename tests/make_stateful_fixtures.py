@@ -3,7 +3,8 @@ is built with real Keras, given random well-scaled weights, and run with
 `predict` over CHUNKS consecutive chunks of one stream (the layers carry
 their states from one chunk to the next, from zeros: reset_states()). The
 model is saved twice, as tf-keras HDF5 (tests/fixtures/stateful/<case>.h5)
-and as Keras 3 (<case>_k3.keras); beside each, an .npz with, per chunk c,
+and as Keras 3 (<case>_k3.keras); beside each, <stem>.stream.npz (not a
+one-run reference file, which the tools would look for at <stem>.npz) with, per chunk c,
 'input:<name>:<c>', 'output:<i>:<c>' (outputs in the model's order) and
 'state:<layer>:<k>:<c>', the layer's k-th state after the chunk (Keras's
 order: LSTM h then c; Bidirectional the forward layer's, then the backward's).
@@ -200,7 +201,7 @@ def make(case: SCase, keras, major: int) -> None:
     os.makedirs(FOLDER, exist_ok=True)
     stem = case.name if major == 2 else case.name + "_k3"
     model.save(os.path.join(FOLDER, stem + (".h5" if major == 2 else ".keras")))
-    np.savez(os.path.join(FOLDER, stem + ".npz"), **arrays)
+    np.savez(os.path.join(FOLDER, stem + ".stream.npz"), **arrays)
     print(f"stateful/{stem}")
 
 

@@ -23,7 +23,7 @@ FILES = [(c, major) for major in (2, 3) for c in CASES if major in c.keras]
 def _file(case, major):
     stem = case.name if major == 2 else case.name + "_k3"
     path = os.path.join(FOLDER, stem + (".h5" if major == 2 else ".keras"))
-    npz = os.path.join(FOLDER, stem + ".npz")
+    npz = os.path.join(FOLDER, stem + ".stream.npz")
     assert os.path.exists(path) and os.path.exists(npz), (
         f"fixture {stem} missing: run python tests/make_stateful_fixtures.py --case {case.name}")
     return path, dict(np.load(npz))
