@@ -70,6 +70,7 @@ class Context:
         self._transposed: dict = {}
         self.call = None
         self.tolerant = None          # inspect: {(scope, layer, call): shapes}
+        self.taps = None              # a bridge.taps.TapRecorder while layer outputs are recorded
 
     # -- layout ---------------------------------------------------------
     def to_perm(self, t: Tensor, perm) -> Tensor:

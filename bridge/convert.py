@@ -27,6 +27,7 @@ from .normalize import normalize
 from .passes import run_passes
 from .readers import read_raw
 from .support import require_support
+from .taps import TapRecorder, write_taps
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -48,8 +49,10 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
     require_support(model, opset)                  # every gap at once, before emitting
-    proto, caught = emit(model, opset)             # layers -> ONNX nodes
+    taps = TapRecorder()
+    proto, caught = emit(model, opset, taps=taps)  # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
+    write_taps(proto, taps)                        # where each layer's output is, as metadata
     _warn(caught)
     if precision == "fp16":
         proto = to_float16(proto, keep_io_types=keep_io_types)   # float16, where it holds
