@@ -184,7 +184,7 @@ def _is_model(layer) -> bool:
 def keras_layer_outputs(model, feed: list, prefix: str = "") -> dict:
     """{'layer:<path>[:k]': array} for every layer of `model` (nested ones
     included) run on `feed` (arrays in model.inputs order)."""
-    wanted, keys, inner = [], [], []
+    wanted, keys, inner, feeds = [], [], [], []
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
@@ -196,15 +196,17 @@ def keras_layer_outputs(model, feed: list, prefix: str = "") -> dict:
             keys.append(layer_key(path, k))
             wanted.append(t)
         if _is_model(layer) or (type(layer).__name__ == "TimeDistributed" and hasattr(layer, "layer")):
-            inner.append((path, layer, len(wanted), len(_node_inputs(node))))
-            wanted.extend(_node_inputs(node))
+            # what the first call is fed, to run the inner model (layer) on it
+            inner.append((path, layer, len(feeds), len(_node_inputs(node))))
+            feeds.extend(_node_inputs(node))
     if not wanted:
         return {}
-    probe = _model_class(model)(model.inputs, wanted)
+    probe = _model_class(model)(model.inputs, wanted + feeds)
     values = _predict(probe, feed)
+    fed = values[len(keys):]
     out = dict(zip(keys, values[:len(keys)]))
     for path, layer, at, n in inner:
-        ins = values[at:at + n]
+        ins = fed[at:at + n]
         if _is_model(layer):
             out.update(keras_layer_outputs(layer, ins, prefix=path + "/"))
         else:

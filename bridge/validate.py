@@ -89,6 +89,11 @@ class ParityReport:
         lines.append("PASS" if self.passed else "MISMATCH")
         return "\n".join(lines)
 
+    def plot(self, path, title: str = "") -> None:
+        """The layer errors as a picture (needs matplotlib; bridge.plot)."""
+        from .plot import plot_layers
+        plot_layers(self, path, title)
+
     def to_dict(self) -> dict:
         """The report as plain data (bridge check --json)."""
         return {"passed": self.passed, "rtol": self.rtol, "atol": self.atol,

@@ -116,8 +116,9 @@ def emit_inner(ctx: Context, inner: Layer, ins: list) -> list:
     with _working_on(ctx, inner, Call((), {}), first=True, ins=ins):
         outs = list(em.fn(inner, ins, ctx))
     if ctx.taps is not None and outer is not None:
-        ctx.taps.record(ctx.scope + (outer.name, inner.name), inner.class_name, 0, ins, outs,
-                        wrapped=True)
+        # normalize names a wrapped layer '<wrapper>/<inner>' already
+        own = (inner.name,) if inner.name.startswith(outer.name + "/") else (outer.name, inner.name)
+        ctx.taps.record(ctx.scope + own, inner.class_name, 0, ins, outs, wrapped=True)
     return outs
 
 

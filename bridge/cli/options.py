@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 
 BACKENDS = ["tensorflow", "theano", "cntk"]
 
@@ -14,11 +16,22 @@ def add_tolerances(p: argparse.ArgumentParser) -> None:
 
 
 def report(model, onnx_path, reference, a) -> int:
-    """Print the parity report of `onnx_path` against Keras's outputs; 0 on parity, 1 if not."""
+    """Print the parity report of `onnx_path` against Keras's outputs (layer
+    by layer with --layers; as JSON, a plot); 0 on parity, 1 if not."""
     from ..validate import check
+    json_to, plot_to = getattr(a, "json", None), getattr(a, "plot", None)
     result = check(model, onnx_path, reference, rtol=a.rtol, atol=a.atol,
-                   weights=getattr(a, "weights", None), provider=a.provider)
-    print(result)
+                   weights=getattr(a, "weights", None), provider=a.provider,
+                   layers=bool(getattr(a, "layers", False) or plot_to))
+    if json_to == "-":
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(result)
+        if json_to:
+            with open(json_to, "w", encoding="utf-8") as fh:
+                json.dump(result.to_dict(), fh, indent=1)
+    if plot_to:
+        result.plot(plot_to, title=os.path.basename(os.fspath(model)))
     return 0 if result.passed else 1
 
 
