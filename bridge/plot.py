@@ -28,20 +28,23 @@ def plot_layers(report, path, title: str = "") -> None:
     rows = [r for r in report.layers if r.compared]
     n = len(report.layers)
     fig, ax = plt.subplots(figsize=(min(16.0, max(6.0, n / 30)), 3.6))
-    ok = [r for r in rows if r.passed]
-    bad = [r for r in rows if not r.passed]
     ax.plot([r.index for r in rows], [max(r.rel, FLOOR) for r in rows], lw=0.7, color="0.6")
-    ax.scatter([r.index for r in ok], [max(r.rel, FLOOR) for r in ok], s=6, color="tab:blue",
-               label="within tolerance")
-    if bad:
-        ax.scatter([r.index for r in bad], [max(r.rel, FLOOR) for r in bad], s=8, color="tab:red",
-                   label="above tolerance")
+    groups = [("within tolerance", "tab:blue", [r for r in rows if r.rel <= report.rtol]),
+              ("above, from its inputs", "tab:olive",
+               [r for r in rows if r.rel > report.rtol and r.passed]),
+              ("diverges", "tab:red", [r for r in rows if not r.passed])]
+    for label, color, group in groups:
+        if group:
+            ax.scatter([r.index for r in group], [max(r.rel, FLOOR) for r in group], s=7,
+                       color=color, label=label, zorder=3)
     ax.axhline(report.rtol, color="tab:red", ls="--", lw=0.8, label=f"tolerance {report.rtol:g}")
     first = report.first_diverging_row
     if first is not None:
         ax.axvline(first.index, color="tab:orange", lw=0.8)
+        left = first.index > n / 2        # keep the label inside the picture
         ax.annotate(f"{first.path} ({first.class_name})", (first.index, max(first.rel, FLOOR)),
-                    textcoords="offset points", xytext=(6, 6), fontsize=8, color="tab:orange")
+                    textcoords="offset points", xytext=(-6 if left else 6, 6), fontsize=8,
+                    color="tab:orange", ha="right" if left else "left")
     ax.set_yscale("log")
     ax.set_xlim(0, n + 1)
     ax.set_xlabel("layer, in graph order")

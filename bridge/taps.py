@@ -42,8 +42,9 @@ class Tap:
     path: str                   # 'conv1', or 'outer/inner' inside a nested model or wrapper
     class_name: str
     outputs: tuple              # of TapOutput, in Keras's output order (None: not in the graph)
-    inputs: tuple               # what feeds the call: tap paths ('dense', 'dense[1]' for a
-                                # later call of a shared layer) or graph input names
+    inputs: tuple               # what feeds the call: tap paths ('dense'; 'lstm:1' for output
+                                # 1, 'dense[1]' for a later call of a shared layer) or graph
+                                # input names
     # For a layer inside a wrapper (TimeDistributed): the wrapper's input
     # layout, which says how the batch and time axes were merged.
     outer_perm: Optional[tuple] = None
@@ -70,7 +71,7 @@ class TapRecorder:
     # value names the emit stage gave a second name (a model output's Identity),
     # which a pass may keep instead of the first
     aliases: dict = field(default_factory=dict)
-    _producer: dict = field(default_factory=dict)    # value name -> tap path
+    _producer: dict = field(default_factory=dict)    # value name -> 'path' or 'path:k' (output k)
     _first: list = field(default_factory=list)       # per enclosing call: is it call 0?
     _inputs: list = field(default_factory=list)      # per enclosing call: its input Tensors
 
@@ -100,8 +101,9 @@ class TapRecorder:
                                 tuple(t.shape), int(t.dtype)) for t in outs),
                 tuple(self._producer.get(t.name, t.name) for t in ins), outer_perm))
         label = name if first else f"{name}[{call}]"
-        for t in outs:
-            self._producer[t.name] = label      # the latest: an identity layer passes its input on
+        for k, t in enumerate(outs):
+            # the latest producer: an identity layer passes its input on
+            self._producer[t.name] = label if k == 0 else f"{label}:{k}"
 
     def alias(self, value: str, other: str) -> None:
         self.aliases[value] = other

@@ -15,9 +15,9 @@ import numpy as np
 
 from .dtypes import PRECISION_KEY
 from .errors import ReferenceError_
-from .probe import layer_values
-from .reference import (layer_key, layer_references, live_reference, load_inputs,  # noqa: F401
-                        random_inputs)
+from .probe import layer_values, local_values, split_label
+from .reference import (LAYER_PREFIX, layer_key, layer_references, live_reference,  # noqa: F401
+                        load_inputs, random_inputs)
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 0.0
@@ -158,6 +158,10 @@ def compare(actual: dict, expected: dict, *, rtol: float, atol: float) -> Parity
 # -- layer by layer -----------------------------------------------------------
 
 OK, DIVERGES, NO_REFERENCE, NOT_IN_GRAPH = "ok", "DIVERGES", "no reference", "not in graph"
+# above the tolerance, but the layer alone, fed Keras's values of its inputs,
+# agrees with Keras: it amplified its inputs' small errors (a mean over many
+# values that cancel), it does not compute differently
+INHERITED = "above tolerance, from its inputs"
 
 
 @dataclass
@@ -168,8 +172,10 @@ class LayerParity:
     path: str                 # 'conv1', 'outer/inner' inside a nested model or wrapper
     class_name: str
     status: str               # OK, DIVERGES, NO_REFERENCE or NOT_IN_GRAPH
-    inputs: tuple = ()        # what feeds it: layer paths or model input names
+    inputs: tuple = ()        # what feeds it: layer paths ('lstm:1': output 1) or model inputs
     parity: Optional[ParityReport] = None
+    # the layer alone on Keras's values of its inputs (checked when above the tolerance)
+    own: Optional[ParityReport] = None
 
     @property
     def compared(self) -> bool:
@@ -191,21 +197,30 @@ class LayerParity:
     def shape(self) -> tuple:
         return tuple(self.parity.outputs[0].shape) if self.parity and self.parity.outputs else ()
 
+    @property
+    def own_rel(self) -> Optional[float]:
+        return max((o.rel for o in self.own.outputs), default=0.0) if self.own else None
+
     def to_dict(self) -> dict:
         return {"index": self.index, "layer": self.path, "class": self.class_name,
                 "status": self.status, "shape": list(self.shape),
                 "rel": _num(self.rel) if self.compared else None,
                 "max_abs": _num(self.max_abs) if self.compared else None,
+                "own_rel": None if self.own is None else _num(self.own_rel),
                 "inputs": list(self.inputs),
                 "outputs": [_parity_dict(o) for o in self.parity.outputs] if self.parity else []}
 
 
-def compare_layers(taps: list, values: dict, refs: dict, *, rtol: float, atol: float) -> list:
-    """A LayerParity per tap (bridge.taps), in graph order: the ONNX
-    `values` ({layer_key: array}) against Keras's `refs` (same keys, as in
-    reference files), each through compare()."""
+def compare_layers(lv, refs: dict, *, rtol: float, atol: float) -> list:
+    """A LayerParity per tap (bridge.taps) of `lv` (bridge.probe.LayerValues),
+    in graph order: the ONNX values against Keras's `refs` ({layer_key:
+    array}, as in reference files), each through compare(). A layer above
+    the tolerance is run once more alone on Keras's values of its inputs:
+    if it then agrees it only amplified its inputs' errors (INHERITED),
+    else it DIVERGES."""
+    taps = lv.taps
     bare = Counter(t.path.rsplit("/", 1)[-1] for t in taps)
-    rows = []
+    rows, known = [], {}
     for i, tap in enumerate(taps, 1):
         expected, actual, absent = {}, {}, False
         for k in range(len(tap.outputs)):
@@ -215,19 +230,29 @@ def compare_layers(taps: list, values: dict, refs: dict, *, rtol: float, atol: f
             if ref is None and name != tap.path and bare[name] == 1:
                 ref = refs.get(layer_key(name, k))       # a file naming inner layers bare
             if ref is not None and tap.outer_perm and tuple(tap.outer_perm[:2]) == (1, 0):
-                ref = _time_major(ref, refs.get(layer_key(tap.path.rsplit("/", 1)[0])))
+                ref = _time_major(ref, known.get(layer_key(tap.path.rsplit("/", 1)[0])) or
+                                  refs.get(layer_key(tap.path.rsplit("/", 1)[0])))
             if ref is None:
                 continue
-            if key in values:
-                expected[key], actual[key] = ref, values[key]
+            known[key] = ref
+            if key in lv.values:
+                expected[key], actual[key] = ref, lv.values[key]
             else:
                 absent = True
+        row = LayerParity(i, tap.path, tap.class_name, NOT_IN_GRAPH if absent else NO_REFERENCE,
+                          tuple(tap.inputs))
         if expected:
-            parity = compare(actual, expected, rtol=rtol, atol=atol)
-            status = OK if parity.passed else DIVERGES
-        else:
-            parity, status = None, NOT_IN_GRAPH if absent else NO_REFERENCE
-        rows.append(LayerParity(i, tap.path, tap.class_name, status, tuple(tap.inputs), parity))
+            row.parity = compare(actual, expected, rtol=rtol, atol=atol)
+            row.status = OK if row.parity.passed else DIVERGES
+        if row.status == DIVERGES:
+            given = {label: known[LAYER_PREFIX + label] for label in tap.inputs
+                     if LAYER_PREFIX + label in known}
+            alone = local_values(lv, tap, given)
+            if alone is not None and all(k in alone for k in expected):
+                row.own = compare({k: alone[k] for k in expected}, expected, rtol=rtol, atol=atol)
+                if row.own.passed:
+                    row.status = INHERITED
+        rows.append(row)
     return rows
 
 
@@ -258,6 +283,8 @@ def layer_lines(report: ParityReport) -> list:
         if r.compared:
             nums = f"{r.rel:9.2e}  {r.max_abs:9.2e}"
             note = "" if r.status == OK else "  " + r.status
+            if r.own is not None:
+                note += f" (alone on Keras's inputs: rel {r.own_rel:.2e})"
         else:
             nums, note = f"{'-':>9}  {'-':>9}", "  " + r.status
         lines.append(f"{mark}{r.index:>5}  {r.path:<{w}}  {r.class_name:<{c}}  "
@@ -273,7 +300,7 @@ def divergence_line(report: ParityReport) -> str:
     by_path = {x.path: x for x in report.layers}
     parts, doubtful = [], []
     for name in r.inputs:
-        src = by_path.get(name)
+        src = by_path.get(split_label(name)[0])
         if src is None:
             label = "model input" if "[" not in name else "a later call of a shared layer"
             parts.append(f"{name} ({label})")
@@ -286,8 +313,13 @@ def divergence_line(report: ParityReport) -> str:
             doubtful.append(name)
     problem = r.parity.outputs[0].problem if r.parity and r.parity.outputs else ""
     err = problem or f"rel {r.rel:.2e}, max abs {r.max_abs:.2e}"
-    verdict = (f"its input {', '.join(doubtful)} was not compared, so the divergence may start there"
-               if doubtful else "its inputs agree with Keras: this layer computes differently")
+    if r.own is not None:
+        verdict = (f"alone on Keras's values of its inputs it is still off (rel {r.own_rel:.2e}): "
+                   f"this layer computes differently from Keras")
+    elif doubtful:
+        verdict = f"its input {', '.join(doubtful)} was not compared, so the divergence may start there"
+    else:
+        verdict = "its inputs agree with Keras: this layer computes differently"
     return (f"first divergence: {r.path} ({r.class_name}) {err} (tolerance {report.rtol:g}); "
             f"inputs: {', '.join(parts) or 'none'}; {verdict}")
 
@@ -423,6 +455,6 @@ def check(src, onnx_path, reference=None, *, rtol: float | None = None, atol: fl
                                   why=f"comparing layers ({label} has no 'layer:<name>' arrays)")
             layer_refs, layer_label = live.layers, f"{live.label} on the inputs of {label}"
         values = layer_values(src, onnx_path, ins, weights=weights, provider=provider)
-        report.layers = compare_layers(values.taps, values.values, layer_refs, rtol=rtol, atol=atol)
+        report.layers = compare_layers(values, layer_refs, rtol=rtol, atol=atol)
         report.layer_source, report.layer_reference = values.source, layer_label
     return report
