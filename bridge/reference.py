@@ -242,7 +242,7 @@ def live_reference(src, *, onnx_inputs=None, inputs: dict = None, weights=None, 
     Keras that reads `src`, on `inputs` (by input name) or else random ones
     shaped like `onnx_inputs` (onnxruntime input metas) or like the Keras
     model's inputs. The model is read once."""
-    keras = keras_for(src, weights)
+    keras = keras_for(src, weights, why)
     model = load_keras_model(keras, src, weights)
     return _compute(keras, model, src, onnx_inputs, seed, inputs, layers)
 
@@ -297,6 +297,9 @@ def _save_npz(arrays: dict, dst) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **arrays)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)       # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, dst)
     except BaseException:
         if os.path.exists(tmp):
