@@ -15,13 +15,15 @@ import warnings
 from typing import Optional, Union
 
 import onnx
+from onnx import helper
 
 import opsets
 
+from . import targets
 from .deploy.fp16 import library as float16_library
 from .deploy.fp16 import to_float16
 from .emit import emit
-from .errors import BridgeWarning, OpsetError, OptionError
+from .errors import BridgeWarning, OpsetError, OptionError, TargetError
 from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
@@ -34,7 +36,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
             opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
-            keep_io_types: bool = True) -> onnx.ModelProto:
+            keep_io_types: bool = True, target: Optional[str] = None,
+            batch_size: Optional[int] = None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
@@ -43,17 +46,25 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
     arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
     float32 unless `keep_io_types` is False.
+    `target`: the runtime the file is for (onnxruntime, the default;
+    openvino, tract, reference, or portable for all of them): it caps the
+    opset and IR version and avoids what that runtime gets wrong
+    (bridge/targets.py). `batch_size`: fix the batch dimension (for
+    runtimes and compilers that want static shapes), None keeps it dynamic.
     """
-    opset = resolve_opset(opset)
+    tgt = targets.get(target)
+    opset = resolve_opset(tgt.default_opset if opset is None else opset)
+    batch_size = resolve_batch_size(batch_size)
     precision = resolve_precision(precision)
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
     require_support(model, opset)                  # every gap at once, before emitting
     taps = TapRecorder()
-    proto, caught = emit(model, opset, taps=taps)  # layers -> ONNX nodes
+    proto, caught = emit(model, opset, target=tgt, batch_size=batch_size,
+                         taps=taps)                # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
     write_taps(proto, taps)                        # where each layer's output is, as metadata
-    _warn(caught)
+    _warn(target_warnings(opset, tgt) + caught)
     if precision == "fp16":
         proto = to_float16(proto, keep_io_types=keep_io_types)   # float16, where it holds
     data = verify(proto)                           # checker with full shape inference
@@ -68,11 +79,12 @@ def read_model(src: PathLike, weights: Optional[PathLike] = None,
     return normalize(read_raw(src, weights), backend=backend)
 
 
-def build(model: Model, opset: int) -> onnx.ModelProto:
+def build(model: Model, opset: int, target: Optional[str] = None,
+          batch_size: Optional[int] = None) -> onnx.ModelProto:
     """The middle stages for a model already in the normalized IR: check
     support, emit, passes (no checker, nothing written)."""
     require_support(model, opset)
-    proto, caught = emit(model, opset)
+    proto, caught = emit(model, opset, target=targets.get(target), batch_size=batch_size)
     run_passes(proto)
     _warn(caught)
     return proto
@@ -93,6 +105,30 @@ def resolve_opset(opset) -> int:
         raise OpsetError(f"opset {opset} is not supported: this converter and the installed "
                          f"onnxruntime support opsets {opsets.MIN_OPSET} to {top}; pass one of them")
     return opset
+
+
+def target_warnings(opset: int, target: targets.Target) -> list:
+    """What an explicit opset costs on the target (it is honoured all the same)."""
+    out = []
+    if opset > target.max_opset or helper.find_min_ir_version_for(
+            [helper.make_opsetid("", opset)]) > target.max_ir:
+        node_web = "; ONNX Runtime for Node and web 1.30 refuse it" if target.runtime == "onnxruntime" else ""
+        out.append(f"opset {opset} is newer than {target.name} reads everywhere (up to opset "
+                   f"{target.max_opset}, IR version {target.max_ir}{node_web}); pass --opset "
+                   f"{target.max_opset} or lower for a file that loads there")
+    if opset < target.min_opset:
+        out.append(f"opset {opset} is older than target {target.name} runs right: "
+                   f"{target.why_min_opset}; pass --opset {target.min_opset} or higher")
+    return out
+
+
+def resolve_batch_size(batch_size) -> Optional[int]:
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise TargetError(f"batch_size {batch_size!r} is not a positive integer; pass e.g. "
+                          f"--batch-size 1, or leave it out for a dynamic batch")
+    return batch_size
 
 
 def resolve_precision(precision) -> str:

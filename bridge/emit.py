@@ -65,14 +65,17 @@ def unique_names(layers: list) -> list:
 
 def emit(model: Model, opset: int, *,
          hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
+         target=None, batch_size: Optional[int] = None,
          taps: Optional[TapRecorder] = None) -> tuple:
     """(ModelProto, warnings): the model's graph at `opset`, not yet cleaned
     by the passes. `hold_inputs(ctx, t)` may hand the layers each graph
     input in another layout (the tests feed every case channels-first).
+    `target` (bridge.targets.Target) says which constructs to avoid;
+    `batch_size` fixes the batch dimension of every input and output.
     `taps`, when given, records which value holds each layer's output."""
     g = opsets.builder_for(opset)
     caught: list = []
-    ctx = Context(g, model, opset, warn=caught.append)
+    ctx = Context(g, model, opset, warn=caught.append, target=target)
     ctx.taps = taps
     ins = input_tensors(model)
     for t in ins:
@@ -87,8 +90,8 @@ def emit(model: Model, opset: int, *,
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
         if taps is not None:
             taps.alias(t.name, name)
-        out_vis.append(_value_info(name, t.shape, t.dtype))
-    in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
+        out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
+    in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
 
     # Filled in place: make_graph + make_model would copy every weight twice.
     proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
@@ -102,6 +105,7 @@ def emit(model: Model, opset: int, *,
     return proto, caught
 
 
-def _value_info(name, shape, dtype):
-    dims = ["batch" if i == 0 else d for i, d in enumerate(shape)]
+def _value_info(name, shape, dtype, batch_size=None):
+    batch = "batch" if batch_size is None else batch_size
+    dims = [batch if i == 0 else d for i, d in enumerate(shape)]
     return helper.make_tensor_value_info(name, dtype, dims)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from .errors import ReferenceError_
 from .probe import layer_values, local_values, split_label
 from .reference import (LAYER_PREFIX, layer_key, layer_references, live_reference,  # noqa: F401
                         load_inputs, random_inputs)
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 0.0
@@ -408,30 +410,39 @@ def match_arrays(given: dict, names: list, what: str, ref: str) -> dict:
                           f"{names}; name them after the Keras layers or {what}_0, {what}_1, ...")
 
 
-def check(src, onnx_path, reference=None, *, rtol: float | None = None, atol: float = DEFAULT_ATOL,
-          weights=None, provider: str = "auto", layers: bool = False) -> ParityReport:
+def check(src: PathLike, onnx_path: PathLike, reference: Optional[PathLike] = None, *,
+          rtol: Optional[float] = None, atol: float = DEFAULT_ATOL,
+          weights: Optional[PathLike] = None, provider: str = "auto",
+          runtime: str = "onnxruntime", layers: bool = False) -> ParityReport:
     """Run `onnx_path` on the reference inputs and compare with Keras's outputs.
 
     `reference`: a .npz or *_inputs_and_outputs.h5; None looks beside `src`,
     then computes one live with the Keras that reads `src` (tf-keras for
     Keras 2 files, Keras 3 for .keras) if it is importable. `rtol`: None
     takes the model's precision's default (DEFAULT_RTOLS: 1e-5 for float32,
-    5e-3 for a float16 export, 5e-2 for int8).
+    5e-3 for a float16 export, 5e-2 for int8). `weights`: the weights of an
+    architecture JSON `src` (for the live reference). `provider`: where the
+    ONNX model runs ('auto', 'cpu', 'cuda'). `runtime`: onnxruntime
+    (default), openvino, tract or reference (bridge/runtimes.py).
 
     `layers`: also compare every layer's output (first call) with Keras's,
     in graph order, at the same tolerances: report.layers holds the rows,
     report.first_divergence the first layer above the tolerance (or None);
     any divergence fails the check. Keras's layer outputs come from the
     reference's 'layer:<path>' arrays, else live from Keras on the
-    reference's inputs; the ONNX ones from a copy of the graph
-    (bridge/probe.py).
+    reference's inputs; the ONNX ones from a copy of the graph run by
+    onnxruntime (bridge/probe.py).
     """
     from .runtime import run, session
-    sess = session(onnx_path, "cpu")
+    from .runtimes import check_runtime
+    runtime = check_runtime(runtime)
+    sess = session(onnx_path, "cpu") if runtime == "onnxruntime" else None
     if rtol is None:
         rtol = DEFAULT_RTOL if isinstance(onnx_path, bytes) else default_rtol(onnx_path)
-    in_names = [m.name for m in sess.get_inputs()]
-    out_names = [m.name for m in sess.get_outputs()]
+    metas = sess.get_inputs() if sess is not None else _input_metas(onnx_path)
+    in_names = [m.name for m in metas]
+    out_names = ([m.name for m in sess.get_outputs()] if sess is not None
+                 else _output_names(onnx_path))
     ref = reference if reference is not None else find_reference_beside(src)
     layer_refs, layer_label = {}, ""
     if ref is not None:
@@ -440,12 +451,12 @@ def check(src, onnx_path, reference=None, *, rtol: float | None = None, atol: fl
         if layers:
             layer_refs = layer_references(ref)
     else:
-        live = live_reference(src, onnx_inputs=sess.get_inputs(), weights=weights, layers=layers)
+        live = live_reference(src, onnx_inputs=metas, weights=weights, layers=layers)
         ins, outs, layer_refs, label = live.inputs, live.outputs, live.layers, live.label
         layer_label = label
     ins = match_arrays(ins, in_names, "input", label)
     outs = match_arrays(outs, out_names, "output", label)
-    result = run(onnx_path, ins, provider=provider)
+    result = run(onnx_path, ins, provider=provider, runtime=runtime)
     report = compare(result.outputs, outs, rtol=rtol, atol=atol)
     report.provider, report.reference = result.provider, label
     if layers:
@@ -454,7 +465,33 @@ def check(src, onnx_path, reference=None, *, rtol: float | None = None, atol: fl
             live = live_reference(src, inputs=ins, weights=weights, layers=True,
                                   why=f"comparing layers ({label} has no 'layer:<name>' arrays)")
             layer_refs, layer_label = live.layers, f"{live.label} on the inputs of {label}"
-        values = layer_values(src, onnx_path, ins, weights=weights, provider=provider)
+        values = layer_values(src, onnx_path, ins, weights=weights,
+                              provider=provider if runtime == "onnxruntime" else "cpu")
         report.layers = compare_layers(values, layer_refs, rtol=rtol, atol=atol)
         report.layer_source, report.layer_reference = values.source, layer_label
     return report
+
+
+@dataclass
+class _Meta:
+    """What live_reference reads of an input (name, shape, type), without ORT."""
+    name: str
+    shape: list
+    type: str
+
+
+def _input_metas(onnx_path) -> list:
+    from .runtimes import as_proto, io_names
+    proto = as_proto(onnx_path)
+    byname = {v.name: v for v in proto.graph.input}
+    out = []
+    for name, dt in io_names(proto)[0]:
+        dims = [d.dim_value if d.HasField("dim_value") else d.dim_param
+                for d in byname[name].type.tensor_type.shape.dim]
+        out.append(_Meta(name, dims, f"tensor({'int' if np.dtype(dt).kind in 'iu' else 'float'})"))
+    return out
+
+
+def _output_names(onnx_path) -> list:
+    from .runtimes import as_proto, io_names
+    return io_names(as_proto(onnx_path))[1]

@@ -12,7 +12,7 @@ import pytest
 import bridge
 from bridge.registry import EmitterRegistry
 from bridge.validate import compare, load_reference
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, assert_parity
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(FIXTURES, "models", "multi_io_shared_dense.h5")
@@ -135,8 +135,7 @@ def test_readme_custom_emitter_example(tmp_path, monkeypatch):
     try:
         exec(compile(_readme_example(), "README.md", "exec"), {})
         ins, outs = load_reference(src.replace(".h5", ".npz"))
-        result = bridge.run(str(tmp_path / "custom_model.onnx"), ins)
-        assert compare(result.outputs, outs, rtol=1e-5, atol=0.0).passed
+        assert_parity(str(tmp_path / "custom_model.onnx"), ins, outs)
     finally:
         bridge.REGISTRY.unregister("ReluSigmoid")
 
@@ -159,6 +158,17 @@ def test_registry_rejects_duplicates_and_picks_by_opset():
     assert reg.lookup("X", 17).fn is x13
     assert reg.lookup("X", 21).fn is x18
     assert reg.lookup("Y", 21) is None
+
+
+def test_a_replaced_emitter_keeps_the_weight_names():
+    """Keras 3 files store variables by position; the names come from the
+    registration, and a user's replacement (replace=True) must not lose them."""
+    reg = EmitterRegistry()
+    reg.register("Y", weights=("kernel", "bias"))(lambda layer, inputs, ctx: inputs)
+    reg.register("Y", replace=True)(lambda layer, inputs, ctx: inputs)
+    assert reg.lookup("Y", 17).weights == ("kernel", "bias")
+    reg.register("Y", replace=True, weights=("kernel",))(lambda layer, inputs, ctx: inputs)
+    assert reg.lookup("Y", 17).weights == ("kernel",)
 
 
 def test_opset_sets_model_and_ir_version():

@@ -45,11 +45,12 @@ def files(case: str, fmt: str) -> tuple:
 def wrong_emitter(class_name: str, output: int = 0):
     """The class's emitter, with output `output` times 1.001, while inside."""
     saved = list(REGISTRY._by_class[class_name])
-    right = REGISTRY.lookup(class_name, 17).fn
+    right = REGISTRY.lookup(class_name, 17)
 
-    @bridge.register(class_name, replace=True)
+    # in the layout the right one declared: it is handed what it expects
+    @bridge.register(class_name, replace=True, layout=right.layout)
     def wrong(layer, inputs, ctx):
-        outs = list(right(layer, inputs, ctx))
+        outs = list(right.fn(layer, inputs, ctx))
         y = outs[output]
         outs[output] = y.like(ctx.g.op("Mul", y.name, ctx.const(np.float32(1.001), "wrong")))
         return outs
