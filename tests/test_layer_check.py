@@ -273,3 +273,40 @@ def test_live_keras_writes_the_same_reference(fmt, tmp_path):
     np.savez(plain, **{k: v for k, v in fixture.items() if not k.startswith("layer:")})
     report = bridge.check(src, out, plain, layers=True)
     assert report.passed and "live" in report.layer_reference and len(report.layers) == 9
+
+
+def _stats_and_biases(model, rng) -> None:
+    """Issue 12's recipe: BatchNormalization moving statistics and every bias
+    random, the rest as Keras initialized it."""
+    for v in model.weights:
+        name = getattr(v, "path", v.name).split("/")[-1].split(":")[0]
+        if name == "moving_variance":
+            v.assign(rng.uniform(0.5, 1.5, v.shape).astype("float32"))
+        elif name in ("moving_mean", "bias"):
+            v.assign(rng.normal(0.0, 0.5, v.shape).astype("float32"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["keras", "tf_keras"])
+def test_efficientnet_b0_layer_by_layer(which, tmp_path):
+    """EfficientNetB0 (224x224, logits) saved by Keras 3 as .keras and by
+    tf-keras as .h5: its logits within 1e-5 of Keras's, and no layer
+    diverges (its squeeze-and-excitation means amplify their inputs'
+    rounding up to a few 1e-6, which the check must tell from a wrong layer)."""
+    keras = pytest.importorskip(which)
+    if which == "keras" and not keras.__version__.startswith("3"):
+        pytest.skip("needs Keras 3")
+    keras.utils.set_random_seed(12)
+    model = keras.applications.EfficientNetB0(weights=None, classifier_activation=None)
+    _stats_and_biases(model, np.random.default_rng(12))
+    src = str(tmp_path / ("effnet.keras" if which == "keras" else "effnet.h5"))
+    model.save(src)
+    del model
+    keras.backend.clear_session()
+    ref = str(tmp_path / "effnet.npz")
+    bridge.make_reference(src, ref, layers=True, seed=12)
+    out = str(tmp_path / "effnet.onnx")
+    bridge.to_onnx(src, out)
+    report = bridge.check(src, out, ref, layers=True)
+    assert report.passed and report.outputs[0].rel <= 1e-5, str(report)
+    assert len(report.layers) == 239 and all(r.compared for r in report.layers)
