@@ -51,6 +51,19 @@ class Tensor:
         return self.perm.index(a) if self.perm else a
 
 
+def stored_weights(layer: Layer) -> str:
+    """A layer's weights as Keras lists them (`layer.weights` order), for
+    messages: "[0] kernel (6, 4), [1] bias (4,)"; formats that store no
+    names (Keras 3 `vars/<i>`) say so."""
+    if not layer.weights:
+        return "none"
+    nameless = all(w.short.startswith("var_") or w.short.isdigit() for w in layer.weights)
+    items = ", ".join(f"[{i}] " + ("" if nameless else f"{w.short} ") + str(tuple(w.array.shape))
+                      for i, w in enumerate(layer.weights))
+    return items + ("; this format stores no weight names (vars/<i>): ask by position, "
+                    "ctx.weight(layer, i)" if nameless else "")
+
+
 def channels_first_perm(rank: int) -> tuple:
     """(0, r-1, 1, ..., r-2): NHWC -> NCHW for any rank."""
     return (0, rank - 1) + tuple(range(1, rank - 1))
@@ -150,7 +163,7 @@ class Context:
         if w is None:
             if not required:
                 return None
-            have = ", ".join(x.short for x in layer.weights) or "none"
+            have = stored_weights(layer)
             raise WeightsError(f"{self.model.source}: {layer_where(layer)} has {what} "
                                f"(stored: {have}); the weights do not belong to "
                                f"this architecture: re-save the model with model.save()")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from typing import Optional, Union
+from typing import Callable, Mapping, Optional, Union
 
 import onnx
 from onnx import helper
@@ -28,6 +28,7 @@ from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
 from .readers import read_raw
+from .registry import REGISTRY, load_plugins
 from .support import require_support
 from .taps import TapRecorder, write_taps
 
@@ -37,7 +38,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
             opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
             keep_io_types: bool = True, target: Optional[str] = None,
-            batch_size: Optional[int] = None) -> onnx.ModelProto:
+            batch_size: Optional[int] = None,
+            emitters: Optional[Mapping[str, Callable]] = None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
@@ -51,17 +53,23 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     opset and IR version and avoids what that runtime gets wrong
     (bridge/targets.py). `batch_size`: fix the batch dimension (for
     runtimes and compilers that want static shapes), None keeps it dynamic.
+    `emitters`: emitter functions for this conversion only, {layer name or
+    Keras class name: fn}, a layer name matched first (bridge.registry; the
+    global registry is untouched). Emitter packages installed under the
+    entry-point group 'bridge.emitters' are loaded first.
     """
     tgt = targets.get(target)
     opset = resolve_opset(tgt.default_opset if opset is None else opset)
     batch_size = resolve_batch_size(batch_size)
     precision = resolve_precision(precision)
+    load_plugins()
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
-    require_support(model, opset)                  # every gap at once, before emitting
     taps = TapRecorder()
-    proto, caught = emit(model, opset, target=tgt, batch_size=batch_size,
-                         taps=taps)                # layers -> ONNX nodes
+    with REGISTRY.given(emitters):
+        require_support(model, opset)              # every gap at once, before emitting
+        proto, caught = emit(model, opset, target=tgt, batch_size=batch_size,
+                             taps=taps)            # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
     write_taps(proto, taps)                        # where each layer's output is, as metadata
     _warn(target_warnings(opset, tgt) + caught)

@@ -9,6 +9,7 @@ from . import targets
 from .context import Context
 from .convert import read_model, resolve_opset
 from .emit import input_tensors
+from .emitters.lambdas import describe as describe_lambda
 from .registry import REGISTRY
 from .walk import emit_graph
 
@@ -36,7 +37,7 @@ def inspect_model(src, *, weights=None, opset=None, backend=None, target=None) -
                 shape_txt = _shape(next((t.shape for t in input_tensors(m) if t.name == layer.name), None))
             else:
                 shape_txt = ", ".join(_shapes(s) for s in shapes)
-            em = REGISTRY.lookup(layer.class_name, opset)
+            em = REGISTRY.lookup(layer.class_name, opset, layer.name)
             problems = [] if em is None or em.check is None else em.check(layer, opset)
             errors = [s for s in shapes if isinstance(s, str)]
             if em is None or problems or errors:
@@ -44,7 +45,7 @@ def inspect_model(src, *, weights=None, opset=None, backend=None, target=None) -
                 why = problems or errors or [
                     f"needs opset {REGISTRY.min_opset(layer.class_name)}"
                     if REGISTRY.min_opset(layer.class_name) else "no emitter"]
-                status = "no: " + "; ".join(why)
+                status = "no: " + "; ".join(w.splitlines()[0] for w in why)   # bodies are shown below
             else:
                 notes = [em.note(layer, model.keras_major, tgt) if em.note else None,
                          ctx.fallbacks.get((scope, layer.name))]
@@ -63,6 +64,9 @@ def inspect_model(src, *, weights=None, opset=None, backend=None, target=None) -
         lines.append("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
     lines.append(f"{gaps} layer(s) cannot be converted at opset {opset}" if gaps
                  else f"all layers convert at opset {opset}")
+    for layer in model.walk():
+        if layer.class_name == "Lambda":      # what its function does, as read from the byte code
+            lines.append(f"Lambda '{layer.name}':\n{describe_lambda(layer)}")
     return "\n".join(lines)
 
 

@@ -36,6 +36,7 @@ from .dtypes import PRECISION_KEY
 from .emit import emit
 from .errors import ReferenceError_
 from .passes import run_passes
+from .registry import load_plugins
 from .reference import layer_key
 from .runtime import session
 from .support import require_support
@@ -243,6 +244,7 @@ def _reconvert(src, weights, backend, f: onnx.ModelProto):
     opset = next((o.version for o in f.opset_import if o.domain in ("", "ai.onnx")), None)
     if precision != "fp32" or opset is None:
         return None     # float16 / int8 rewrites: the file's own values only
+    load_plugins()
     model = read_model(src, weights, backend)
     require_support(model, opset)
     taps = TapRecorder()

@@ -30,8 +30,10 @@ declared at registration, and dispatch converts every input before the call
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol, Sequence, Union
+from typing import Callable, Mapping, Optional, Protocol, Sequence, Union
 
 from .context import Context, Tensor
 from .ir import Layer
@@ -47,7 +49,7 @@ class Emitter(Protocol):
 
 
 Check = Callable[[Layer, int], list]            # (layer, opset) -> problems
-Note = Callable[[Layer, int], Optional[str]]    # (layer, keras_major) -> note
+Note = Callable[[Layer, int, object], Optional[str]]   # (layer, keras_major, target) -> note
 # A layer's weight names in Keras's order (its `layer.weights`): fixed, or
 # computed from its config when options add or drop a weight.
 WeightNames = Union[Sequence[str], Callable[[dict], Sequence[str]]]
@@ -126,20 +128,42 @@ class EmitterRegistry:
         self._by_class.pop(class_name, None)
 
     def _entries(self, class_name: str) -> list:
-        """A registered class ('package>Class', as Keras writes it) matches
-        its exact name first, then its name without the package."""
-        entries = self._by_class.get(class_name)
-        if not entries and ">" in class_name:
-            entries = self._by_class.get(class_name.rpartition(">")[2])
-        return entries or []
+        """A Keras 3 registered name ('package>Class') and its bare class name
+        find each other: the exact name first, then the other spelling."""
+        for key in (class_name,) + _aliases(class_name, self._by_class):
+            if self._by_class.get(key):
+                return self._by_class[key]
+        return []
 
-    def lookup(self, class_name: str, opset: int) -> Optional[Registration]:
+    def lookup(self, class_name: str, opset: int, name: Optional[str] = None) -> Optional[Registration]:
+        """The emitter for a layer of this class (and, given `name`, this
+        layer name) at `opset`: one passed for this conversion first (see
+        `given`), by layer name then class; else the highest registered
+        `min_opset` at or below `opset`."""
+        given = _GIVEN.get()
+        for key in (name, class_name) + _aliases(class_name, given):
+            if key is not None and key in given:
+                return Registration(class_name, given[key], 13)
         usable = [e for e in self._entries(class_name) if e.min_opset <= opset]
         return usable[-1] if usable else None
 
     def min_opset(self, class_name: str) -> Optional[int]:
         entries = self._entries(class_name)
         return entries[0].min_opset if entries else None
+    @contextlib.contextmanager
+    def given(self, emitters: Optional[Mapping[str, Callable]]):
+        """Within the block, `emitters` ({layer name or class name: fn})
+        come before the registered ones, for this conversion only: the
+        global registry is not touched."""
+        for key, fn in (emitters or {}).items():
+            if not isinstance(key, str) or not callable(fn):
+                raise TypeError(f"emitters maps layer or class names to emitter functions; got "
+                                f"{key!r}: {fn!r}")
+        token = _GIVEN.set(dict(emitters or {}))
+        try:
+            yield self
+        finally:
+            _GIVEN.reset(token)
 
     def class_names(self) -> list[str]:
         return sorted(self._by_class)
@@ -160,8 +184,49 @@ class EmitterRegistry:
         return bool(self._entries(class_name))
 
 
+def _aliases(class_name: str, keys) -> tuple:
+    """Other spellings of a Keras 3 registered name: 'pkg>Name' -> 'Name';
+    'Name' -> every registered 'pkg>Name'."""
+    if ">" in class_name:
+        return (class_name.split(">", 1)[1],)
+    return tuple(k for k in keys if isinstance(k, str) and k.endswith(">" + class_name))
+
+
+_GIVEN: contextvars.ContextVar = contextvars.ContextVar("bridge_given_emitters", default={})
+
 REGISTRY = EmitterRegistry()
 register = REGISTRY.register
+
+PLUGIN_GROUP = "bridge.emitters"
+_loaded_plugins: set = set()
+_scanned: list = [None]      # the sys.path last scanned: a scan costs milliseconds, so once per path
+
+
+def load_plugins() -> list:
+    """Import the emitter packages installed under the entry-point group
+    'bridge.emitters' (once each): an entry point names a module that
+    registers emitters when imported, or a function called with REGISTRY.
+    Returns the names loaded now."""
+    import sys
+    from importlib import metadata
+    if _scanned[0] == tuple(sys.path):
+        return []
+    _scanned[0] = tuple(sys.path)
+    try:
+        eps = metadata.entry_points(group=PLUGIN_GROUP)
+    except TypeError:       # Python < 3.10
+        eps = metadata.entry_points().get(PLUGIN_GROUP, [])
+    loaded = []
+    for ep in eps:
+        key = f"{ep.name}={ep.value}"
+        if key in _loaded_plugins:
+            continue
+        _loaded_plugins.add(key)
+        obj = ep.load()
+        if callable(obj) and not isinstance(obj, type(contextlib)):
+            obj(REGISTRY)
+        loaded.append(ep.name)
+    return loaded
 
 
 def support_table(registry: Optional[EmitterRegistry] = None) -> str:

@@ -13,13 +13,16 @@ def support_problems(model: Model, opset: int) -> list:
     (the malformed ones marked errors.Malformed)."""
     problems = []
     for layer in model.walk():
-        em = REGISTRY.lookup(layer.class_name, opset)
+        em = REGISTRY.lookup(layer.class_name, opset, layer.name)
         if em is None:
             lowest = REGISTRY.min_opset(layer.class_name)
             if lowest is None:
+                bare = layer.class_name.split(">", 1)[-1]
                 problems.append(f"{layer_where(layer)}: no converter for this layer class; for a "
                                 f"custom layer, register an emitter with @bridge.register("
-                                f"{_register_names(layer.class_name)})")
+                                f"{_register_names(layer.class_name)}), or pass one for this "
+                                f"conversion: bridge.to_onnx(..., emitters={{'{bare}': fn}}) / "
+                                f"bridge convert --plugin MODULE")
             else:
                 problems.append(f"{layer_where(layer)}: supported from opset {lowest}: re-run "
                                 f"with --opset {lowest}")

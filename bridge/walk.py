@@ -90,7 +90,7 @@ def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
 
 def emit_call(ctx: Context, layer: Layer, i: int, ins: list) -> list:
     """Call `i` of `layer` on the Tensors `ins`."""
-    em = REGISTRY.lookup(layer.class_name, ctx.opset)
+    em = REGISTRY.lookup(layer.class_name, ctx.opset, layer.name)
     with _working_on(ctx, layer, layer.calls[i], first=i == 0, ins=ins):
         if ctx.tolerant is not None:
             return _emit_tolerant(em, layer, i, ins, ctx)
@@ -112,7 +112,7 @@ def emit_nested(ctx: Context, layer: Layer, inputs: list) -> list:
 def emit_inner(ctx: Context, inner: Layer, ins: list, call: Call = None) -> list:
     """A layer that lives inside another one (a wrapper's), called once on
     `ins` (as `call` says, with `ins` for its TensorRefs; by default on `ins` alone)."""
-    em = REGISTRY.lookup(inner.class_name, ctx.opset)
+    em = REGISTRY.lookup(inner.class_name, ctx.opset, inner.name)
     outer = ctx.layer
     with _working_on(ctx, inner, call if call is not None else Call((), {}), first=True, ins=ins):
         outs = _run(em, inner, ins, ctx)

@@ -45,6 +45,8 @@ LEVELS = [
     (["bridge.emitters.common"], False),
     # the op table behind the op layers (and Lambda translation): its own modules
     (["bridge.emitters.tfops.*"], True),
+    # Lambda layers, translated over that op table
+    (["bridge.emitters.lambdas.*"], True),
     (["bridge.emitters.*"], False),
     (["bridge.emitters"], False),
     (["bridge.emit"], False),

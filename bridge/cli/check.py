@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import OptionError
-from .options import add_tolerances, report, tally
+from .options import add_plugin, add_tolerances, import_plugins, report, tally
 
 HELP = "compare ONNX models with Keras's outputs"
 ORDER = 2
@@ -30,11 +30,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "Keras live)")
     p.add_argument("--json", nargs="?", const="-", metavar="PATH",
                    help="write the report as JSON to PATH (alone: to stdout, instead of the text)")
+    add_plugin(p)
     p.add_argument("--plot", metavar="PNG", help="draw the error of every layer (implies --layers; "
                                                  "needs the 'plot' extra, matplotlib)")
 
 
 def run(a: argparse.Namespace) -> int:
+    import_plugins(a.plugin)     # the emitters MODEL was converted with, for --layers
     # the one-model form: MODEL and any second path that is not a Keras file
     if len(a.model) == 2 and not a.output and not a.model[1].lower().endswith(KERAS_SUFFIXES):
         return report(a.model[0], a.model[1], a.reference, a)

@@ -10,7 +10,7 @@ import os
 
 from ..deploy.triton import DEFAULT_MAX_BATCH
 from ..errors import OptionError
-from .options import BACKENDS, add_target, add_tolerances, report, tally
+from .options import BACKENDS, add_plugin, add_target, add_tolerances, import_plugins, report, tally
 
 HELP = "convert Keras files to ONNX"
 ORDER = 1
@@ -42,11 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="with --triton-repo: the model's name (default: the file's stem)")
     p.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
                    help=f"with --triton-repo: max_batch_size, 0 for none ({DEFAULT_MAX_BATCH})")
+    add_plugin(p)
     p.add_argument("--jobs", type=int, help="with several files: worker processes (default: one "
                                             "per CPU, at most one per file)")
 
 
 def run(a: argparse.Namespace) -> int:
+    import_plugins(a.plugin)
     if _many(a):
         return _convert_many(a)
     from ..convert import to_onnx

@@ -5,6 +5,8 @@ import argparse
 import json
 import os
 
+from ..errors import OptionError
+
 BACKENDS = ["tensorflow", "theano", "cntk"]
 
 
@@ -18,6 +20,12 @@ def add_tolerances(p: argparse.ArgumentParser) -> None:
                    help="the runtime that runs the ONNX model for the check (default onnxruntime, or "
                         "the --target's; the others come with pip install "
                         "'keras-onnx-bridge[runtimes]')")
+
+
+def add_plugin(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE first (it registers emitters for your own layers with "
+                        "bridge.register); repeatable")
 
 
 def add_target(p: argparse.ArgumentParser) -> None:
@@ -61,3 +69,17 @@ def tally(results, verb: str) -> int:
     from ..deploy.batch import exit_code, summary
     print(summary(results, verb))
     return exit_code(results)
+
+
+def import_plugins(modules) -> None:
+    """--plugin MODULE: import each (the current folder is searched too)."""
+    import importlib
+    import sys
+    if modules and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise OptionError(f"--plugin {name}: cannot import it ({e}); pass an importable module "
+                              f"name (a .py file in the current folder, or an installed package)") from None

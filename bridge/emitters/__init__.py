@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     conv_lstm,
     core,
     embedding,
+    lambdas,
     layer_norm,
     legacy,
     locally_connected,

@@ -20,7 +20,7 @@ from .common.rnn import fallback_reason, split_inputs
 
 def wrapped_problems(inner: Layer, opset: int) -> list:
     """What keeps a wrapped layer (a nested model's layers included) from converting."""
-    em = REGISTRY.lookup(inner.class_name, opset)
+    em = REGISTRY.lookup(inner.class_name, opset, inner.name)
     if em is None:
         low = REGISTRY.min_opset(inner.class_name)
         return [f"wrapped layer class {inner.class_name} has no converter" if low is None
