@@ -34,7 +34,7 @@ from onnx import TensorProto, helper
 from .convert import read_model
 from .dtypes import PRECISION_KEY
 from .emit import emit
-from .errors import ReferenceError_
+from .errors import BridgeError, ReferenceError_
 from .passes import run_passes
 from .registry import load_plugins
 from .reference import layer_key
@@ -238,17 +238,25 @@ def _node_inputs(node) -> list:
 
 
 def _reconvert(src, weights, backend, f: onnx.ModelProto):
-    """(probe, one-layer graph, taps, {layer key: output}): the emitted graph of `src` with every tap a graph
-    output, passes run; None when `src` no longer converts to `f`'s graph."""
+    """(probe, one-layer graph, taps, {layer key: output}): the emitted
+    graph of `src` with every tap a graph output, passes run; None when
+    `src` no longer converts (here, now) to `f`'s graph."""
     precision = next((p.value for p in f.metadata_props if p.key == PRECISION_KEY), "fp32")
     opset = next((o.version for o in f.opset_import if o.domain in ("", "ai.onnx")), None)
     if precision != "fp32" or opset is None:
         return None     # float16 / int8 rewrites: the file's own values only
     load_plugins()
-    model = read_model(src, weights, backend)
-    require_support(model, opset)
-    taps = TapRecorder()
-    emitted, _ = emit(model, opset, taps=taps)
+    # a file made for a fixed batch converts again with that batch
+    dim = f.graph.input[0].type.tensor_type.shape.dim if len(f.graph.input) else ()
+    batch = dim[0].dim_value if len(dim) and dim[0].HasField("dim_value") else None
+    try:
+        model = read_model(src, weights, backend)
+        require_support(model, opset)
+        taps = TapRecorder()
+        emitted, _ = emit(model, opset, taps=taps, batch_size=batch)
+    except BridgeError:
+        return None     # e.g. a layer whose emitter is not registered here
+
     again = onnx.ModelProto()
     again.CopyFrom(emitted)
     run_passes(again)

@@ -185,7 +185,10 @@ def keras_layer_outputs(model, feed: list, prefix: str = "") -> dict:
     """{'layer:<path>[:k]': array} for every layer of `model` (nested ones
     included) run on `feed` (arrays in model.inputs order)."""
     wanted, keys, inner, feeds = [], [], [], []
-    for layer in model.layers:
+    # Keras 3 functional graphs also hold operations that are not layers
+    # (keras.ops in a model: x * 2.0), which the converter reads as layers
+    ops = getattr(model, "operations", None)
+    for layer in ops if isinstance(ops, list) else model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
         node = _first_node(model, layer)

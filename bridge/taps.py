@@ -50,9 +50,10 @@ class Tap:
     outer_perm: Optional[tuple] = None
 
     def to_json(self) -> list:
-        return [self.path, self.class_name, list(self.inputs),
-                [None if o is None else [o.value, list(o.perm) if o.perm else None,
-                                         list(o.shape), o.dtype] for o in self.outputs], list(self.outer_perm) if self.outer_perm else None]
+        outputs = [None if o is None else [o.value, list(o.perm) if o.perm else None,
+                                           list(o.shape), o.dtype] for o in self.outputs]
+        return [self.path, self.class_name, list(self.inputs), outputs,
+                list(self.outer_perm) if self.outer_perm else None]
 
     @classmethod
     def from_json(cls, item: list) -> "Tap":

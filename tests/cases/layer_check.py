@@ -88,9 +88,19 @@ def _sequential(keras):
                              L.Dropout(0.5, name="drop"), L.Dense(3, name="d2")], name="plain")
 
 
+def _ops(keras):
+    """Arithmetic on tensors: op layers in tf-keras (TFOpLambda), operations
+    that are not layers in Keras 3 (keras.ops in the graph)."""
+    L = keras.layers
+    x = keras.Input((6,), name="x")
+    h = L.Dense(5, name="d")(x)
+    h = h * 2.0 + 1.0
+    return keras.Model(x, L.Dense(3, activation="tanh", name="out")(h), name="ops")
+
+
 CASES = [Case("cnn", _cnn), Case("nested", _nested), Case("shared", _shared),
          Case("multi", _multi), Case("squeeze_excite", _squeeze_excite),
-         Case("sequential", _sequential)]
+         Case("sequential", _sequential), Case("ops", _ops)]
 
 # (case, Keras class whose emitter is made wrong, output it spoils, the layer
 # the check must name: the first of that class in graph order)
@@ -114,4 +124,5 @@ WRONG = [
     ("squeeze_excite", "Multiply", 0, "excite"),
     ("sequential", "Dense", 0, "d1"),
     ("sequential", "Dropout", 0, "drop"),
+    ("ops", "Dense", 0, "d"),
 ]
