@@ -99,9 +99,10 @@ class EmitterRegistry:
         variables of formats that store no names (Keras 3) with it, so an
         emitter can ask for ctx.weight(layer, "gamma") whatever the format.
         A second registration for the same class and min_opset raises unless
-        `replace=True`; a replacement keeps the class's declared `weights`
-        unless it declares its own (they name Keras's variables, whoever
-        emits the layer).
+        `replace=True`. A replacement takes over from its `min_opset` up (a
+        built-in decomposition for a later opset no longer shadows yours),
+        and keeps the class's declared `weights` unless it declares its own
+        (they name Keras's variables, whoever emits the layer).
         """
         if not class_names:
             raise TypeError("register() needs at least one Keras class name")
@@ -118,7 +119,8 @@ class EmitterRegistry:
                                      f"pass replace=True to override it")
                 names = weights if weights is not None else next(
                     (e.weights for e in entries if e.weights is not None), None)
-                entries[:] = [e for e in entries if e.min_opset != min_opset]
+                entries[:] = [e for e in entries if e.min_opset < min_opset
+                              or (e.min_opset > min_opset and not replace)]
                 entries.append(Registration(cls, fn, min_opset, check, note, layout, names))
                 entries.sort(key=lambda e: e.min_opset)
             return fn

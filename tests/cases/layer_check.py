@@ -84,8 +84,11 @@ def _squeeze_excite(keras):
 
 def _sequential(keras):
     L = keras.layers
+    """A Sequential; LayerNormalization has a second built-in emitter from
+    opset 17 (a replacement must still be the one used)."""
     return keras.Sequential([keras.Input((10,), name="x"), L.Dense(8, activation="tanh", name="d1"),
-                             L.Dropout(0.5, name="drop"), L.Dense(3, name="d2")], name="plain")
+                             L.LayerNormalization(name="ln"), L.Dropout(0.5, name="drop"),
+                             L.Dense(3, name="d2")], name="plain")
 
 
 def _ops(keras):
@@ -124,5 +127,6 @@ WRONG = [
     ("squeeze_excite", "Multiply", 0, "excite"),
     ("sequential", "Dense", 0, "d1"),
     ("sequential", "Dropout", 0, "drop"),
+    ("sequential", "LayerNormalization", 0, "ln"),
     ("ops", "Dense", 0, "d"),
 ]
