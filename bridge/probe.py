@@ -179,10 +179,13 @@ def local_values(lv: LayerValues, tap, given: dict) -> Optional[dict]:
     for i in sub.graph.input:
         if i.name in feeds and i.name not in graph_inputs:
             feeds[i.name] = feeds[i.name].astype(np.float32)
-    sess = session(sub.SerializeToString(), lv.provider)
     names = list(wanted)
-    out = sess.run(names, {m.name: feeds[m.name] if m.name in feeds else lv.inputs[m.name]
-                           for m in sess.get_inputs()})
+    try:
+        sess = session(sub.SerializeToString(), lv.provider)
+        out = sess.run(names, {m.name: feeds[m.name] if m.name in feeds else lv.inputs[m.name]
+                               for m in sess.get_inputs()})
+    except Exception:   # onnxruntime's own errors: a cut value not float32 (a float16 file)
+        return None
     return {wanted[n]: v for n, v in zip(names, out)}
 
 
