@@ -130,12 +130,14 @@ class EmitterRegistry:
         self._by_class.pop(class_name, None)
 
     def _entries(self, class_name: str) -> list:
-        """A Keras 3 registered name ('package>Class') and its bare class name
-        find each other: the exact name first, then the other spelling."""
-        for key in (class_name,) + _aliases(class_name, self._by_class):
-            if self._by_class.get(key):
-                return self._by_class[key]
-        return []
+        """A registered class ('package>Class', as Keras writes it) matches
+        its exact name first, then its name without the package. Not the
+        other way: a bare 'Class' in a file is the user's own class, which
+        a library's 'package>Class' emitter would compute wrongly."""
+        entries = self._by_class.get(class_name)
+        if not entries and ">" in class_name:
+            entries = self._by_class.get(class_name.rpartition(">")[2])
+        return entries or []
 
     def lookup(self, class_name: str, opset: int, name: Optional[str] = None) -> Optional[Registration]:
         """The emitter for a layer of this class (and, given `name`, this
