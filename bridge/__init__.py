@@ -4,7 +4,8 @@
     bridge.to_onnx("model.h5", "model.onnx")
 
 The public API: `to_onnx` (convert; precision="fp16" for float16), `run`
-(ONNX Runtime), `check` (parity with Keras's outputs), `quantize` (int8 by
+(ONNX Runtime), `check` (parity with Keras's outputs; layers=True layer by
+layer), `make_reference` (a reference .npz computed by Keras), `quantize` (int8 by
 ONNX Runtime's quantizer), `to_triton` (a Triton model repository entry),
 `register` / `REGISTRY` (emitters for your own layer classes, which receive
 `Tensor`s and a `Context`), and the errors, every one a `BridgeError`
@@ -16,12 +17,14 @@ from .deploy.quantize import quantize
 from .deploy.triton import to_triton
 from .errors import (BridgeError, BridgeWarning, ConfigError, DependencyError, InputFileError,
                      OpsetError, OptionError, ReferenceError_, UnsupportedError, WeightsError)
+from .reference import make_reference
 from .registry import REGISTRY, register
 from .runtime import run
 from .validate import check
 from .version import __version__
 
-__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "register", "REGISTRY", "Tensor",
+__all__ = ["to_onnx", "check", "make_reference", "run", "quantize", "to_triton", "register",
+           "REGISTRY", "Tensor",
            "Context", "BridgeError", "BridgeWarning", "ConfigError", "DependencyError",
            "InputFileError", "OpsetError", "OptionError", "ReferenceError_", "UnsupportedError",
            "WeightsError", "__version__"]

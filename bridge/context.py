@@ -114,6 +114,7 @@ class Context:
         self.tolerant: Optional[dict] = None   # inspect: {(scope, layer, call): shapes}
         self.target = target or targets.get(None)   # what the runtime runs right
         self.fallbacks: dict = {}     # (scope, layer name) -> why it took an explicit recurrence
+        self.taps = None              # a bridge.taps.TapRecorder while layer outputs are recorded
         self.state_ports: list = []   # StatePort of every stateful layer, in emission order
         self._state_alias: Optional[tuple] = None   # states_of: (owner name, first index)
 

@@ -21,6 +21,7 @@ from .context import Context, Tensor
 from .dtypes import ONNX_DTYPES, PRECISION_KEY, onnx_dtype
 from .errors import ConfigError, layer_where
 from .ir import Model
+from .taps import TapRecorder
 from .version import __version__
 from .walk import emit_graph
 
@@ -49,28 +50,36 @@ def input_tensors(model: Model) -> list:
 def output_names(model: Model) -> list:
     """Keras's own output names: the layer name, then name_1, name_2, ...
     when one layer gives several outputs (Functional._set_output_names)."""
+    return unique_names([ref.layer for ref in model.outputs])
+
+
+def unique_names(layers: list) -> list:
+    """Output names from the output layers' names, as tf.keras makes them."""
     names, counts = [], {}
-    for ref in model.outputs:
-        proposal = ref.layer
+    for layer in layers:
+        proposal = layer
         while proposal in names:
-            n = counts.get(ref.layer, 1)
-            proposal = f"{ref.layer}_{n}"
-            counts[ref.layer] = n + 1
+            n = counts.get(layer, 1)
+            proposal = f"{layer}_{n}"
+            counts[layer] = n + 1
         names.append(proposal)
     return names
 
 
 def emit(model: Model, opset: int, *,
          hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
-         target=None, batch_size: Optional[int] = None) -> tuple:
+         target=None, batch_size: Optional[int] = None,
+         taps: Optional[TapRecorder] = None) -> tuple:
     """(ModelProto, warnings): the model's graph at `opset`, not yet cleaned
     by the passes. `hold_inputs(ctx, t)` may hand the layers each graph
     input in another layout (the tests feed every case channels-first).
     `target` (bridge.targets.Target) says which constructs to avoid;
-    `batch_size` fixes the batch dimension of every input and output."""
+    `batch_size` fixes the batch dimension of every input and output.
+    `taps`, when given, records which value holds each layer's output."""
     g = opsets.builder_for(opset)
     caught: list = []
     ctx = Context(g, model, opset, warn=caught.append, target=target)
+    ctx.taps = taps
     ins = input_tensors(model)
     for t in ins:
         g.graph.reserve(t.name)
@@ -82,6 +91,8 @@ def emit(model: Model, opset: int, *,
         t = ctx.keras(t)
         g.graph.reserve(name)
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
+        if taps is not None:
+            taps.alias(t.name, name)
         out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
     in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
     # Stateful layers' states: inputs after the model's, outputs after its outputs.
