@@ -4,7 +4,8 @@
     bridge.to_onnx("model.h5", "model.onnx")
 
 The public API: `to_onnx` (convert; precision="fp16" for float16), `run`
-(ONNX Runtime), `check` (parity with Keras's outputs), `quantize` (int8 by
+(ONNX Runtime), `check` (parity with Keras's outputs; layers=True layer by
+layer), `make_reference` (a reference .npz computed by Keras), `quantize` (int8 by
 ONNX Runtime's quantizer), `to_triton` (a Triton model repository entry),
 `register` / `REGISTRY` (emitters for your own layer classes, which receive
 `Tensor`s and a `Context`), and the errors, every one a `BridgeError`
@@ -20,7 +21,8 @@ from .version import __version__
 # Imported when first used: a conversion (the `bridge convert` process
 # included) does not pay for onnxruntime's helpers, the validator or deployment.
 _LAZY = {"run": ("runtime", "run"), "check": ("validate", "check"),
-         "quantize": ("deploy.quantize", "quantize"), "to_triton": ("deploy.triton", "to_triton")}
+         "make_reference": ("reference", "make_reference"), "quantize": ("deploy.quantize", "quantize"),
+         "to_triton": ("deploy.triton", "to_triton")}
 
 
 def __getattr__(name):
@@ -32,7 +34,8 @@ def __getattr__(name):
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "register", "REGISTRY", "Tensor",
+__all__ = ["to_onnx", "check", "make_reference", "run", "quantize", "to_triton", "register",
+           "REGISTRY", "Tensor",
            "Context", "BridgeError", "BridgeWarning", "ConfigError", "DependencyError",
            "InputFileError", "OpsetError", "OptionError", "ReferenceError_", "UnsupportedError",
            "WeightsError", "__version__"]

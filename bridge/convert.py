@@ -31,6 +31,7 @@ from .progress import Silent
 from .readers import read_raw
 from .registry import REGISTRY, load_plugins
 from .support import require_support
+from .taps import TapRecorder, write_taps
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -99,13 +100,15 @@ def convert_file(src: PathLike, dst: PathLike, *, weights: Optional[PathLike] = 
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
     progress.stage("converting")
+    taps = TapRecorder()
     with REGISTRY.given(emitters):
         require_support(model, opset)              # every gap at once, before emitting
-        proto, consts, caught = emit_parts(model, opset, target=tgt,
-                                           batch_size=batch_size)  # layers -> ONNX nodes
+        proto, consts, caught = emit_parts(model, opset, target=tgt, batch_size=batch_size,
+                                           taps=taps)   # layers -> ONNX nodes
     _release_weights(raw, model)                   # one copy of the weights alive from here, not two
     net = optimize(Net.from_parts(proto, consts))  # graph passes, on the weights as arrays
     proto, consts = net.parts(proto)
+    write_taps(proto, taps)                        # where each layer's output is, as metadata
     _warn(target_warnings(opset, tgt) + caught)
     if precision == "fp16":
         proto, consts = _float16(proto, consts, keep_io_types)   # float16, where it holds

@@ -53,6 +53,14 @@ CONSTS = [
          X, {"y": 4}, {"m": np.array([-1], I64)}, ["Reshape"]),
     Case("constant_node", [("Constant", [], ["c"], {"value_floats": [1.0, 2.0, 3.0, 4.0]}),
                            ("Add", ["x", "c"], ["y"])], {"x": (None, 4)}, {"y": 2}, {}, ["Add"]),
+    # stay: a quantized weight keeps its int8 (the folded float32 would be 4x the file),
+    # and a Gather that repeats rows (a scale per group, per row) is an expansion
+    Case("int8_weight_stays_int8", [("Cast", ["q"], ["f"], {"to": 1}), ("Mul", ["f", "s"], ["w"]),
+                                    ("MatMul", ["x", "w"], ["y"])], {"x": (None, 16)}, {"y": 2},
+         {"q": np.arange(-64, 64, dtype=np.int8).reshape(16, 8), "s": r(8)}, ["Cast", "Mul", "MatMul"]),
+    Case("gather_repeating_rows", [("Gather", ["s", "g"], ["e"], {"axis": 0}), ("MatMul", ["x", "e"], ["y"])],
+         {"x": (None, 64)}, {"y": 2}, {"s": r(2, 2), "g": np.repeat(np.arange(2, dtype=I64), 32)},
+         ["Gather", "MatMul"]),
     # stays: the batch size is only known when it runs
     Case("shape_with_batch", [("Shape", ["x"], ["s"]), ("Reshape", ["x", "s"], ["y"])],
          X, {"y": 4}, {}, ["Shape", "Reshape"]),

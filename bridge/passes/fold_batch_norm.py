@@ -140,6 +140,11 @@ class _MatMul(_Linear):
         net, mm = self.net, self.matmul
         w = net.value(mm.inputs[1])
         scale_const(net, mm, 1, s, f"{mm.outputs[0]}/kernel")
+        if self.node is not mm:    # the product is scaled now: a name of its own
+            old = mm.outputs[0]
+            net.set_output(mm, 0, net.fresh(f"{old}/scaled"))
+            net.replace_uses(old, mm.outputs[0])
+            net.shapes[mm.outputs[0]] = net.shape(old)
         if self.node is mm:
             if not np.any(t):
                 return
@@ -209,11 +214,9 @@ def _fold_after(net, node) -> bool:
         lin.absorb(*affine)
         out = node.outputs[0]
         net.remove(node)
-        made = lin.node.outputs[0]
-        if out in net.pinned:
-            net.set_output(lin.node, 0, out)
-        else:
-            net.replace_uses(out, made)
+        # the folded op makes the normalized value: under that value's name (the
+        # op's own name would now hold another value; see taps.py)
+        net.set_output(lin.node, 0, out)
         return True
     return False
 

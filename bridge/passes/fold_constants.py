@@ -1,12 +1,13 @@
 """Compute at conversion what only depends on constants: a Transpose,
 Reshape, Cast, Concat or arithmetic of initializers, and the Shape of a value
 whose shape is static. Each op is a small numpy rule below; an op not in the
-table is left alone, and so is a result much larger than its inputs (an
-Expand of a scalar stays an Expand)."""
+table is left alone, and so is a result that takes much more room than its
+inputs: an Expand of a scalar stays an Expand, and a quantized weight stays
+int8 / int4 with its dequantizing Cast and Mul (the file stays small)."""
 import numpy as np
 from onnx import helper
 
-_LIMIT = 1 << 16    # elements a folded result may have beyond its inputs'
+_LIMIT = 128    # bytes a folded result may take beyond its inputs'
 
 
 def _axes(node, arrays, i=1):
@@ -123,8 +124,10 @@ def fold_constants(net) -> bool:
                     value = np.asarray(rule(node, arrays))
             except _Unsupported:
                 continue
-            if value.size > _LIMIT + sum(a.size for a in arrays if a is not None):
+            if value.nbytes > _LIMIT + sum(a.nbytes for a in arrays if a is not None):
                 continue
+            if node.op == "Gather" and value.size > arrays[0].size:
+                continue   # repeats rows (a quantized layer's scale per group, per row): an expansion
         name = net.add_const(value, node.outputs[0] + "/folded")
         net.remove(node)
         net.replace_uses(node.outputs[0], name)

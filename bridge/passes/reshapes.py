@@ -60,6 +60,9 @@ def _keep_reduced_dims(net, node) -> bool:
     if kept != tuple(out) or None in kept[1:]:
         return False
     red.attrs["keepdims"] = 1
+    old = red.outputs[0]                 # (its name meant the dropped-dims value)
+    net.set_output(red, 0, net.fresh(f"{old}/keepdims"))
+    net.replace_uses(old, red.outputs[0])
     net.shapes[red.outputs[0]] = kept
     return net.bypass(node)
 

@@ -287,10 +287,10 @@ def layer_norm(net, node, perm) -> bool:
     net.splice(b, node)
     out = node.outputs[0]
     net.remove(node)
-    net.set_output(net.producer(y), 0, out)
-    net.shapes[out] = _permuted(net.shape(out), inverse(perm)) if net.shape(out) else None
+    # in the other layout: under a name of its own (`out` meant the transposed value)
+    net.shapes[y] = _permuted(net.shape(out), inverse(perm)) if net.shape(out) else None
     for u in users:   # each was Transpose(inverse perm): now the identity
-        net.set_input(u, 0, out)
+        net.set_input(u, 0, y)
         u.attrs["perm"] = list(range(r))
     return True
 
@@ -423,6 +423,10 @@ def _flatten_into_kernel(net, node, perm, x, sx, so) -> bool:
         net.set_input(u, 1, net.add_const(rows, f"{u.outputs[0]}/kernel"))
     _detach(net, node, x)
     _set_const_input(net, node, 1, [-1 if so[0] is None else so[0], so[1]], f"{node.outputs[0]}/shape")
+    old = node.outputs[0]      # (its name meant the rows in the other order)
+    net.set_output(node, 0, net.fresh(f"{old}/rows"))
+    net.replace_uses(old, node.outputs[0])
+    net.shapes[node.outputs[0]] = so
     return True
 
 
