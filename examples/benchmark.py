@@ -4,10 +4,12 @@
     python examples/benchmark.py [--models resnet50,mobilenet_v2,...] [--runs 50] [--opset 17]
 
 Each model is built by tf-keras (random, well-scaled weights) and saved as
-.h5; then each converter runs as a whole process of its own, as a user runs
-it: `bridge convert model.h5`, and a Python process that loads the file
-with tf-keras and calls tf2onnx.convert.from_keras (loading TensorFlow is
-part of what tf2onnx costs). Per model it prints, as bridge / tf2onnx:
+.h5, or by Keras 3 as .keras for the names ending in _k3; then each
+converter runs as a whole process of its own, as a user runs it: `bridge
+convert model.h5`, and a Python process that loads the file with tf-keras
+and calls tf2onnx.convert.from_keras (Keras 3: its call, frozen, to
+tf2onnx.convert.from_graph_def; loading TensorFlow is part of what tf2onnx
+costs). Per model it prints, as bridge / tf2onnx:
 
   convert   wall time of the whole converting process (imports included)
   memory    its peak resident memory
@@ -41,7 +43,8 @@ import numpy as np  # noqa: E402
 from tests.measure import BRIDGE_CLI, run_measured  # noqa: E402
 
 MODELS = {
-    # name: (keras.applications class or builder in tests/test_applications.py, input size)
+    # name: (keras.applications class or builder in tests/test_applications.py, input size);
+    # a name ending in _k3 is the same network built and saved (.keras) by Keras 3
     "small_cnn": (None, None),
     "resnet50": ("ResNet50", 224),
     "resnet50_v2": ("ResNet50V2", 224),
@@ -56,16 +59,22 @@ MODELS = {
     "unet": ("_unet", None),
     "vit": ("_vit", None),
 }
+MODELS.update({f"{k}_k3": v for k, v in list(MODELS.items()) if k != "small_cnn"})
 DEFAULT = ("small_cnn,resnet50,resnet50_v2,mobilenet_v2,mobilenet_v3_small,densenet121,"
-           "efficientnet_b0,inception_v3,xception,unet,vit,convnext_tiny")
+           "efficientnet_b0,efficientnet_b0_k3,inception_v3,xception,unet,vit,convnext_tiny,"
+           "convnext_tiny_k3,vit_k3")
 
 # Made in a subprocess so that this process never loads TensorFlow.
 MAKE = """
 import sys, numpy as np
 sys.path.insert(0, sys.argv[1])
-import tf_keras as keras
-from tests import test_applications as apps
 key, name, size, out = sys.argv[2:6]
+k3 = key.endswith("_k3")
+if k3:
+    import keras
+else:
+    import tf_keras as keras
+from tests import test_applications as apps
 if key == "small_cnn":
     model = keras.models.load_model(sys.argv[1] + "/examples/small_cnn.h5", compile=False)
 elif name.startswith("_"):
@@ -77,10 +86,29 @@ if key != "small_cnn":
     apps._randomize(model, rng)
 x = rng.standard_normal((1,) + tuple(model.input_shape[1:])).astype("float32")
 np.savez(out + ".npz", x=x, y=model.predict(x, verbose=0))
-model.save(out + ".h5")
+model.save(out + (".keras" if k3 else ".h5"))
 """
 
-TF2ONNX = """
+# tf2onnx 1.17 has no handler for Erfc, which TF 2.16+'s gelu computes with:
+# its export of a GELU network (ViT, ConvNeXt) does not load. Given one
+# (1 - Erf) here, so that those networks compare too.
+ERFC = """
+import numpy as np
+from tf2onnx import utils
+from tf2onnx.handler import tf_op
+
+@tf_op("Erfc")
+class _Erfc:
+    @classmethod
+    def version_9(cls, ctx, node, **kwargs):
+        node.type = "Erf"
+        dtype = utils.map_onnx_to_numpy_type(ctx.get_dtype(node.output[0]))
+        one = ctx.make_const(utils.make_name("one"), np.array(1, dtype))
+        ctx.insert_new_node_on_output("Sub", node.output[0], name=utils.make_name(node.name),
+                                      inputs=[one.output[0], node.output[0]])
+"""
+
+TF2ONNX = ERFC + """
 import sys
 import tensorflow as tf, tf2onnx, tf_keras as keras
 custom = {}
@@ -93,6 +121,23 @@ m = keras.models.load_model(sys.argv[1], compile=False, custom_objects=custom)
 spec = tuple(tf.TensorSpec((None,) + tuple(i.shape[1:]), i.dtype, name=f"input_{k}")
              for k, i in enumerate(m.inputs))
 tf2onnx.convert.from_keras(m, input_signature=spec, opset=int(sys.argv[3]), output_path=sys.argv[2])
+"""
+
+# A Keras 3 model goes to tf2onnx as its call, a tf.function, frozen (from_keras
+# takes tf.keras models; Keras 3's own model.export(format="onnx") leaves
+# captured constants, such as EfficientNet's Normalization statistics, as graph
+# inputs).
+TF2ONNX_K3 = ERFC + """
+import sys
+import tensorflow as tf, tf2onnx, keras
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+m = keras.saving.load_model(sys.argv[1], compile=False)
+spec = [tf.TensorSpec((None,) + tuple(i.shape[1:]), i.dtype, name=f"input_{k}") for k, i in enumerate(m.inputs)]
+fn = tf.function(lambda *xs: m(xs[0] if len(xs) == 1 else list(xs), training=False))
+frozen = convert_variables_to_constants_v2(fn.get_concrete_function(*spec))
+tf2onnx.convert.from_graph_def(frozen.graph.as_graph_def(), input_names=[t.name for t in frozen.inputs],
+                               output_names=[t.name for t in frozen.outputs], opset=int(sys.argv[3]),
+                               output_path=sys.argv[2])
 """
 
 
@@ -148,7 +193,7 @@ def bench(name, work, runs, opset):
     cls, size = MODELS[name]
     base = os.path.join(work, name)
     run_measured(MAKE, [ROOT, name, cls or "-", size or 0, base])
-    src = base + ".h5"
+    src = base + (".keras" if name.endswith("_k3") else ".h5")
     with np.load(base + ".npz") as z:
         x, y = z["x"], z["y"]
     row = {"name": name}
@@ -158,10 +203,13 @@ def bench(name, work, runs, opset):
     sides["bridge"] = (ours, m)
     theirs = base + ".tf2onnx.onnx"
     try:
-        m = run_measured(TF2ONNX, [src, theirs, opset])
-        _session(theirs)
+        m = run_measured(TF2ONNX_K3 if name.endswith("_k3") else TF2ONNX, [src, theirs, opset])
+        sess = _session(theirs)
+        extra = [i.name for i in sess.get_inputs()[1:]]
+        if extra:   # (Keras 3's EfficientNet: the Normalization's constants become inputs)
+            raise RuntimeError(f"its export asks for more inputs than the model has: {', '.join(extra)}")
         sides["tf2onnx"] = (theirs, m)
-    except Exception as e:   # tf2onnx fails on some models (or exports one ORT cannot load)
+    except Exception as e:   # tf2onnx fails on some models (or exports one ORT cannot run)
         lines = [ln for ln in str(e).strip().splitlines() if ln and not ln.startswith(("I0000", "W0000"))]
         row["tf2onnx_error"] = (lines[-1] if lines else "killed (out of memory?)")[:100]
     paths = [p for p, _ in sides.values()]
@@ -180,10 +228,12 @@ COLUMNS = [("convert", "convert s", "{:.2f}"), ("memory", "memory MB", "{:.0f}")
 SCALE = {"memory": 1 / 2 ** 20, "session": 1e3, "latency": 1e3}
 
 
-def report(rows, opset, runs):
-    print(f"\nbridge / tf2onnx, opset {opset}; ONNX Runtime CPU, 1 thread, batch 1, median of {runs} runs")
-    head = f"{'model':16}" + "".join(f"{title:>24}" for _, title, _ in COLUMNS) + "   rel. error vs Keras"
-    print(head)
+def report(rows, opset, runs, out=sys.stdout):
+    def say(line):
+        print(line, file=out, flush=True)
+    say(f"\nbridge / tf2onnx, opset {opset}; ONNX Runtime CPU, 1 thread, batch 1, median of {runs} runs")
+    head = f"{'model':20}" + "".join(f"{title:>24}" for _, title, _ in COLUMNS) + "   rel. error vs Keras"
+    say(head)
     ratios = {k: [] for k, _, _ in COLUMNS}
     for row in rows:
         ours, theirs = row["bridge"], row.get("tf2onnx")
@@ -202,12 +252,12 @@ def report(rows, opset, runs):
             cells.append(f"{fmt.format(a)} / {fmt.format(b)} = {ratio:.2f}" if b
                          else f"{fmt.format(a)} / {fmt.format(b)}")
         err = f"{ours['error']:.1e} / " + (f"{theirs['error']:.1e}" if theirs else "-")
-        print(f"{row['name']:16}" + "".join(f"{c:>24}" for c in cells) + f"   {err}")
+        say(f"{row['name']:20}" + "".join(f"{c:>24}" for c in cells) + f"   {err}")
         if "tf2onnx_error" in row:
-            print(f"{'':16}tf2onnx: {row['tf2onnx_error']}")
+            say(f"{'':20}tf2onnx: {row['tf2onnx_error']}")
     geo = [f"{math.exp(sum(map(math.log, v)) / len(v)):.3f}" if v and all(r > 0 for r in v) else "-"
            for v in ratios.values()]
-    print(f"{'geometric mean':16}" + "".join(f"{g:>24}" for g in geo))
+    say(f"{'geometric mean':20}" + "".join(f"{g:>24}" for g in geo))
 
 
 def main():
@@ -223,6 +273,7 @@ def main():
                 raise SystemExit(f"unknown model {name}; pick from {', '.join(MODELS)}")
             print(f"{name} ...", file=sys.stderr, flush=True)
             rows.append(bench(name, work, a.runs, a.opset))
+            report(rows[-1:], a.opset, a.runs, out=sys.stderr)     # as it goes
     report(rows, a.opset, a.runs)
 
 
