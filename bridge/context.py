@@ -17,6 +17,7 @@ import numpy as np
 from onnx import TensorProto
 
 from .errors import WeightsError, layer_where
+from .safety import check_elements
 from .ir import Layer, Model
 
 
@@ -46,6 +47,16 @@ class Tensor:
         """Where a Keras axis sits in the ONNX value."""
         a = keras_axis % self.rank
         return self.perm.index(a) if self.perm else a
+
+
+def floating(w: np.ndarray, what: str) -> np.ndarray:
+    """A weight an emitter computes with, as float32; weights of any other
+    kind (integers, booleans: a damaged or foreign file) are refused."""
+    if w.dtype.kind != "f":
+        raise WeightsError(f"{what} holds {w.dtype} values, but the layer computes with floating-point "
+                           f"weights (float16, bfloat16, float32 or float64); the file is damaged or "
+                           f"not written by Keras: re-save the model")
+    return w if w.dtype == np.float32 else w.astype(np.float32)
 
 
 def channels_first_perm(rank: int) -> tuple:
@@ -98,6 +109,7 @@ class Context:
                required: bool = True) -> Optional[np.ndarray]:
         w = layer.weight(short)
         if w is None and self.tolerant is not None and shape is not None and None not in shape:
+            check_elements(shape, f"weight '{short}'")
             return np.zeros(shape, np.float32)  # inspect without weights: shapes only
         if w is None:
             if not required:
@@ -110,7 +122,7 @@ class Context:
             raise WeightsError(f"{self.model.source}: {layer_where(layer)} weight '{short}' has shape "
                                f"{tuple(w.shape)} but the architecture needs {tuple(shape)}; the "
                                f"weights file does not match this architecture")
-        return w.astype(np.float32) if w.dtype != np.float32 and w.dtype.kind == "f" else w
+        return floating(w, f"{self.model.source}: {layer_where(layer)} weight '{short}'")
 
     def const(self, array, tag: str) -> str:
         """An initializer named after the current layer; shared-layer calls reuse it."""

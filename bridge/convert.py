@@ -9,8 +9,8 @@ in that order.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
 import warnings
 from typing import Optional, Union
 
@@ -18,10 +18,12 @@ import onnx
 
 import opsets
 
+from . import safety
 from .deploy.fp16 import library as float16_library
 from .deploy.fp16 import to_float16
+from .destination import check_destination, write_atomically
 from .emit import emit
-from .errors import BridgeWarning, OpsetError, OptionError
+from .errors import BridgeError, BridgeWarning, ConfigError, LimitError, OpsetError, OptionError, short
 from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
@@ -33,7 +35,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
             opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
-            keep_io_types: bool = True) -> onnx.ModelProto:
+            keep_io_types: bool = True, limits=None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
@@ -41,10 +43,19 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
     file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
     arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
-    float32 unless `keep_io_types` is False.
+    float32 unless `keep_io_types` is False. `limits`: a bridge.Limits (or a
+    dict of its fields to change) for a file that needs more than the
+    defaults (bridge.limits) allow.
     """
     opset = resolve_opset(opset)
     precision = resolve_precision(precision)
+    with safety.applied(limits), naming(src):
+        if dst is not None:
+            dst = check_destination(dst, src, weights)    # before any work
+        return _pipeline(src, dst, weights, opset, backend, precision, keep_io_types)
+
+
+def _pipeline(src, dst, weights, opset, backend, precision, keep_io_types) -> onnx.ModelProto:
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
     require_support(model, opset)                  # every gap at once, before emitting
@@ -107,27 +118,69 @@ def resolve_precision(precision) -> str:
 
 def verify(proto: onnx.ModelProto) -> bytes:
     """The serialized model, after onnx.checker (full_check: strict shape
-    inference) accepted it. Serialized once: the checker and the file share
-    the bytes; a large model costs a noticeable fraction of a second per
-    serialization."""
+    inference) and a check that every value the graph reads and returns is
+    made (which the checker leaves to the runtime) accepted it. Serialized
+    once: the checker and the file share the bytes; a large model costs a
+    noticeable fraction of a second per serialization."""
+    problems = graph_problems(proto.graph)
+    if problems:
+        raise ConfigError(f"the exported graph would not load: {'; '.join(problems[:5])}; the model "
+                          f"config is malformed")
     data = proto.SerializeToString()
-    onnx.checker.check_model(data, full_check=True)
+    try:
+        onnx.checker.check_model(data, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        raise ConfigError(f"the exported graph fails ONNX's checker ({short(e, 300)}); the model's "
+                          f"config or weights are not what Keras writes (or this is a converter "
+                          f"bug: re-run with --debug and report it)") from e
     return data
 
 
+def graph_problems(graph) -> list:
+    """What ONNX Runtime would refuse in a graph the checker passes: no
+    outputs, values read or returned that nothing makes, values made twice."""
+    made = {v.name for v in graph.input} | {t.name for t in graph.initializer}
+    problems = [] if len(graph.output) else ["the model has no outputs"]
+    for node in graph.node:
+        missing = [i for i in node.input if i and i not in made]
+        if missing:
+            problems.append(f"node {short(node.name)} reads {short(missing[0])}, which nothing makes")
+        for o in node.output:
+            if o and o in made:
+                problems.append(f"value {short(o)} is made twice")
+            made.add(o)
+    problems += [f"output {short(o.name)} is never made" for o in graph.output if o.name not in made]
+    return problems
+
+
 def write(data: bytes, dst: PathLike) -> None:
-    """Write atomically: a failed write never leaves a partial file at dst."""
-    dst = os.fspath(dst)
-    folder = os.path.dirname(os.path.abspath(dst))
-    fd, tmp = tempfile.mkstemp(prefix=".bridge-", suffix=".onnx", dir=folder)
+    """Write atomically: a failed write never leaves a partial file at dst
+    (bridge/destination.py)."""
+    write_atomically(data, dst)
+
+
+@contextlib.contextmanager
+def naming(src):
+    """Every error out of a conversion of `src` names it; what escapes the
+    stages' own checks (a file damaged in a way none foresaw) becomes a
+    BridgeError too, the original chained for --debug."""
+    src = os.fspath(src)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        yield
+    except BridgeError as e:
+        if src not in str(e):
+            e.args = (f"{src}: {e.args[0] if e.args else ''}",) + tuple(e.args[1:])
         raise
+    except MemoryError:
+        raise LimitError(f"{src}: the conversion ran out of memory; the file declares more data than "
+                         f"this machine holds") from None
+    except RecursionError:
+        raise ConfigError(f"{src}: the model nests too deeply to convert; the file is damaged or "
+                          f"hostile") from None
+    except Exception as e:  # noqa: BLE001 -- the last net: a file no check above foresaw
+        raise ConfigError(f"{src}: the conversion failed ({type(e).__name__}: {short(e, 300)}); the "
+                          f"model's config or weights are not what Keras writes (or this is a "
+                          f"converter bug: re-run with --debug and report it)") from e
 
 
 def _warn(messages: list) -> None:

@@ -3,7 +3,7 @@ model cannot be converted at the target opset, all at once (as Keras itself
 reports every problem of a file it cannot load)."""
 from __future__ import annotations
 
-from .errors import UnsupportedError, WeightsError, layer_where
+from .errors import BridgeError, UnsupportedError, WeightsError, layer_where, short
 from .ir import Model
 from .registry import REGISTRY
 
@@ -24,8 +24,19 @@ def support_problems(model: Model, opset: int) -> list:
                                 f"with --opset {lowest}")
             continue
         if em.check is not None:
-            problems.extend(f"{layer_where(layer)}: {p}" for p in em.check(layer, opset))
+            problems.extend(f"{layer_where(layer)}: {p}" for p in _check(em, layer, opset))
     return problems
+
+
+def _check(em, layer, opset: int) -> list:
+    """The emitter's check; one that fails on the config (a value of a type
+    Keras never writes) reports that as the layer's problem."""
+    try:
+        return list(em.check(layer, opset))
+    except BridgeError as e:
+        return [str(e)]
+    except Exception as e:  # noqa: BLE001 -- a config the check did not foresee
+        return [f"the config is malformed ({type(e).__name__}: {short(e, 200)})"]
 
 
 def require_support(model: Model, opset: int) -> None:

@@ -125,9 +125,12 @@ class _working_on:
         ctx.layer, ctx.call = self.layer, self.call
         ctx.g.scope = "/".join(ctx.scope + (self.layer.name,))
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, exc, tb):
         ctx = self.ctx
         ctx.layer, ctx.call, ctx.g.scope = self.saved
+        if exc is not None and not hasattr(exc, "bridge_layer"):
+            # the innermost layer an error came out of, for emit.located
+            exc.bridge_layer = ("/".join(ctx.scope + (self.layer.name,)), self.layer.class_name)
         return False
 
 

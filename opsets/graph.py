@@ -39,6 +39,16 @@ class Graph:
         return name
 
     def node(self, op_type: str, inputs, outputs, name: str, domain: str = "", **attrs):
+        if len(self.nodes) >= self.max_nodes:
+            raise GraphTooLarge(f"the graph would have more than {self.max_nodes} nodes")
         attrs = {k: v for k, v in attrs.items() if v is not None}
         self.nodes.append(helper.make_node(op_type, list(inputs), list(outputs), name=name,
                                            domain=domain, **attrs))
+
+    # A graph stops growing here (a loop over a huge count read from a file
+    # ends in GraphTooLarge, not in hours of work); the caller may lower it.
+    max_nodes = 1_000_000
+
+
+class GraphTooLarge(Exception):
+    """More nodes than Graph.max_nodes."""

@@ -25,10 +25,14 @@ LEVELS = [
     (["opsets"], False),
     # what every stage shares: errors, dtypes, the IR, the emitter API
     (["bridge.version", "bridge.errors", "bridge.dtypes"], False),
+    # the limits a model file is held to
+    (["bridge.safety"], False),
     (["bridge.ir"], False),
     (["bridge.context"], False),
     (["bridge.registry"], False),
-    # 1. read the file as it is
+    # 1. read the file as it is (its bytes enter through the guard)
+    (["bridge.readers.guard.*"], True),
+    (["bridge.readers.guard"], False),
     (["bridge.readers.store", "bridge.readers.config"], False),
     (["bridge.readers.hdf5", "bridge.readers.keras3"], False),
     (["bridge.readers"], False),
@@ -52,6 +56,7 @@ LEVELS = [
     # float16: a rewrite of the emitted graph, run by to_onnx when asked for
     (["bridge.deploy.fp16"], False),
     # 6., 7. verify and write: the pipeline itself
+    (["bridge.destination"], False),
     (["bridge.convert"], False),
     # tools around it
     (["bridge.inspect", "bridge.runtime"], False),

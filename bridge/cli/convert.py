@@ -9,7 +9,7 @@ import os
 
 from ..deploy.triton import DEFAULT_MAX_BATCH
 from ..errors import OptionError
-from .options import BACKENDS, add_tolerances, report, tally
+from .options import BACKENDS, add_limits, add_tolerances, limits_from, report, tally
 
 HELP = "convert Keras files to ONNX"
 ORDER = 1
@@ -40,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"with --triton-repo: max_batch_size, 0 for none ({DEFAULT_MAX_BATCH})")
     p.add_argument("--jobs", type=int, help="with several files: worker processes (default: one "
                                             "per CPU, at most one per file)")
+    add_limits(p)
 
 
 def run(a: argparse.Namespace) -> int:
@@ -49,7 +50,7 @@ def run(a: argparse.Namespace) -> int:
     model = a.model[0]
     out = a.output or os.path.splitext(model)[0] + ".onnx"
     proto = to_onnx(model, out, weights=a.weights, opset=a.opset, backend=a.backend,
-                    precision=a.precision, keep_io_types=a.keep_io_types)
+                    precision=a.precision, keep_io_types=a.keep_io_types, limits=limits_from(a))
     print(f"wrote {out} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
     if a.check:
         return report(model, out, None, a)
@@ -71,7 +72,7 @@ def _convert_many(a) -> int:
     if len(a.model) > 1 and a.name:
         raise OptionError("--name names one model; with several files each is named after its file")
     options = {"opset": a.opset, "backend": a.backend, "precision": a.precision,
-               "keep_io_types": a.keep_io_types}
+               "keep_io_types": a.keep_io_types, "limits": limits_from(a)}
     if a.weights:
         options["weights"] = a.weights
     if a.triton_repo and len(a.model) == 1:

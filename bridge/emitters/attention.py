@@ -31,6 +31,7 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
+from ..safety import check_elements
 from .common.calls import bound_call, forced_training, refuse_training
 from .common.calls import const as _uconst
 from .common.einsum import einsum_with_kernel
@@ -48,6 +49,7 @@ def _causal(ctx, tq, tv, q_name=None, v_name=None, q_axis=1, v_axis=1):
     """A bool (tq, tv) lower-triangular matrix: row >= column."""
     g = ctx.g
     if tq is not None and tv is not None:
+        check_elements((tq, tv), "the causal mask")
         m = np.arange(tq)[:, None] >= np.arange(tv)[None, :]
         return _uconst(ctx, m, f"causal_{tq}x{tv}")
 

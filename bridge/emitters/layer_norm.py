@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError, layer_where
 from ..registry import register
+from ..safety import check_elements
 from .common.calls import const as _uconst
 
 
@@ -119,6 +120,7 @@ def _layer_norm(layer, inputs, ctx, native: bool):
             if gamma is not None:
                 scale = _uconst(ctx, _onnx_layout(x, gamma).reshape(tail), "gamma")
             elif native:   # the ONNX op needs a scale input
+                check_elements(tail, "the normalized axes")
                 scale = _uconst(ctx, np.ones(tail, np.float32), "ones")
             bias = _uconst(ctx, _onnx_layout(x, beta).reshape(tail), "beta") if beta is not None else None
             y = g.layer_norm(x.name, scale, bias, axis=t.rank - k, rank=t.rank, epsilon=eps)

@@ -40,6 +40,7 @@ from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..ir import Layer
 from ..registry import register
+from ..safety import check_elements
 from .common.scan import scan_cell
 from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
@@ -119,6 +120,7 @@ class _Compaction:
         n = g.reduce("ReduceSum", mi, [0], keepdims=False)    # (B,) valid steps
         if s.steps is not None:
             t_len = g.i64([s.steps])
+            check_elements(s.steps, "the time steps")
             steps = g.i64(np.arange(s.steps).reshape(-1, 1))
         else:
             t_len = g.op("Slice", g.op("Shape", s.mask), g.i64([0]), g.i64([1]))

@@ -12,7 +12,8 @@ normalize package turns them into the one schema emitters read.
 """
 from __future__ import annotations
 
-from ..errors import ConfigError
+from .. import safety
+from ..errors import ConfigError, short
 from ..ir import Call, Layer, Model, TensorRef
 
 MODEL_CLASSES = ("Sequential", "Model", "Functional")
@@ -20,6 +21,13 @@ _KERAS_TENSOR = "__keras_tensor__"
 
 
 def parse_model(cfg: dict, source: str) -> Model:
+    """The IR graph of a model config, within the limits on its size."""
+    model = _parse(cfg, source)
+    check_size(model, source)
+    return model
+
+
+def _parse(cfg: dict, source: str) -> Model:
     if not isinstance(cfg, dict) or "class_name" not in cfg:
         raise ConfigError(f"{source}: the model config has no 'class_name': this is not a Keras "
                           f"model config (expected the JSON of model.to_json())")
@@ -29,9 +37,32 @@ def parse_model(cfg: dict, source: str) -> Model:
         return _sequential(body, source)
     if cls in ("Model", "Functional"):
         return _functional(body, source)
-    raise ConfigError(f"{source}: the top-level class is {cls!r}, not a Keras Sequential or "
+    raise ConfigError(f"{source}: the top-level class is {short(repr(cls))}, not a Keras Sequential or "
                       f"functional Model; subclassed models cannot be read from their config: "
                       f"rebuild it as a functional model and save again")
+
+
+def check_size(model: Model, source: str) -> None:
+    """Refuse a model past the limits on nesting, layers and calls (before
+    anything walks it recursively)."""
+    lim = safety.current()
+    layers = calls = 0
+    stack = [(model, 1)]
+    while stack:
+        m, depth = stack.pop()
+        if depth > lim.max_model_depth:
+            raise safety.refuse(f"{source}: models are nested more than {lim.max_model_depth} deep",
+                                "max_model_depth")
+        for layer in m.layers:
+            layers += 1
+            calls += len(layer.calls)
+            if layer.inner is not None:
+                stack.append((layer.inner, depth + 1))
+        if layers > lim.max_layers:
+            raise safety.refuse(f"{source}: the model has more than {lim.max_layers} layers", "max_layers")
+        if calls > lim.max_calls:
+            raise safety.refuse(f"{source}: the model's layers are called more than {lim.max_calls} "
+                                f"times", "max_calls")
 
 
 def _legacy_spec(spec):
@@ -53,13 +84,17 @@ def _layer(spec: dict, source: str) -> Layer:
         if str(spec.get("module") or "").startswith(("keras.src.ops", "keras.ops")):
             cls = "ops." + cls   # a Keras 3 operation (ops.Add), not the layer of that name (Add)
     except (KeyError, TypeError) as e:
-        raise ConfigError(f"{source}: a layer entry in the model config lacks {e}: the config is "
-                          f"malformed; re-export it with model.to_json()") from None
+        raise ConfigError(f"{source}: a layer entry in the model config lacks {short(e)}: the config "
+                          f"is malformed; re-export it with model.to_json()") from None
+    if not isinstance(cls, str) or not isinstance(name, str) or not isinstance(conf, (dict, list)):
+        raise ConfigError(f"{source}: a layer entry in the model config has a class_name "
+                          f"{short(repr(cls))}, name {short(repr(name))} or config of a type Keras never "
+                          f"writes; the config is malformed: re-export it with model.to_json()")
     if isinstance(conf, list):          # a Keras 1 / 2.0 nested Sequential: config is the layer list
         conf = {"name": name, "layers": conf}
     layer = Layer(name=name, class_name=cls, config=conf)
     if cls in MODEL_CLASSES:
-        layer.inner = parse_model({"class_name": cls, "config": conf}, source)
+        layer.inner = _parse({"class_name": cls, "config": conf}, source)
     return layer
 
 
@@ -115,7 +150,7 @@ def _legacy_merge_sequential(specs, name: str, source: str) -> Model:
             raise ConfigError(f"{source}: a branch of the Merge layer in Sequential '{name}' is not "
                               f"a layer config; the config is malformed")
         if b["class_name"] in MODEL_CLASSES:
-            sub = parse_model(b, source)
+            sub = _parse(b, source)
         else:  # a single layer with its own input shape
             sub = _sequential([b], source)
         layers.extend(sub.layers)

@@ -12,53 +12,42 @@ bias, gamma, ...), so that later stages see the one Keras 2 schema.
 """
 from __future__ import annotations
 
-import io
-import json
 import re
-import zipfile
 
 import numpy as np
 
 from ..errors import ConfigError, InputFileError, WeightsError
+from ..errors import short as shortened
 from ..ir import Model, Weight
 from .config import MODEL_CLASSES, parse_model
+from .guard import Archive, H5Dataset, H5Group, load_json
 from .store import needs_weights
 
 
 def read_keras_archive(path: str) -> Model:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise InputFileError(f"{path}: not a readable .keras archive ({e}); the file is truncated "
-                             f"or damaged: re-save the model with model.save('model.keras')") from None
-    with zf:
-        names = set(zf.namelist())
+    with Archive(path) as zf:
+        names = zf.names()
         if "config.json" not in names:
             raise InputFileError(f"{path}: this zip file has no config.json, so it is not a Keras 3 "
                                  f".keras archive; save the model with model.save('model.keras')")
-        try:
-            cfg = json.loads(zf.read("config.json").decode("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: config.json in the archive is not valid JSON ({e}); the "
-                              f"file is damaged: re-save the model") from None
+        cfg = load_json(zf.read("config.json"), path, "config.json in the archive")
         meta = {}
         if "metadata.json" in names:
             try:
-                meta = json.loads(zf.read("metadata.json").decode("utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                meta = load_json(zf.read("metadata.json"), path, "metadata.json in the archive")
+            except ConfigError:
                 meta = {}
+        if not isinstance(meta, dict):
+            meta = {}
         model = parse_model(cfg, path)
         model.source = path
         model.keras_version = str(meta.get("keras_version") or "3")
         model.backend = "tensorflow"   # every Keras 3 backend computes cross-correlation
         if "model.weights.h5" in names:
-            import h5py
-            data = zf.read("model.weights.h5")
-            with h5py.File(io.BytesIO(data), "r") as f:
+            with zf.open_h5("model.weights.h5") as f:
                 attach_keras3_weights(model, f, path)
         elif "model.weights.npz" in names:
-            with np.load(io.BytesIO(zf.read("model.weights.npz"))) as z:
-                attach_keras3_weights(model, _NpzStore(dict(z)), path)
+            attach_keras3_weights(model, _NpzStore(zf.read_npz("model.weights.npz")), path)
         elif any(n.endswith(".weights.json") or n.endswith(".weights.h5") for n in names):
             raise InputFileError(f"{path}: the archive's weights are sharded over several files, "
                                  f"which this reader does not read; re-save the model without "
@@ -98,6 +87,12 @@ class _NpzStore:
     def keys(self):
         return self._children()
 
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
     def __len__(self):
         return len(self._children())
 
@@ -123,12 +118,21 @@ def _unique(base: str, used: dict) -> str:
     return base
 
 
-def _vars(g) -> list:
-    if g is None or "vars" not in g:
+def _vars(g, path: str) -> list:
+    if g is None or isinstance(g, H5Dataset) or "vars" not in g:
         return []
     v = g["vars"]
-    n = len(v.keys())
-    return [np.asarray(v[str(i)]) for i in range(n)]
+    if isinstance(v, H5Dataset):
+        raise WeightsError(f"{path}: '{shortened(getattr(g, 'name', ''))}/vars' is a dataset, not a group "
+                           f"of variables; the file is damaged: re-save the model")
+    out = []
+    for i in range(len(v.keys())):
+        a = v.get(str(i))
+        if a is None or isinstance(a, H5Group):
+            raise WeightsError(f"{path}: variable {i} of '{shortened(getattr(g, 'name', ''))}' is missing "
+                               f"or not an array; the file is truncated or damaged: re-save the model")
+        out.append(a.read() if isinstance(a, H5Dataset) else np.asarray(a))
+    return out
 
 
 def _vars_name(g):
@@ -194,7 +198,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
     named '<scope>/<short>' as tf.keras names them."""
     if cls in _RNN:
         cell = g["cell"] if g is not None and "cell" in g else None
-        arrs = _vars(cell)
+        arrs = _vars(cell, path)
         names = _own_names("LSTMCell", c, len(arrs))
         return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
     if cls == "Bidirectional":
@@ -222,10 +226,10 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         out = []
         for part, short in _MHA_PARTS:
             sub = g[part] if g is not None and part in g else None
-            arrs = _vars(sub)
+            arrs = _vars(sub, path)
             out += _zip(["kernel", "bias"][:len(arrs)], arrs, f"{scope}/{short}", cls, path)
         return out
-    arrs = _vars(g)
+    arrs = _vars(g, path)
     return _zip(_own_names(cls, c, len(arrs)), arrs, scope, cls, path)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputFileError, WeightsError
+from ..errors import WeightsError
 from ..ir import Model
+from . import guard
 
 
 def text(v) -> str:
@@ -17,25 +18,17 @@ def text(v) -> str:
 def load_attr_list(group, name: str) -> list:
     """A string-list attribute; long lists are split into name0, name1, ..."""
     if name in group.attrs:
-        return [text(v) for v in group.attrs[name]]
+        return [text(v) for v in np.atleast_1d(group.attrs[name]).reshape(-1)]
     out, i = [], 0
     while f"{name}{i}" in group.attrs:
-        out.extend(text(v) for v in group.attrs[f"{name}{i}"])
+        out.extend(text(v) for v in np.atleast_1d(group.attrs[f"{name}{i}"]).reshape(-1))
         i += 1
     return out
 
 
 def open_h5(path: str):
-    import h5py
-    try:
-        return h5py.File(path, "r")
-    except OSError as e:
-        raise InputFileError(f"{path}: not a readable HDF5 file ({_short(e)}); the file is truncated, "
-                             f"empty or not a Keras model: re-save it with model.save('model.h5')") from None
-
-
-def _short(e: Exception) -> str:
-    return str(e).split("(")[0].strip().rstrip(",") or type(e).__name__
+    """The HDF5 file at `path`, read-only, behind the guard (readers/guard.py)."""
+    return guard.open_h5(path)
 
 
 def is_keras3_weights(f) -> bool:
