@@ -11,14 +11,17 @@ layout, shared by every consumer.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 from onnx import TensorProto
 
+from opsets import Opset13
+
+from . import targets
 from .errors import WeightsError, layer_where
+from .ir import Call, Layer, Model
 from .safety import check_elements
-from .ir import Layer, Model
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,19 @@ def floating(w: np.ndarray, what: str) -> np.ndarray:
     return w if w.dtype == np.float32 else w.astype(np.float32)
 
 
+def stored_weights(layer: Layer) -> str:
+    """A layer's weights as Keras lists them (`layer.weights` order), for
+    messages: "[0] kernel (6, 4), [1] bias (4,)"; formats that store no
+    names (Keras 3 `vars/<i>`) say so."""
+    if not layer.weights:
+        return "none"
+    nameless = all(w.short.startswith("var_") or w.short.isdigit() for w in layer.weights)
+    items = ", ".join(f"[{i}] " + ("" if nameless else f"{w.short} ") + str(tuple(w.array.shape))
+                      for i, w in enumerate(layer.weights))
+    return items + ("; this format stores no weight names (vars/<i>): ask by position, "
+                    "ctx.weight(layer, i)" if nameless else "")
+
+
 def channels_first_perm(rank: int) -> tuple:
     """(0, r-1, 1, ..., r-2): NHWC -> NCHW for any rank."""
     return (0, rank - 1) + tuple(range(1, rank - 1))
@@ -69,21 +85,38 @@ def is_identity(perm) -> bool:
 
 
 class Context:
-    """Passed to every emitter; one per conversion."""
+    """What an emitter works with; one per conversion.
 
-    def __init__(self, g, model: Model, opset: int, warn):
-        self.g = g                    # an opsets builder
-        self.model = model            # the outermost model (version, backend)
+    g        the opset's node builder (opsets/builders.py): g.op("Relu", x),
+             g.i64([...]) / g.f32(...) shared constants, and the ops whose
+             signature moved between opsets (g.squeeze, g.reduce, g.clip ...)
+    model    the outermost IR model (keras_version, backend, source file)
+    opset    the target ONNX opset
+    layer    the layer being emitted, `call` the call of it (kwargs, args)
+    warn     warn(message): a BridgeWarning the user sees after converting
+    target   what the runtime converted for runs right (bridge/targets.py)
+    weight(layer, "kernel" | i), const(array, tag), keras(t),
+    channels_first(t), to_perm(t, perm): weights, initializers, layouts.
+    """
+
+    def __init__(self, g: Opset13, model: Model, opset: int, warn: Callable[[str], None],
+                 target: Optional["targets.Target"] = None):
+        self.g = g
+        self.model = model
         self.opset = opset
         self.warn = warn
         self.scope: tuple = ()        # names of enclosing nested models
         self.layer: Optional[Layer] = None
+        self.call: Optional[Call] = None
         self._transposed: dict = {}
-        self.call = None
-        self.tolerant = None          # inspect: {(scope, layer, call): shapes}
+        self.tolerant: Optional[dict] = None   # inspect: {(scope, layer, call): shapes}
+        self.target = target or targets.get(None)   # what the runtime runs right
+        self.fallbacks: dict = {}     # (scope, layer name) -> why it took an explicit recurrence
 
     # -- layout ---------------------------------------------------------
-    def to_perm(self, t: Tensor, perm) -> Tensor:
+    def to_perm(self, t: Tensor, perm: Optional[Sequence[int]]) -> Tensor:
+        """t held in layout `perm` (None: Keras's own), through one Transpose
+        per tensor and layout, shared by every consumer."""
         perm = None if is_identity(perm) else tuple(perm)
         if (None if is_identity(t.perm) else tuple(t.perm)) == perm:
             return t if t.perm == perm else replace(t, perm=perm)
@@ -98,34 +131,64 @@ class Context:
         return replace(t, name=self._transposed[key], perm=perm)
 
     def keras(self, t: Tensor) -> Tensor:
+        """t in Keras's own order."""
         return self.to_perm(t, None)
 
     def channels_first(self, t: Tensor) -> Tensor:
         """The tensor with its last (channels) axis moved to axis 1."""
         return self.to_perm(t, channels_first_perm(t.rank))
 
+    def to_layout(self, t: Tensor, layout: str, layer: Optional[Layer] = None) -> Tensor:
+        """t as an emitter registered with `layout` takes it (bridge.registry):
+        "keras" Keras's order; "channels_first" channels at axis 1 for the
+        layer's data_format (a channels_first layer's tensor is already so
+        in Keras's order); "any" as it is."""
+        if layout == "keras":
+            return self.keras(t)
+        if layout == "channels_first":
+            config = layer.config if layer is not None else {}
+            if config.get("data_format", "channels_last") == "channels_first":
+                return self.keras(t)
+            return self.channels_first(t)
+        return t
+
     # -- weights and constants ------------------------------------------
-    def weight(self, layer: Layer, short: str, shape: Optional[tuple] = None,
+    def weight(self, layer: Layer, key: Union[str, int], shape: Optional[tuple] = None,
                required: bool = True) -> Optional[np.ndarray]:
-        w = layer.weight(short)
+        """A weight of `layer` as float32 (other float widths are widened):
+        by its Keras name ('kernel', 'gamma', ...) where the file records or
+        the registration declares names, or by its position `i` in Keras's
+        `layer.weights` order, which every format keeps. With `shape`, a
+        weight of another shape is refused. A missing weight raises, naming
+        what is stored, unless `required=False` (then None)."""
+        if isinstance(key, int):
+            w = layer.weights[key].array if -len(layer.weights) <= key < len(layer.weights) else None
+            what = f"no weight {key}" if key >= 0 else f"no weight at index {key}"
+            label = f"weight {key}"
+        else:
+            w = layer.weight(key)
+            what, label = f"no '{key}' weight", f"weight '{key}'"
         if w is None and self.tolerant is not None and shape is not None and None not in shape:
-            check_elements(shape, f"weight '{short}'")
+            check_elements(shape, label)
             return np.zeros(shape, np.float32)  # inspect without weights: shapes only
         if w is None:
             if not required:
                 return None
-            have = ", ".join(x.short for x in layer.weights) or "none"
-            raise WeightsError(f"{self.model.source}: {layer_where(layer)} has no '{short}' weight "
-                               f"(stored: {have}); the weights do not belong to this architecture: "
-                               f"re-save the model with model.save()")
+            have = stored_weights(layer)
+            raise WeightsError(f"{self.model.source}: {layer_where(layer)} has {what} "
+                               f"(stored: {have}); the weights do not belong to "
+                               f"this architecture: re-save the model with model.save()")
         if shape is not None and tuple(w.shape) != tuple(shape):
-            raise WeightsError(f"{self.model.source}: {layer_where(layer)} weight '{short}' has shape "
+            raise WeightsError(f"{self.model.source}: {layer_where(layer)} {label} has shape "
                                f"{tuple(w.shape)} but the architecture needs {tuple(shape)}; the "
                                f"weights file does not match this architecture")
-        return floating(w, f"{self.model.source}: {layer_where(layer)} weight '{short}'")
+        return floating(w, f"{self.model.source}: {layer_where(layer)} {label}")
 
-    def const(self, array, tag: str) -> str:
-        """An initializer named after the current layer; shared-layer calls reuse it."""
+    def const(self, array: "np.typing.ArrayLike", tag: str) -> str:
+        """An initializer named '<scope>/<layer>/<tag>'. Content-addressed:
+        the same array under the same tag (a shared layer's kernel, asked for
+        once per call) is one initializer; a different array under a tag
+        already used gets a name of its own."""
         path = "/".join(self.scope + ((self.layer.name,) if self.layer else ()) + (tag,))
         return self.g.const(np.asarray(array), path)
 

@@ -12,22 +12,25 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from typing import Optional, Union
+from typing import Callable, Mapping, Optional, Union
 
 import onnx
+from onnx import helper
 
 import opsets
 
-from . import safety
+from . import safety, targets
 from .deploy.fp16 import library as float16_library
 from .deploy.fp16 import to_float16
 from .destination import check_destination, write_atomically
 from .emit import emit
-from .errors import BridgeError, BridgeWarning, ConfigError, LimitError, OpsetError, OptionError, short
+from .errors import (BridgeError, BridgeWarning, ConfigError, LimitError, OpsetError, OptionError,
+                     TargetError, short)
 from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
 from .readers import read_raw
+from .registry import REGISTRY, load_plugins
 from .support import require_support
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -35,7 +38,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[PathLike] = None,
             opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
-            keep_io_types: bool = True, limits=None) -> onnx.ModelProto:
+            keep_io_types: bool = True, target: Optional[str] = None,
+            batch_size: Optional[int] = None,
+            emitters: Optional[Mapping[str, Callable]] = None, limits=None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
     `weights`: the weights-only HDF5 for an architecture JSON `src`.
@@ -43,25 +48,40 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     file was saved under ('tensorflow', 'theano', 'cntk'), overriding the
     file's own record. `precision`: 'fp32', or 'fp16' for float16 weights and
     arithmetic (bridge.deploy.fp16), whose float inputs and outputs stay
-    float32 unless `keep_io_types` is False. `limits`: a bridge.Limits (or a
-    dict of its fields to change) for a file that needs more than the
-    defaults (bridge.limits) allow.
+    float32 unless `keep_io_types` is False.
+    `target`: the runtime the file is for (onnxruntime, the default;
+    openvino, tract, reference, or portable for all of them): it caps the
+    opset and IR version and avoids what that runtime gets wrong
+    (bridge/targets.py). `batch_size`: fix the batch dimension (for
+    runtimes and compilers that want static shapes), None keeps it dynamic.
+    `emitters`: emitter functions for this conversion only, {layer name or
+    Keras class name: fn}, a layer name matched first (bridge.registry; the
+    global registry is untouched). Emitter packages installed under the
+    entry-point group 'bridge.emitters' are loaded first.
+    `limits`: a bridge.Limits (or a dict of its fields to change) for a file
+    that needs more than the defaults (bridge.limits, bridge/safety.py) allow.
     """
-    opset = resolve_opset(opset)
+    tgt = targets.get(target)
+    opset = resolve_opset(tgt.default_opset if opset is None else opset)
+    batch_size = resolve_batch_size(batch_size)
     precision = resolve_precision(precision)
+    load_plugins()
     with safety.applied(limits), naming(src):
         if dst is not None:
             dst = check_destination(dst, src, weights)    # before any work
-        return _pipeline(src, dst, weights, opset, backend, precision, keep_io_types)
+        return _pipeline(src, dst, weights=weights, opset=opset, backend=backend, precision=precision,
+                         keep_io_types=keep_io_types, tgt=tgt, batch_size=batch_size, emitters=emitters)
 
 
-def _pipeline(src, dst, weights, opset, backend, precision, keep_io_types) -> onnx.ModelProto:
+def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tgt, batch_size,
+              emitters) -> onnx.ModelProto:
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
-    require_support(model, opset)                  # every gap at once, before emitting
-    proto, caught = emit(model, opset)             # layers -> ONNX nodes
+    with REGISTRY.given(emitters):
+        require_support(model, opset)              # every gap at once, before emitting
+        proto, caught = emit(model, opset, target=tgt, batch_size=batch_size)  # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
-    _warn(caught)
+    _warn(target_warnings(opset, tgt) + caught, stacklevel=4)
     if precision == "fp16":
         proto = to_float16(proto, keep_io_types=keep_io_types)   # float16, where it holds
     data = verify(proto)                           # checker with full shape inference
@@ -76,11 +96,12 @@ def read_model(src: PathLike, weights: Optional[PathLike] = None,
     return normalize(read_raw(src, weights), backend=backend)
 
 
-def build(model: Model, opset: int) -> onnx.ModelProto:
+def build(model: Model, opset: int, target: Optional[str] = None,
+          batch_size: Optional[int] = None) -> onnx.ModelProto:
     """The middle stages for a model already in the normalized IR: check
     support, emit, passes (no checker, nothing written)."""
     require_support(model, opset)
-    proto, caught = emit(model, opset)
+    proto, caught = emit(model, opset, target=targets.get(target), batch_size=batch_size)
     run_passes(proto)
     _warn(caught)
     return proto
@@ -101,6 +122,30 @@ def resolve_opset(opset) -> int:
         raise OpsetError(f"opset {opset} is not supported: this converter and the installed "
                          f"onnxruntime support opsets {opsets.MIN_OPSET} to {top}; pass one of them")
     return opset
+
+
+def target_warnings(opset: int, target: targets.Target) -> list:
+    """What an explicit opset costs on the target (it is honoured all the same)."""
+    out = []
+    if opset > target.max_opset or helper.find_min_ir_version_for(
+            [helper.make_opsetid("", opset)]) > target.max_ir:
+        node_web = "; ONNX Runtime for Node and web 1.30 refuse it" if target.runtime == "onnxruntime" else ""
+        out.append(f"opset {opset} is newer than {target.name} reads everywhere (up to opset "
+                   f"{target.max_opset}, IR version {target.max_ir}{node_web}); pass --opset "
+                   f"{target.max_opset} or lower for a file that loads there")
+    if opset < target.min_opset:
+        out.append(f"opset {opset} is older than target {target.name} runs right: "
+                   f"{target.why_min_opset}; pass --opset {target.min_opset} or higher")
+    return out
+
+
+def resolve_batch_size(batch_size) -> Optional[int]:
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise TargetError(f"batch_size {batch_size!r} is not a positive integer; pass e.g. "
+                          f"--batch-size 1, or leave it out for a dynamic batch")
+    return batch_size
 
 
 def resolve_precision(precision) -> str:
@@ -171,6 +216,8 @@ def naming(src):
         if src not in str(e):
             e.args = (f"{src}: {e.args[0] if e.args else ''}",) + tuple(e.args[1:])
         raise
+    except Warning:
+        raise                  # a warning the caller turned into an error is theirs to see
     except MemoryError:
         raise LimitError(f"{src}: the conversion ran out of memory; the file declares more data than "
                          f"this machine holds") from None
@@ -183,8 +230,8 @@ def naming(src):
                           f"converter bug: re-run with --debug and report it)") from e
 
 
-def _warn(messages: list) -> None:
+def _warn(messages: list, stacklevel: int = 3) -> None:
     """What the emitters noted, as BridgeWarnings pointing at the caller of
     to_onnx / build."""
     for w in messages:
-        warnings.warn(w, BridgeWarning, stacklevel=3)
+        warnings.warn(w, BridgeWarning, stacklevel=stacklevel)

@@ -22,9 +22,9 @@ FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProt
 PRECISION_KEY = "bridge.precision"
 
 
-def onnx_dtype(name: str) -> Optional[int]:
-    """The ONNX element type of a Keras dtype name; None when ONNX has none."""
-    return ONNX_DTYPES.get(ALIASES.get(name, name))
+def onnx_dtype(name: str, default: Optional[int] = None) -> Optional[int]:
+    """The ONNX element type of a Keras dtype name; `default` when ONNX has none."""
+    return ONNX_DTYPES.get(ALIASES.get(name, name), default)
 
 
 def numpy_dtype(onnx_type: int) -> np.dtype:

@@ -49,8 +49,8 @@ def _dims(shape, model: Model, layer) -> tuple:
     """An input's declared dimensions after the batch: each None or a
     whole number, and not more elements than the limits allow."""
     ok = isinstance(shape, (list, tuple)) and len(shape) >= 1 and all(
-        d is None or (isinstance(d, (int, float)) and not isinstance(d, bool) and d == d
-                      and float(d).is_integer() and 0 <= d < 2 ** 63) for d in shape[1:])
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2 ** 63)
+        or (isinstance(d, float) and d.is_integer() and 0 <= d < 2 ** 63) for d in shape[1:])
     if not ok:
         raise ConfigError(f"{model.source}: {layer_where(layer)} declares the input shape "
                           f"{short(repr(shape), 200)}, which is not a list of whole numbers (or None); "
@@ -80,20 +80,25 @@ def output_names(model: Model) -> list:
 
 
 def emit(model: Model, opset: int, *,
-         hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None) -> tuple:
+         hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
+         target=None, batch_size: Optional[int] = None) -> tuple:
     """(ModelProto, warnings): the model's graph at `opset`, not yet cleaned
     by the passes. `hold_inputs(ctx, t)` may hand the layers each graph
-    input in another layout (the tests feed every case channels-first)."""
+    input in another layout (the tests feed every case channels-first).
+    `target` (bridge.targets.Target) says which constructs to avoid;
+    `batch_size` fixes the batch dimension of every input and output."""
     g = opsets.builder_for(opset)
     g.graph.max_nodes = safety.current().max_nodes
     caught: list = []
-    ctx = Context(g, model, opset, warn=caught.append)
+    ctx = Context(g, model, opset, warn=caught.append, target=target)
     ins = input_tensors(model)
     for t in ins:
         g.graph.reserve(t.name)
     held = [hold_inputs(ctx, t) for t in ins] if hold_inputs is not None else ins
     try:
         outs = emit_graph(model, ctx, held)
+    except Warning:
+        raise                  # a warning the caller turned into an error is theirs to see
     except Exception as e:  # noqa: BLE001 -- every error of every layer, located once here
         raise located(e, model.source) from (None if isinstance(e, BridgeError) else e)
 
@@ -102,8 +107,8 @@ def emit(model: Model, opset: int, *,
         t = ctx.keras(t)
         g.graph.reserve(name)
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
-        out_vis.append(_value_info(name, t.shape, t.dtype))
-    in_vis = [_value_info(t.name, t.shape, t.dtype) for t in ins]
+        out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
+    in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
 
     # Filled in place: make_graph + make_model would copy every weight twice.
     proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
@@ -147,6 +152,7 @@ def located(e: Exception, source: str) -> BridgeError:
                        f"converter bug: re-run with --debug and report it)")
 
 
-def _value_info(name, shape, dtype):
-    dims = ["batch" if i == 0 else d for i, d in enumerate(shape)]
+def _value_info(name, shape, dtype, batch_size=None):
+    batch = "batch" if batch_size is None else batch_size
+    dims = [batch if i == 0 else d for i, d in enumerate(shape)]
     return helper.make_tensor_value_info(name, dtype, dims)

@@ -44,6 +44,22 @@ class UnsupportedError(BridgeError):
         super().__init__(prefix + head + ": " + "; ".join(self.problems))
 
 
+class Malformed(str):
+    """A problem an emitter's `check` reports because the layer's config is
+    malformed (a value Keras itself would refuse), not merely unsupported:
+    the support stage raises ConfigError for these, UnsupportedError for the
+    rest. `malformed("padding 'x' is ...")` makes one."""
+
+
+def malformed(problem: str) -> Malformed:
+    return Malformed(problem)
+
+
+def same_kind(problem: str, text: str) -> str:
+    """`text` (a rewording of `problem`) marked malformed when `problem` was."""
+    return Malformed(text) if isinstance(problem, Malformed) else text
+
+
 class OpsetError(BridgeError):
     """The requested opset is outside what the converter and runtime support."""
 
@@ -93,3 +109,13 @@ def one_line(text: str, limit: int) -> str:
         head = keep * 2 // 3
         text = f"{text[:head]} ... {text[len(text) - (keep - head):]}"
     return text
+class RuntimeMissingError(BridgeError):
+    """A runtime asked for (--runtime / --target) is unknown or not installed."""
+
+
+class RuntimeRunError(BridgeError):
+    """A runtime other than ONNX Runtime refused or failed to run the model."""
+
+
+class TargetError(BridgeError):
+    """An unknown --target, or an option the target cannot honour."""

@@ -105,17 +105,17 @@ class Model:
     precision_notes: list = field(default_factory=list)
 
     def layer(self, name: str) -> Layer:
-        for l in self.layers:
-            if l.name == name:
-                return l
+        for lyr in self.layers:
+            if lyr.name == name:
+                return lyr
         raise KeyError(name)
 
     def walk(self):
         """Every layer, nested models' layers included (after their parent)."""
-        for l in self.layers:
-            yield l
-            if l.inner is not None:
-                yield from l.inner.walk()
+        for lyr in self.layers:
+            yield lyr
+            if lyr.inner is not None:
+                yield from lyr.inner.walk()
 
     @property
     def keras_major(self) -> int:

@@ -1,10 +1,13 @@
-"""Run an exported model with ONNX Runtime, on CUDA when asked for and present."""
+"""Run an exported model with ONNX Runtime, on CUDA when asked for and present,
+or on another runtime (bridge/runtimes.py) with `runtime=`."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Sequence, Union
 
 import numpy as np
+import onnx
 
 from .errors import BridgeError
 
@@ -18,6 +21,10 @@ _ORT_TYPES = {
 def numpy_dtype_of(ort_type: str):
     """numpy dtype of an onnxruntime type string ('tensor(float)' -> float32)."""
     return _ORT_TYPES.get(ort_type, np.float32)
+
+
+# An ONNX model: a path, the serialized bytes, or an onnx.ModelProto.
+ModelLike = Union[str, "os.PathLike[str]", bytes, onnx.ModelProto]
 
 
 @dataclass
@@ -45,7 +52,7 @@ def providers_for(provider: str) -> list:
     raise BridgeError(f"unknown provider {provider!r}; use 'auto', 'cpu' or 'cuda'")
 
 
-def session(model, provider: str = "auto"):
+def session(model: ModelLike, provider: str = "auto"):
     """An InferenceSession for a path, bytes or ModelProto."""
     import onnxruntime as ort
     if hasattr(model, "SerializeToString"):
@@ -64,9 +71,15 @@ def session(model, provider: str = "auto"):
                           f"ONNX file written by 'bridge convert'") from None
 
 
-def run(model, inputs, provider: str = "auto") -> RunResult:
+def run(model: ModelLike, inputs: Union[dict, Sequence, np.ndarray], provider: str = "auto",
+        runtime: str = "onnxruntime") -> RunResult:
     """Run `model` (path, bytes or ModelProto) on `inputs`: a dict by input
-    name, a list by position, or one array for a single-input model."""
+    name, a list by position, or one array for a single-input model.
+    `runtime`: onnxruntime (with `provider`), openvino, tract or reference."""
+    from .runtimes import check_runtime, run_on, version
+    runtime = check_runtime(runtime)
+    if runtime != "onnxruntime":
+        return RunResult(run_on(runtime, model, inputs), f"{runtime} {version(runtime)}")
     sess = session(model, provider)
     metas = sess.get_inputs()
     if isinstance(inputs, dict):

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Optional, Union
 
 import numpy as np
 
 from .dtypes import PRECISION_KEY
 from .errors import ReferenceError_
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 0.0
@@ -243,31 +246,65 @@ def keras_reference(src, onnx_inputs, weights=None, seed: int = 0) -> tuple:
     return ins, dict(zip(model.output_names, preds))
 
 
-def check(src, onnx_path, reference=None, *, rtol: float | None = None, atol: float = DEFAULT_ATOL,
-          weights=None, provider: str = "auto") -> ParityReport:
+def check(src: PathLike, onnx_path: PathLike, reference: Optional[PathLike] = None, *,
+          rtol: Optional[float] = None, atol: float = DEFAULT_ATOL,
+          weights: Optional[PathLike] = None, provider: str = "auto",
+          runtime: str = "onnxruntime") -> ParityReport:
     """Run `onnx_path` on the reference inputs and compare with Keras's outputs.
 
     `reference`: a .npz or *_inputs_and_outputs.h5; None looks beside `src`,
     then computes one live with tf-keras if it is importable. `rtol`: None
     takes the model's precision's default (DEFAULT_RTOLS: 1e-5 for float32,
-    5e-3 for a float16 export, 5e-2 for int8).
+    5e-3 for a float16 export, 5e-2 for int8). `weights`: the weights of an
+    architecture JSON `src` (for the live reference). `provider`: where the
+    ONNX model runs ('auto', 'cpu', 'cuda'). `runtime`: onnxruntime
+    (default), openvino, tract or reference (bridge/runtimes.py).
     """
     from .runtime import run, session
-    sess = session(onnx_path, "cpu")
+    from .runtimes import check_runtime
+    runtime = check_runtime(runtime)
+    sess = session(onnx_path, "cpu") if runtime == "onnxruntime" else None
     if rtol is None:
         rtol = DEFAULT_RTOL if isinstance(onnx_path, bytes) else default_rtol(onnx_path)
-    in_names = [m.name for m in sess.get_inputs()]
-    out_names = [m.name for m in sess.get_outputs()]
+    metas = sess.get_inputs() if sess is not None else _input_metas(onnx_path)
+    in_names = [m.name for m in metas]
+    out_names = ([m.name for m in sess.get_outputs()] if sess is not None
+                 else _output_names(onnx_path))
     ref = reference if reference is not None else find_reference_beside(src)
     if ref is not None:
         ins, outs = load_reference(ref)
         label = os.fspath(ref)
     else:
-        ins, outs = keras_reference(src, sess.get_inputs(), weights=weights)
+        ins, outs = keras_reference(src, metas, weights=weights)
         label = "live tf-keras"
     ins = match_arrays(ins, in_names, "input", label)
     outs = match_arrays(outs, out_names, "output", label)
-    result = run(onnx_path, ins, provider=provider)
+    result = run(onnx_path, ins, provider=provider, runtime=runtime)
     report = compare(result.outputs, outs, rtol=rtol, atol=atol)
     report.provider, report.reference = result.provider, label
     return report
+
+
+@dataclass
+class _Meta:
+    """What keras_reference reads of an input (name, shape, type), without ORT."""
+    name: str
+    shape: list
+    type: str
+
+
+def _input_metas(onnx_path) -> list:
+    from .runtimes import as_proto, io_names
+    proto = as_proto(onnx_path)
+    byname = {v.name: v for v in proto.graph.input}
+    out = []
+    for name, dt in io_names(proto)[0]:
+        dims = [d.dim_value if d.HasField("dim_value") else d.dim_param
+                for d in byname[name].type.tensor_type.shape.dim]
+        out.append(_Meta(name, dims, f"tensor({'int' if np.dtype(dt).kind in 'iu' else 'float'})"))
+    return out
+
+
+def _output_names(onnx_path) -> list:
+    from .runtimes import as_proto, io_names
+    return io_names(as_proto(onnx_path))[1]

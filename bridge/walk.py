@@ -17,9 +17,9 @@ listed in order, and a model listed in order is emitted in exactly that order.
 from __future__ import annotations
 
 from .context import Context, Tensor
-from .errors import BridgeError, ConfigError, layer_where
+from .errors import BridgeError, ConfigError, UnsupportedError, layer_where
 from .ir import Call, Layer, Model, TensorRef
-from .registry import REGISTRY
+from .registry import REGISTRY, Registration
 
 
 def schedule(model: Model) -> tuple:
@@ -78,23 +78,23 @@ def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
         index = {id(layer): n for n, layer in enumerate(model.layers)}
         layer, i = min(stuck, key=lambda c: (index[id(c[0])], c[1]))
         ref = [r for r in layer.calls[i].inputs if r not in env][0]
-        raise ConfigError(f"{model.source}: {layer_where(layer)} takes tensor "
+        raise ConfigError(f"{ctx.model.source or model.source}: {layer_where(layer)} takes tensor "
                           f"{ref.layer}[{ref.call}][{ref.index}], which no layer "
                           f"produces; the config is malformed")
     try:
         return [env[r] for r in model.outputs]
     except KeyError as e:
-        raise ConfigError(f"{model.source}: model output {e.args[0]} is never computed; the "
-                          f"config is malformed") from None
+        raise ConfigError(f"{ctx.model.source or model.source}: model output {e.args[0]} is never "
+                          f"computed; the config is malformed") from None
 
 
 def emit_call(ctx: Context, layer: Layer, i: int, ins: list) -> list:
     """Call `i` of `layer` on the Tensors `ins`."""
-    em = REGISTRY.lookup(layer.class_name, ctx.opset)
+    em = REGISTRY.lookup(layer.class_name, ctx.opset, layer.name)
     with _working_on(ctx, layer, layer.calls[i]):
         if ctx.tolerant is not None:
             return _emit_tolerant(em, layer, i, ins, ctx)
-        return list(em.fn(layer, ins, ctx))
+        return _run(em, layer, ins, ctx)
 
 
 def emit_nested(ctx: Context, layer: Layer, inputs: list) -> list:
@@ -106,11 +106,33 @@ def emit_nested(ctx: Context, layer: Layer, inputs: list) -> list:
         ctx.scope = ctx.scope[:-1]
 
 
-def emit_inner(ctx: Context, inner: Layer, ins: list) -> list:
-    """A layer that lives inside another one (a wrapper's), called once on `ins`."""
-    em = REGISTRY.lookup(inner.class_name, ctx.opset)
-    with _working_on(ctx, inner, Call((), {})):
-        return list(em.fn(inner, ins, ctx))
+def emit_inner(ctx: Context, inner: Layer, ins: list, call: Call = None) -> list:
+    """A layer that lives inside another one (a wrapper's), called once on
+    `ins` (as `call` says, with `ins` for its TensorRefs; by default on `ins` alone)."""
+    em = REGISTRY.lookup(inner.class_name, ctx.opset, inner.name)
+    with _working_on(ctx, inner, call if call is not None else Call((), {})):
+        return _run(em, inner, ins, ctx)
+
+
+def _run(em: Registration, layer: Layer, ins: list, ctx: Context) -> list:
+    """The emitter on its inputs, each in the layout it was registered for.
+    What it refuses is reported with the file name."""
+    try:
+        return list(em.fn(layer, [ctx.to_layout(t, em.layout, layer) for t in ins], ctx))
+    except BridgeError as e:
+        raise _with_source(e, ctx.model.source) from None
+
+
+def _with_source(e: BridgeError, source: str) -> BridgeError:
+    """`e`, its message starting with the file name."""
+    if not source or str(e).startswith(source):
+        return e
+    if isinstance(e, UnsupportedError):
+        return UnsupportedError(e.problems, source)
+    try:
+        return type(e)(f"{source}: {e}")
+    except TypeError:      # a subclass with a constructor of its own
+        return e
 
 
 class _working_on:
@@ -142,7 +164,7 @@ def _emit_tolerant(em, layer: Layer, i: int, ins: list, ctx: Context) -> list:
     outs = [UNKNOWN]
     if em is not None and all(t is not UNKNOWN for t in ins):
         try:
-            outs = list(em.fn(layer, ins, ctx))
+            outs = _run(em, layer, ins, ctx)
         except BridgeError as e:
             ctx.tolerant[(ctx.scope, layer.name, i)] = str(e)
     if layer.inner is None:

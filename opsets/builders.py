@@ -5,6 +5,7 @@
   14  HardSwish
   17  LayerNormalization
   18  every Reduce* takes axes as an input; Mish
+  (all) ReduceLogSumExp is written out (logsumexp), which every runtime runs right
   20  Gelu
   28  QuantizeLinear widened its types; ONNX Runtime (1.32) has no kernel for
       it, so a quantize-dequantize pair becomes its arithmetic
@@ -12,8 +13,6 @@
 from __future__ import annotations
 
 import numpy as np
-from onnx import TensorProto
-
 from .graph import Graph
 
 _SQRT_HALF = np.float32(1.0 / np.sqrt(2.0))
@@ -61,9 +60,26 @@ class Opset13:
         return self.op("Unsqueeze", x, self.i64(axes))
 
     def reduce(self, op_type: str, x, axes, *, keepdims: bool):
+        if op_type == "ReduceLogSumExp":
+            return self.logsumexp(x, axes, keepdims=keepdims)
+        return self._reduce_node(op_type, x, axes, keepdims=keepdims)
+
+    def _reduce_node(self, op_type: str, x, axes, *, keepdims: bool):
         if op_type == "ReduceSum":
             return self.op(op_type, x, self.i64(axes), keepdims=int(keepdims))
         return self.op(op_type, x, axes=list(axes), keepdims=int(keepdims))
+
+    def logsumexp(self, x, axes, *, keepdims: bool):
+        """log(sum(exp(x - m))) + m with m the finite max, as TensorFlow's
+        reduce_logsumexp computes it. Not ReduceLogSumExp: OpenVINO reduces
+        that over every axis whatever `axes` says."""
+        m = self._reduce_node("ReduceMax", x, axes, keepdims=True)
+        d = self.op("Sub", m, m)                 # 0 where finite, nan where +-inf (IsInf
+        finite = self.op("Equal", d, d)          # takes no float16 before opset 20)
+        m = self.op("Where", finite, m, self.f32(0.0))
+        s = self._reduce_node("ReduceSum", self.op("Exp", self.op("Sub", x, m)), axes,
+                              keepdims=keepdims)
+        return self.op("Add", self.op("Log", s), m if keepdims else self.squeeze(m, axes))
 
     def clip(self, x, lo=None, hi=None):
         lo_name = self.f32(lo) if lo is not None else ""
@@ -146,7 +162,7 @@ class Opset17(Opset14):
 class Opset18(Opset17):
     version = 18
 
-    def reduce(self, op_type: str, x, axes, *, keepdims: bool):
+    def _reduce_node(self, op_type: str, x, axes, *, keepdims: bool):
         return self.op(op_type, x, self.i64(axes), keepdims=int(keepdims))
 
     def mish(self, x):
@@ -171,12 +187,14 @@ class Opset28(Opset20):
         return self.op("Mul", q, self.f32(scale))
 
 
-_CLASSES = [Opset13, Opset14, Opset17, Opset18, Opset20, Opset28]
+
+# Every builder class, oldest first: the opsets at which something changed.
+BUILDERS = (Opset13, Opset14, Opset17, Opset18, Opset20, Opset28)
 
 
 def builder_for(opset: int, graph: Graph | None = None) -> Opset13:
     """The builder of the highest class at or below `opset`."""
-    cls = max((c for c in _CLASSES if c.version <= opset), key=lambda c: c.version)
+    cls = max((c for c in BUILDERS if c.version <= opset), key=lambda c: c.version)
     return cls(graph or Graph(), opset)
 
 
@@ -188,6 +206,3 @@ def _key(arr: np.ndarray) -> str:
         import hashlib
         body = hashlib.sha1(arr.tobytes()).hexdigest()[:12]
     return f"{'x'.join(map(str, arr.shape)) or 's'}_{body}"
-
-
-ONNX_FLOAT = TensorProto.FLOAT

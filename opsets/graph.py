@@ -1,38 +1,51 @@
 """A growing ONNX graph: nodes, initializers and unique names."""
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from onnx import helper, numpy_helper
 
 
 class Graph:
-    def __init__(self):
+    def __init__(self, used_names: set | None = None):
         self.nodes = []
         self.initializers = {}   # name -> TensorProto
-        self._used = set()
+        # Every value and node name taken; a subgraph shares its parent's set
+        # so that names stay unique across the whole model.
+        self.used_names = set() if used_names is None else used_names
+        # Values helpers build once per conversion and share (key -> value name).
+        self.memo = {}
 
     def fresh(self, hint: str) -> str:
         """A value or node name not used before, readable from its hint."""
         name = hint
         i = 1
-        while name in self._used:
+        while name in self.used_names:
             name = f"{hint}_{i}"
             i += 1
-        self._used.add(name)
+        self.used_names.add(name)
         return name
 
     def reserve(self, name: str) -> None:
-        if name in self._used:
+        if name in self.used_names:
             raise ValueError(f"name {name!r} already used")
-        self._used.add(name)
+        self.used_names.add(name)
 
     def initializer(self, array: np.ndarray, name: str) -> str:
-        """Add a constant; a second request under the same name reuses it
-        (a shared layer asks for its kernel once per call)."""
-        if name in self.initializers:
-            return name
-        self.reserve(name)
+        """Add a constant and return its name. Content-addressed: the same
+        array asked for again under the same name (a shared layer asks for
+        its kernel once per call) is the one initializer; a different array
+        under a name already taken gets a name of its own (the name plus a
+        digest of its bytes), never the first one's."""
         a = np.asarray(array)
+        if name in self.initializers:
+            if same_array(numpy_helper.to_array(self.initializers[name]), a):
+                return name
+            name = f"{name}_{digest(a)}"
+            if name in self.initializers:     # the same bytes asked for before
+                return name
+        self.reserve(name)
         if not a.flags.c_contiguous:   # (0-d arrays always are; ascontiguousarray would make them 1-d)
             a = np.ascontiguousarray(a)
         self.initializers[name] = numpy_helper.from_array(a, name)
@@ -52,3 +65,13 @@ class Graph:
 
 class GraphTooLarge(Exception):
     """More nodes than Graph.max_nodes."""
+
+
+def same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same dtype, shape and values (NaN equal to NaN)."""
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+
+def digest(a: np.ndarray) -> str:
+    """A short name-safe digest of an array's bytes, shape and dtype."""
+    return hashlib.sha1(a.tobytes() + str(a.shape).encode() + str(a.dtype).encode()).hexdigest()[:10]

@@ -1,22 +1,77 @@
-"""Shared test helpers: fixture paths, opsets, and the structural checks
-every exported model must pass."""
+"""Shared test helpers: fixture paths, the opsets a case runs at, the one
+parity harness every test uses, and the structural checks every exported
+model must pass."""
 from __future__ import annotations
 
 import os
 
 import onnx
 
+import bridge
 import opsets
+from bridge.convert import read_model
+from bridge.emit import emit
+from bridge.passes import run_passes
+from bridge.registry import REGISTRY
+from bridge.support import require_support
+from bridge.validate import compare
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
-OPSETS = list(range(opsets.MIN_OPSET, opsets.max_opset() + 1))
 CORPUS = os.environ.get("BRIDGE_CORPUS", os.path.join(HERE, "..", "..", "shared", "corpus"))
+
+# Every opset the converter supports here.
+ALL_OPSETS = list(range(opsets.MIN_OPSET, opsets.max_opset() + 1))
+
+
+def _changing_opsets() -> list:
+    """The opsets where what the converter emits can change: each builder
+    class's (opsets/builders.py), each emitter registered from a later
+    opset, and the highest one onnxruntime loads."""
+    marks = {b.version for b in opsets.BUILDERS}
+    marks |= {r.min_opset for name in REGISTRY.class_names() for r in REGISTRY.registrations(name)}
+    return sorted({v for v in marks if v in ALL_OPSETS} | {ALL_OPSETS[-1]})
+
+
+# The opsets a case runs at by default; BRIDGE_ALL_OPSETS=1 runs every one.
+OPSETS = ALL_OPSETS if os.environ.get("BRIDGE_ALL_OPSETS", "") not in ("", "0") else _changing_opsets()
 
 
 def fixture(case) -> tuple:
     base = os.path.join(FIXTURES, case.family, case.name)
     return base + ".h5", base + ".npz"
+
+
+def assert_parity(model, inputs, expected: dict, *, rtol: float = 1e-5, by_position: bool = False,
+                  context: str = ""):
+    """Run `model` (path, bytes or ModelProto) with ONNX Runtime on the CPU
+    and compare each output with Keras's (`expected`, by name, or in order
+    when `by_position`) with bridge.validate.compare at `rtol`, atol 0.
+    Fails with the parity report; returns the run's result."""
+    result = bridge.run(model, inputs, provider="cpu")
+    got = result.outputs
+    if by_position:
+        assert len(got) == len(expected), f"{len(got)} outputs, Keras gave {len(expected)}"
+        got = dict(zip(expected, got.values()))
+    report = compare(got, expected, rtol=rtol, atol=0.0)
+    assert report.passed, f"{context}\n{report}" if context else str(report)
+    return result
+
+
+def convert_held_channels_first(src, opset: int) -> onnx.ModelProto:
+    """`src` converted with every graph input handed to the layers held
+    channels-first (Tensor.perm set, a Transpose inside the graph), so each
+    emitter meets a tensor not in Keras's layout. The graph computes the
+    same: its inputs and outputs keep Keras's layout."""
+    model = read_model(src)
+    require_support(model, opset)
+    proto, _ = emit(model, opset, hold_inputs=_channels_first)
+    run_passes(proto)
+    return proto
+
+
+def _channels_first(ctx, t):
+    return ctx.channels_first(t) if t.rank >= 3 else t
 
 
 def assert_fully_shaped(proto: onnx.ModelProto) -> None:

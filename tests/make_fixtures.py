@@ -2,7 +2,11 @@
 tests/cases is built, given random well-scaled weights, saved as HDF5, and
 run on random inputs; Keras's outputs are saved beside it.
 
-    pip install tensorflow-cpu tf-keras
+Needs a Python (3.11) with tf-keras; the committed fixtures were made with
+the versions in tests/requirements-fixtures.txt (tests/make_all_fixtures.py
+runs this script and the other fixture makers):
+
+    pip install -r tests/requirements-fixtures.txt
     python tests/make_fixtures.py                 # all families
     python tests/make_fixtures.py --family conv   # one family
     python tests/make_fixtures.py --case dense_2d # one case

@@ -7,13 +7,14 @@ Each fixture's inputs and the outputs Keras computed are saved beside it in
     python tests/make_format_fixtures.py          # all
     python tests/make_format_fixtures.py --only k3_cnn
 
-Needs tensorflow-cpu, tf-keras and keras 3 (pip install tensorflow-cpu
-tf-keras keras). Writes tests/fixtures/formats/.
+Needs a Python (3.11) with tensorflow-cpu, tf-keras and keras 3, the
+versions in tests/requirements-fixtures.txt (pip install -r
+tests/requirements-fixtures.txt; tests/make_all_fixtures.py runs every
+fixture maker). Writes tests/fixtures/formats/.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -307,7 +308,7 @@ def make_tfk(only):
         b.set_weights(a.get_weights())
         xs = inputs_for(a, rng)
         ys = a.predict(xs, verbose=0)
-        assert [l.name for l in a.layers] != [l.name for l in b.layers]
+        assert [lyr.name for lyr in a.layers] != [lyr.name for lyr in b.layers]
         with open(os.path.join(OUT, name + ".json"), "w") as fh:
             fh.write(b.to_json())
         a.save_weights(os.path.join(OUT, name + "_weights.h5"))

@@ -542,6 +542,9 @@ def _write_zip(path: str, entries, method=zipfile.ZIP_STORED) -> None:
 
 def mutate_keras(path: str, rng: random.Random, env: dict, work: str) -> None:
     """One damage to the .keras archive at `path` (in place)."""
+    with zipfile.ZipFile(path) as z:
+        if sum(i.file_size for i in z.infolist()) > 64 << 20:
+            return                      # a bomb already: damaged enough
     entries = [(i.filename, d) for i, d in _zip_entries(path)]
     op = rng.choice(["config", "config", "weights", "weights", "weights", "drop", "dup", "deflate",
                      "bzip2", "lzma", "crc", "encrypted", "method", "lie_size", "bomb_config",

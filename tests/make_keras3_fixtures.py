@@ -4,6 +4,10 @@ TensorFlow backend), given random well-scaled weights, run on random inputs,
 and saved as tests/fixtures/keras3/<case>.keras with <case>.npz beside it
 (arrays 'input:<name>' and 'output:<name>', outputs in the model's order).
 
+Needs a Python (3.11) with Keras 3 and TensorFlow; the committed fixtures
+were made with the versions in tests/requirements-fixtures.txt
+(tests/make_all_fixtures.py runs every fixture maker):
+
     python tests/make_keras3_fixtures.py             # all cases
     python tests/make_keras3_fixtures.py --case ln_2d
 
@@ -26,6 +30,7 @@ if os.path.dirname(HERE) not in sys.path:
     sys.path.insert(0, os.path.dirname(HERE))
 
 from tests.cases import Case, all_cases, layer_case  # noqa: E402
+from tests.cases.recurrent import _bi_conv_lstm  # noqa: E402
 from tests.cases.tfops import _drops_mask  # noqa: E402
 
 FOLDER = os.path.join(HERE, "fixtures", "keras3")
@@ -145,6 +150,11 @@ CASES_K3 = [
     Case("k3ops_after_conv", _ops_after_conv),
     Case("k3ops_drops_mask", _drops_mask, input_kinds=(("int", 3),)),
     Case("bn_training_true_k3", lambda k: _bn_training(k)),
+    *[Case(f"{c.name}_k3", c.build) for c in _bi_conv_lstm
+      if c.name in ("bi_convlstm2d_concat_seq", "bi_convlstm2d_sum_seq", "bi_convlstm2d_none_last",
+                    "bi_convlstm2d_state", "bi_convlstm2d_channels_first",
+                    "bi_convlstm2d_backward_layer", "bi_convlstm1d_seq", "bi_convlstm3d_last",
+                    "bi_convlstm2d_model")],
 ]
 
 

@@ -6,7 +6,8 @@ computed is saved beside it in <name>.npz ('input:<name>' / 'output:<name>').
 These are the ground truth for Keras 1 configs and weights, Theano's true
 convolutions and its own 'same' padding, and 'th' dim ordering.
 
-Python 3.6 is needed (Theano 1.0.5 and these Keras versions predate 3.7):
+Python 3.6 is needed (Theano 1.0.5 and these Keras versions predate 3.7);
+tests/make_all_fixtures.py --legacy-python runs this too:
 
     python3.6 -m venv /tmp/th36
     /tmp/th36/bin/pip install numpy==1.16.6 scipy==1.2.3 h5py==2.10.0 pyyaml==5.3.1 six theano==1.0.5
@@ -98,8 +99,8 @@ def keras1():
     from keras.models import Sequential, Model
     from keras.layers import (Input, Dense, Activation, Convolution1D, Convolution2D, Convolution3D,
                               AtrousConvolution1D, AtrousConvolution2D, Deconvolution2D,
-                              MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D,
-                              AveragePooling2D, GlobalAveragePooling1D, GlobalMaxPooling2D,
+                              MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling2D,
+                              GlobalAveragePooling1D, GlobalMaxPooling2D,
                               ZeroPadding1D, ZeroPadding2D, ZeroPadding3D, UpSampling1D,
                               UpSampling2D, UpSampling3D, Cropping1D, Cropping2D, Flatten, Reshape,
                               Permute, RepeatVector, Dropout, Embedding, LSTM, GRU, SimpleRNN,
@@ -257,7 +258,7 @@ def keras1():
 def keras2():
     import keras
     from keras import layers as L
-    from keras.models import Model, Sequential
+    from keras.models import Model
     assert keras.__version__.startswith("2."), keras.__version__
     assert keras.backend.backend() == "theano"
     rng = np.random.RandomState(2)

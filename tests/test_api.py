@@ -12,7 +12,7 @@ import pytest
 import bridge
 from bridge.registry import EmitterRegistry
 from bridge.validate import compare, load_reference
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, assert_parity
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(FIXTURES, "models", "multi_io_shared_dense.h5")
@@ -135,8 +135,7 @@ def test_readme_custom_emitter_example(tmp_path, monkeypatch):
     try:
         exec(compile(_readme_example(), "README.md", "exec"), {})
         ins, outs = load_reference(src.replace(".h5", ".npz"))
-        result = bridge.run(str(tmp_path / "custom_model.onnx"), ins)
-        assert compare(result.outputs, outs, rtol=1e-5, atol=0.0).passed
+        assert_parity(str(tmp_path / "custom_model.onnx"), ins, outs)
     finally:
         bridge.REGISTRY.unregister("ReluSigmoid")
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import bridge
-from bridge.validate import compare
+from tests.helpers import assert_parity
 
 pytestmark = pytest.mark.slow
 RTOL = 1e-4
@@ -162,10 +162,7 @@ def _check(keras, build, opsets, path):
     assert np.std(y) > 1e-3, "the random network's logits collapsed; the check would be vacuous"
     for opset in opsets:
         proto = bridge.to_onnx(path, opset=opset)
-        feed = {proto.graph.input[0].name: x}
-        got = list(bridge.run(proto, feed, provider="cpu").outputs.values())[0]
-        report = compare({"logits": got}, {"logits": y}, rtol=RTOL, atol=0.0)
-        assert report.passed, f"opset {opset}\n{report}"
+        assert_parity(proto, [x], {"logits": y}, rtol=RTOL, by_position=True, context=f"opset {opset}")
 
 
 @pytest.mark.parametrize("build, opsets", _params(_NETWORKS + _TF_KERAS_ONLY))

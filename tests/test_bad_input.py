@@ -113,6 +113,32 @@ def dangling_input(tmp_path):
     return p
 
 
+def malformed_configs(tmp_path):
+    """Two layers with values Keras itself refuses: both reported at once."""
+    p = tmp_path / "cnn.h5"
+    shutil.copy(os.path.join(os.path.dirname(FIXTURES), "..", "examples", "small_cnn.h5"), p)
+
+    def edit(cfg):
+        layers = {lyr["config"]["name"]: lyr for lyr in cfg["config"]["layers"]}
+        layers["conv1"]["config"]["padding"] = "full"
+        layers["pool2"]["config"]["strides"] = [2, 0]
+    _edit_config(p, edit)
+    return p
+
+
+def groups_not_dividing_the_channels(tmp_path):
+    """A value that only the input's shape shows wrong is found while
+    emitting, and still reported with the file and the layer."""
+    p = tmp_path / "cnn.h5"
+    shutil.copy(os.path.join(os.path.dirname(FIXTURES), "..", "examples", "small_cnn.h5"), p)
+
+    def edit(cfg):
+        layers = {lyr["config"]["name"]: lyr for lyr in cfg["config"]["layers"]}
+        layers["conv1"]["config"]["groups"] = 2     # divides the 16 filters, not the 3 channels
+    _edit_config(p, edit)
+    return p
+
+
 def unknown_layers(tmp_path):
     p = _copy(tmp_path)
 
@@ -163,6 +189,9 @@ CASES = [
     (not_a_model_config, ConfigError, ["class_name"]),
     (malformed_json_file, ConfigError, ["not valid JSON"]),
     (dangling_input, ConfigError, ["'hidden' (Dense)", "ghost"]),
+    (malformed_configs, ConfigError, ["2 layer configs are malformed", "'conv1' (Conv2D)",
+                                      "padding 'full'", "'pool2' (MaxPooling2D)", "strides"]),
+    (groups_not_dividing_the_channels, ConfigError, ["'conv1' (Conv2D)", "groups=2", "3 input channels"]),
     (unknown_layers, UnsupportedError, ["2 layers are not supported", "'hidden' (MyCustomLayer)",
                                         "'head' (AnotherCustom)", "bridge.register"]),
     (wrong_weight_shape, WeightsError, ["'hidden' (Dense)", "(5, 6)", "(5, 7)"]),
@@ -219,7 +248,7 @@ def test_nested_model_called_in_training_mode_is_refused(tmp_path):
     shutil.copy(os.path.join(FIXTURES, "models", "nested_bn_training_false.h5"), src)
 
     def edit(cfg):
-        base = [l for l in cfg["config"]["layers"] if l["name"] == "base"][0]
+        base = [lyr for lyr in cfg["config"]["layers"] if lyr["name"] == "base"][0]
         base["inbound_nodes"][0][0][3]["training"] = True
     _edit_config(src, edit)
     with pytest.raises(UnsupportedError, match=r"'base' \(Functional\).*training=True.*batch_normalization"):

@@ -7,7 +7,7 @@ import pytest
 
 import bridge
 from bridge.convert import build
-from bridge.errors import UnsupportedError
+from bridge.errors import ConfigError, UnsupportedError
 from bridge.convert import read_model
 from tests.helpers import FIXTURES, OPSETS, count_ops
 
@@ -51,22 +51,26 @@ def test_no_transpose_of_a_transpose(name):
 
 def _model_with(fixture, **config):
     model = read_model(_h5(fixture))
-    layer = [l for l in model.layers if l.class_name != "InputLayer"][0]
+    layer = [lyr for lyr in model.layers if lyr.class_name != "InputLayer"][0]
     layer.config.update(config)
     return model, layer
 
 
-@pytest.mark.parametrize("fixture, config, words", [
-    ("conv/conv2d_valid", {"padding": "causal"}, "causal"),
-    ("conv/conv2d_transpose_valid", {"padding": "causal"}, "padding 'causal'"),
-    ("conv/depthwise_conv2d", {"padding": "full"}, "padding 'full'"),
-    ("conv/conv1d_valid", {"activation": "no_such_thing"}, "no_such_thing"),
-    ("conv/separable_conv2d", {"data_format": "NHWC"}, "data_format"),
-    ("locally_connected/lc2d_impl2", {"implementation": 4}, "implementation"),
+# A value Keras itself refuses makes the config malformed (ConfigError); an
+# activation this converter does not know is unsupported.
+@pytest.mark.parametrize("fixture, config, words, error", [
+    ("conv/conv2d_valid", {"padding": "causal"}, "causal", ConfigError),
+    ("conv/conv2d_transpose_valid", {"padding": "causal"}, "padding 'causal'", ConfigError),
+    ("conv/depthwise_conv2d", {"padding": "full"}, "padding 'full'", ConfigError),
+    ("conv/conv1d_valid", {"activation": "no_such_thing"}, "no_such_thing", UnsupportedError),
+    ("conv/separable_conv2d", {"data_format": "NHWC"}, "data_format", ConfigError),
+    ("locally_connected/lc2d_impl2", {"implementation": 4}, "implementation", ConfigError),
+    ("conv/conv2d_valid", {"groups": 5}, "groups=5", ConfigError),
+    ("conv/conv2d_valid", {"kernel_size": [3, 0]}, "kernel_size", ConfigError),
 ])
-def test_unsupported_options_are_reported_by_name(fixture, config, words):
+def test_bad_options_are_reported_by_name_before_emitting(fixture, config, words, error):
     model, layer = _model_with(fixture, **config)
-    with pytest.raises(UnsupportedError) as e:
+    with pytest.raises(error) as e:
         build(model, OPSETS[-1])
     assert layer.name in str(e.value) and layer.class_name in str(e.value)
     assert words in str(e.value)

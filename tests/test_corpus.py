@@ -5,8 +5,8 @@ repository: these tests skip when it is absent (set BRIDGE_CORPUS to point
 at it elsewhere).
 
 What is checked, and why each check is valid:
-- every file converts, or fails with the clear error for what it holds
-  (a Python Lambda);
+- every file converts (Lambda bodies too, from their Python 3.6 byte code;
+  tests/test_lambdas.py checks their values);
 - examples/ hold what Keras computed (predictions/): both the full model and
   the JSON + weights pair must reproduce it within 1e-5;
 - NAME_theano_K / NAME_tensorflow_K hold the same stored arrays where the
@@ -33,10 +33,9 @@ import pytest
 
 import bridge
 from bridge.support import support_problems
-from bridge.errors import UnsupportedError
 from bridge.convert import read_model
-from bridge.validate import compare, load_reference
-from tests.helpers import CORPUS, OPSETS
+from bridge.validate import load_reference
+from tests.helpers import CORPUS, OPSETS, assert_parity
 
 DL4J = os.path.join(CORPUS, "dl4j")
 HAVE_CORPUS = os.path.isdir(DL4J)
@@ -50,7 +49,7 @@ def _files(pattern):
 
 MODEL_FILES = _files("*.h5") + _files("*.hdf5") + _files("examples/*/*_model.h5")
 EXAMPLES = [f[:-len("_inputs_and_outputs.h5")] for f in _files("examples/*/*_inputs_and_outputs.h5")]
-# Files that hold a Python function (a Lambda layer): no converter can run them.
+# Files that hold a Python function (a Lambda layer): their twins differ in it.
 LAMBDA = {"space_to_depth_graph_tensorflow_2.h5", "space_to_depth_simple_tensorflow_1.h5",
           "space_to_depth_simple_tensorflow_2.h5"}
 TWINS = [f for f in _files("*_2.h5") if os.path.exists(f.replace("_2.h5", "_1.h5"))
@@ -92,7 +91,7 @@ def _inputs(proto, seed=0):
 
 def _embedding_range(path):
     m = read_model(path, backend="tensorflow")
-    dims = [int(l.config["input_dim"]) for l in m.walk() if l.class_name == "Embedding"]
+    dims = [int(lyr.config["input_dim"]) for lyr in m.walk() if lyr.class_name == "Embedding"]
     return dims[0] if dims else None
 
 
@@ -118,10 +117,6 @@ def _relerr(a, b):
 
 @pytest.mark.parametrize("path", MODEL_FILES, ids=_rel)
 def test_every_file_converts(path):
-    if os.path.basename(path) in LAMBDA:
-        with pytest.raises(UnsupportedError, match="Lambda"):
-            _convert(path)
-        return
     _xfail_if_unconvertible(path)
     proto = _convert(path)
     feeds = _feeds(path, proto)
@@ -156,9 +151,7 @@ def test_examples_match_keras_predictions(base, form, opset):
     else:
         proto = _convert(base + "_config.json", weights=base + "_weights.h5", opset=opset)
     ins, outs = load_reference(base + "_inputs_and_outputs.h5")
-    got = bridge.run(proto, list(ins.values()), provider="cpu").outputs
-    report = compare(dict(zip(outs, got.values())), outs, rtol=1e-5, atol=0.0)
-    assert report.passed, str(report)
+    assert_parity(proto, list(ins.values()), outs, by_position=True)
 
 
 # -- Theano / TensorFlow twins ---------------------------------------------------------
@@ -167,7 +160,7 @@ def _stored(path):
     """Stored arrays by (layer position, weight position), as written."""
     from bridge.readers import read_raw
     m = read_raw(path)
-    return [w.array for l in m.walk() for w in l.weights]
+    return [w.array for lyr in m.walk() for w in lyr.weights]
 
 
 def _same_arrays(a, b):
@@ -176,7 +169,7 @@ def _same_arrays(a, b):
 
 def _has_conv(path):
     m = read_model(path, backend="tensorflow")
-    return any(l.class_name.startswith(("Conv", "SeparableConv", "DepthwiseConv")) for l in m.walk())
+    return any(lyr.class_name.startswith(("Conv", "SeparableConv", "DepthwiseConv")) for lyr in m.walk())
 
 
 @pytest.mark.parametrize("theano_path", THEANO, ids=_rel)
@@ -236,8 +229,8 @@ def test_keras1_file_equals_keras2_twin_when_weights_agree(k2_path):
     k1_path = k2_path.replace("_2.h5", "_1.h5")
     backend = "theano" if "_theano_" in k2_path else "tensorflow"
     m1, m2 = read_model(k1_path), read_model(k2_path)
-    w1 = [w.array for l in m1.walk() for w in l.weights]
-    w2 = [w.array for l in m2.walk() for w in l.weights]
+    w1 = [w.array for lyr in m1.walk() for w in lyr.weights]
+    w2 = [w.array for lyr in m2.walk() for w in lyr.weights]
     if not _same_arrays(w1, w2):
         pytest.skip("the generator gave this pair different weights")
     assert m1.backend == m2.backend == backend

@@ -20,7 +20,7 @@ from bridge.cli import main as cli_main
 from bridge.errors import ConfigError, InputFileError, WeightsError
 from bridge.convert import read_model
 from bridge.validate import compare, load_reference
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
+from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, assert_parity
 
 F = os.path.join(FIXTURES, "formats")
 
@@ -62,9 +62,7 @@ def test_format_parity(name, src, weights, rtol, opset):
         warnings.simplefilter("error", bridge.BridgeWarning)   # no backend guess for these
         proto = bridge.to_onnx(p(src), weights=p(weights) if weights else None, opset=opset)
     ins, outs = load_reference(p(name + ".npz"))
-    result = bridge.run(proto, ins, provider="cpu")
-    report = compare(result.outputs, outs, rtol=rtol, atol=0.0)
-    assert report.passed, str(report)
+    result = assert_parity(proto, ins, outs, rtol=rtol)
     assert list(result.outputs) == list(outs), "output names differ from Keras's"
     if opset == OPSETS[-1]:
         assert_fully_shaped(proto)
@@ -81,7 +79,7 @@ def test_sixteen_bit_models_are_not_exact_by_accident():
 
 def test_sixteen_bit_weights_and_inputs_become_float32():
     m = read_model(p("k3_bfloat16.keras"))
-    arrays = [w.array for l in m.walk() for w in l.weights]
+    arrays = [w.array for lyr in m.walk() for w in lyr.weights]
     assert arrays and all(a.dtype == np.float32 for a in arrays)
     assert m.layer("x").config["dtype"] == "float32"
     assert any("bfloat16" in n for n in m.precision_notes)
@@ -105,7 +103,7 @@ def test_keras3_nested_models_and_shared_layers():
     block = m.layer("block")
     assert block.inner is not None and len(block.calls) == 2
     assert len(m.layer("shared").calls) == 2
-    assert all(l.weights for l in block.inner.layers if l.class_name == "Dense")
+    assert all(lyr.weights for lyr in block.inner.layers if lyr.class_name == "Dense")
 
 
 def test_json_without_weights_inspects_but_does_not_convert(capsys):
@@ -124,8 +122,7 @@ def test_cli_json_plus_weights(tmp_path, capsys):
                    p("tfk_json_renamed_weights.h5"), "-o", str(out)])
     assert rc == 0 and out.exists()
     ins, outs = load_reference(p("tfk_json_renamed.npz"))
-    got = bridge.run(str(out), ins, provider="cpu").outputs
-    assert compare(got, outs, rtol=1e-5, atol=0).passed
+    assert_parity(str(out), ins, outs)
 
 
 def test_weights_of_another_architecture_are_refused():
@@ -203,7 +200,7 @@ def test_json_string_of_json(tmp_path):
         json.dump(fh.read(), out)
     proto = bridge.to_onnx(str(src), weights=p("tfk_json_nested_weights.h5"))
     ins, outs = load_reference(p("tfk_json_nested.npz"))
-    assert compare(bridge.run(proto, ins, provider="cpu").outputs, outs, rtol=1e-5, atol=0).passed
+    assert_parity(proto, ins, outs)
 
 
 # -- live Keras 3: whole application models, saved and converted afresh ------------

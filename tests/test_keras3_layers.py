@@ -10,8 +10,7 @@ import pytest
 import bridge
 from bridge.convert import build, read_model
 from bridge.errors import UnsupportedError
-from bridge.validate import compare
-from tests.helpers import FIXTURES, OPSETS
+from tests.helpers import FIXTURES, OPSETS, assert_parity
 from tests.make_keras3_fixtures import FOLDER, keras3_cases
 
 CASES = keras3_cases()
@@ -34,12 +33,8 @@ def _reference(case):
 def test_keras3_parity(case, opset):
     path, ins, outs = _reference(case)
     proto = bridge.to_onnx(path, opset=opset)
-    result = bridge.run(proto, ins, provider="cpu")
-    got = list(result.outputs.values())
-    assert len(got) == len(outs)
-    names = [f"out{i}" for i in range(len(outs))]
-    report = compare(dict(zip(names, got)), dict(zip(names, outs)), rtol=case.rtol, atol=0.0)
-    assert report.passed, str(report)
+    assert_parity(proto, ins, {f"out{i}": o for i, o in enumerate(outs)}, rtol=case.rtol,
+                  by_position=True)
 
 
 def test_every_keras3_fixture_has_a_case():
@@ -56,7 +51,7 @@ def test_unknown_keras_operation_is_named(tmp_path):
     assert REGISTRY.lookup("ops.Add", 13) is not None
     path = os.path.join(FOLDER, "k3ops_arith.keras")
     model = read_model(path)
-    layer = next(l for l in model.walk() if l.class_name == "ops.Add")
+    layer = next(lyr for lyr in model.walk() if lyr.class_name == "ops.Add")
     layer.class_name = "ops.Frobnicate"
     with pytest.raises(UnsupportedError, match="ops.Frobnicate"):
         build(model, 17)

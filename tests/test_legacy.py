@@ -11,8 +11,8 @@ import pytest
 
 import bridge
 from bridge.convert import read_model
-from bridge.validate import compare, load_reference
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped
+from bridge.validate import load_reference
+from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, assert_parity
 
 F = os.path.join(FIXTURES, "legacy")
 
@@ -43,9 +43,7 @@ def test_legacy_parity(name, src, weights, opset):
     ins, outs = load_reference(os.path.join(F, name + ".npz"))
     # Keras 1 named a Sequential's input '<class>_input_<n>' with a per-session
     # counter: feed by position.
-    got = bridge.run(proto, list(ins.values()), provider="cpu").outputs
-    report = compare(dict(zip(outs, got.values())), outs, rtol=1e-5, atol=0.0)
-    assert report.passed, str(report)
+    assert_parity(proto, list(ins.values()), outs, by_position=True)
     if opset == OPSETS[-1]:
         assert_fully_shaped(proto)
 
@@ -53,28 +51,28 @@ def test_legacy_parity(name, src, weights, opset):
 def test_keras1_files_are_read_as_keras1_on_theano():
     m = read_model(os.path.join(F, "k1_th_cnn.h5"))
     assert m.keras_major == 1 and (m.backend, m.backend_source) == ("theano", "weight names")
-    classes = [l.class_name for l in m.walk()]
+    classes = [lyr.class_name for lyr in m.walk()]
     assert "Conv2D" in classes and "Convolution2D" not in classes
-    conv = next(l for l in m.walk() if l.class_name == "Conv2D")
+    conv = next(lyr for lyr in m.walk() if lyr.class_name == "Conv2D")
     assert conv.config["data_format"] == "channels_first" and conv.config["filters"] == 4
     # ZeroPadding2D / UpSampling2D did not save their ordering: the model's is used
-    pads = [l for l in m.walk() if l.class_name in ("ZeroPadding2D", "UpSampling2D")]
-    assert pads and all(l.config["data_format"] == "channels_first" for l in pads)
+    pads = [lyr for lyr in m.walk() if lyr.class_name in ("ZeroPadding2D", "UpSampling2D")]
+    assert pads and all(lyr.config["data_format"] == "channels_first" for lyr in pads)
     assert m.inputs[0].layer == "convolution2d_input_1"
 
 
 def test_keras1_weights_become_keras2_layouts():
     m = read_model(os.path.join(F, "k1_rnn.h5"))
-    lstm = next(l for l in m.walk() if l.class_name == "LSTM")
+    lstm = next(lyr for lyr in m.walk() if lyr.class_name == "LSTM")
     assert [w.short for w in lstm.weights] == ["kernel", "recurrent_kernel", "bias"]
     assert lstm.weight("kernel").shape == (3, 20)
-    gru = next(l for l in m.walk() if l.class_name == "GRU")
+    gru = next(lyr for lyr in m.walk() if lyr.class_name == "GRU")
     assert gru.config["reset_after"] is False and gru.weight("bias").shape == (12,)
     merge = read_model(os.path.join(F, "k1_merge.h5"))
     assert {"Add", "Multiply", "Average", "Maximum", "Concatenate", "Dot"} <= {
-        l.class_name for l in merge.walk()}
+        lyr.class_name for lyr in merge.walk()}
     legacy = read_model(os.path.join(F, "k1_legacy_merge.h5"))
-    assert len(legacy.inputs) == 2 and any(l.class_name == "Concatenate" for l in legacy.walk())
+    assert len(legacy.inputs) == 2 and any(lyr.class_name == "Concatenate" for lyr in legacy.walk())
 
 
 @pytest.mark.parametrize("name", ["k1_th_cnn", "k2th_cnn", "k2th_conv3d"])
@@ -93,7 +91,21 @@ def test_reading_theano_files_as_tensorflow_changes_the_function(name):
 
 def test_theano_same_padding_is_explicit():
     m = read_model(os.path.join(F, "k2th_cnn.h5"))
-    pads = [l for l in m.walk() if l.class_name == "ZeroPadding2D"]
+    pads = [lyr for lyr in m.walk() if lyr.class_name == "ZeroPadding2D"]
     assert pads, "strided / even-kernel 'same' convolutions get Theano's padding"
     pool = read_model(os.path.join(F, "k2th_pool_same.h5"))
-    assert {l.class_name for l in pool.walk()} >= {"TheanoSamePooling"}
+    assert {lyr.class_name for lyr in pool.walk()} >= {"TheanoSamePooling"}
+
+
+def test_keras1_rules_are_one_per_class():
+    from bridge.normalize.keras1_configs import RULES, rule
+    assert RULES["AtrousConvolution2D"] is RULES["Convolution2D"]
+    with pytest.raises(ValueError, match="Convolution2D"):
+        rule("Convolution2D")(lambda x: x)
+
+
+def test_keras1_config_missing_a_key_is_a_config_error():
+    from bridge.errors import ConfigError
+    from bridge.normalize.keras1_configs import convert_config
+    with pytest.raises(ConfigError, match=r"m\.h5: a Convolution2D layer: the Keras 1 config has no 'nb_filter'"):
+        convert_config("Convolution2D", {"nb_row": 3, "nb_col": 3}, "channels_last", "m.h5")

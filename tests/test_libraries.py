@@ -87,7 +87,7 @@ def _edited(tmp_path, case_name, layer_name, edit):
     shutil.copy(_paths(case)[0], dst)
     with h5py.File(dst, "r+") as f:
         cfg = json.loads(f.attrs["model_config"])
-        layer = next(l for l in cfg["config"]["layers"] if l["config"]["name"] == layer_name)
+        layer = next(spec for spec in cfg["config"]["layers"] if spec["config"]["name"] == layer_name)
         edit(layer["config"])
         f.attrs["model_config"] = json.dumps(cfg)
     return str(dst)

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 import bridge
-from bridge.validate import compare
 from tests.cases import all_cases
-from tests.helpers import OPSETS
+from tests.helpers import OPSETS, assert_parity
 
 pytestmark = pytest.mark.live
 keras = pytest.importorskip("tf_keras")
@@ -31,6 +30,5 @@ def test_live_parity(case, tmp_path):
     expected = dict(zip(model.output_names, ys))
     for opset in (OPSETS[0], OPSETS[-1]):
         proto = bridge.to_onnx(path, opset=opset)
-        got = bridge.run(proto, dict(zip(model.input_names, xs)), provider="cpu").outputs
-        report = compare(got, expected, rtol=case.rtol, atol=0.0)
-        assert report.passed, f"opset {opset}\n{report}"
+        assert_parity(proto, dict(zip(model.input_names, xs)), expected, rtol=case.rtol,
+                      context=f"opset {opset}")

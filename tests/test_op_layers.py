@@ -21,7 +21,7 @@ def _model(family, case):
 
 
 def _first(model, class_name):
-    return next(l for l in model.walk() if l.class_name == class_name)
+    return next(lyr for lyr in model.walk() if lyr.class_name == class_name)
 
 
 def test_documented_lists():

@@ -24,9 +24,9 @@ from bridge.emitters.recurrent import fallback_reason, rnn_cells
 from bridge.errors import UnsupportedError
 from bridge.ir import Layer
 from bridge.convert import read_model
-from bridge.validate import compare, load_reference
+from bridge.validate import load_reference
 from tests.cases import all_cases
-from tests.helpers import CORPUS, OPSETS, fixture
+from tests.helpers import CORPUS, OPSETS, assert_parity, fixture
 
 CASES = all_cases(["recurrent"])
 RNN_OPS = ("LSTM", "GRU", "RNN")
@@ -110,7 +110,7 @@ def test_gate_order_and_bias_layout():
     case = next(c for c in CASES if c.name == "lstm_last")
     proto = _convert(case)
     model = read_model(fixture(case)[0])
-    layer = next(l for l in model.layers if l.class_name == "LSTM")
+    layer = next(lyr for lyr in model.layers if lyr.class_name == "LSTM")
     k, b = layer.weight("kernel"), layer.weight("bias")
     u = b.shape[0] // 4
     inits = {t.name: t for t in proto.graph.initializer}
@@ -164,7 +164,7 @@ def test_stateful_is_refused_naming_the_layer(tmp_path, name, cls):
         bridge.to_onnx(src)
     msg = str(err.value)
     assert "stateful=True" in msg and "initial_state" in msg
-    layer = next(l for l in read_model(src).layers if l.class_name != "InputLayer")
+    layer = next(lyr for lyr in read_model(src).layers if lyr.class_name != "InputLayer")
     assert f"'{layer.name}'" in msg
 
 
@@ -186,7 +186,7 @@ def test_fallback_reason_names_the_activation():
     by_name = {c.name: c for c in CASES}
 
     def layer_of(name, cls):
-        return next(l for l in read_model(fixture(by_name[name])[0]).walk() if l.class_name == cls)
+        return next(lyr for lyr in read_model(fixture(by_name[name])[0]).walk() if lyr.class_name == cls)
 
     assert fallback_reason(layer_of("lstm_last", "LSTM")) is None
     assert fallback_reason(layer_of("bi_lstm_concat_seq", "Bidirectional")) is None
@@ -265,10 +265,7 @@ def test_corpus_examples_match_stored_predictions(variant):
     ins, outs = load_reference(os.path.join(EXAMPLES, f"simple_lstm_{variant}_inputs_and_outputs.h5"))
     for opset in OPSETS:
         proto = bridge.to_onnx(model, opset=opset)
-        feed = dict(zip([i.name for i in proto.graph.input], ins.values()))   # by position
-        got = bridge.run(proto, feed, provider="cpu").outputs
-        report = compare(got, outs, rtol=1e-5, atol=0.0)
-        assert report.passed, str(report)
+        assert_parity(proto, list(ins.values()), outs, context=f"opset {opset}")   # inputs by position
 
 
 _LIVE = r"""

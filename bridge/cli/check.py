@@ -1,4 +1,5 @@
 """bridge check MODEL OUT.onnx [--reference REF] [--weights W] [--rtol R] [--atol A] [--provider P]
+[--runtime RT]
 bridge check MODEL... [-o OUTDIR] [--jobs N]             (bridge.deploy.batch)"""
 from __future__ import annotations
 

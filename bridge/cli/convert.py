@@ -1,4 +1,5 @@
-"""bridge convert MODEL [-o OUT.onnx] [--weights W] [--opset N] [--backend B] [--check]
+"""bridge convert MODEL [-o OUT.onnx] [--weights W] [--opset N] [--backend B] [--target T]
+                      [--batch-size N] [--check]
                       [--precision fp32|fp16] [--no-keep-io-types]
 bridge convert MODEL... -o OUTDIR/ [--jobs N]                 (bridge.deploy.batch)
 bridge convert MODEL... --triton-repo DIR [--name N] [--max-batch B]  (bridge.deploy.triton)"""
@@ -9,7 +10,7 @@ import os
 
 from ..deploy.triton import DEFAULT_MAX_BATCH
 from ..errors import OptionError
-from .options import BACKENDS, add_limits, add_tolerances, limits_from, report, tally
+from .options import BACKENDS, add_limits, add_target, add_tolerances, limits_from, report, tally
 
 HELP = "convert Keras files to ONNX"
 ORDER = 1
@@ -24,7 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opset", type=int, help="target ONNX opset (default 17)")
     p.add_argument("--backend", choices=BACKENDS,
                    help="the Keras backend the file was saved under (overrides the file)")
-    p.add_argument("--check", action="store_true", help="check parity after converting")
+    add_target(p)
+    p.add_argument("--batch-size", type=int, help="fix the batch dimension (default: dynamic)")
+    p.add_argument("--check", action="store_true", help="check parity after converting (on the "
+                                                        "target's runtime unless --runtime says)")
     add_tolerances(p)
     p.add_argument("--precision", choices=["fp32", "fp16"], default="fp32",
                    help="fp16: float16 weights and arithmetic, float32 kept where float16 loses "
@@ -38,23 +42,42 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="with --triton-repo: the model's name (default: the file's stem)")
     p.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
                    help=f"with --triton-repo: max_batch_size, 0 for none ({DEFAULT_MAX_BATCH})")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE before converting (it registers emitters for your own "
+                        "layers with bridge.register); repeatable")
     p.add_argument("--jobs", type=int, help="with several files: worker processes (default: one "
                                             "per CPU, at most one per file)")
     add_limits(p)
 
 
 def run(a: argparse.Namespace) -> int:
+    import_plugins(a.plugin)
     if _many(a):
         return _convert_many(a)
     from ..convert import to_onnx
     model = a.model[0]
     out = a.output or os.path.splitext(model)[0] + ".onnx"
     proto = to_onnx(model, out, weights=a.weights, opset=a.opset, backend=a.backend,
-                    precision=a.precision, keep_io_types=a.keep_io_types, limits=limits_from(a))
+                    precision=a.precision, keep_io_types=a.keep_io_types, target=a.target,
+                    batch_size=a.batch_size, limits=limits_from(a))
     print(f"wrote {out} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
     if a.check:
         return report(model, out, None, a)
     return 0
+
+
+def import_plugins(modules) -> None:
+    """--plugin MODULE: import each (the current folder is searched too)."""
+    import importlib
+    import sys
+    if modules and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise OptionError(f"--plugin {name}: cannot import it ({e}); pass an importable module "
+                              f"name (a .py file in the current folder, or an installed package)") from None
 
 
 def _many(a) -> bool:

@@ -11,6 +11,18 @@ def add_tolerances(p: argparse.ArgumentParser) -> None:
                                               "model's precision: 1e-5 float32, 5e-3 fp16, 5e-2 int8)")
     p.add_argument("--atol", type=float, default=0.0, help="also pass an output whose max |onnx-keras| <= ATOL (0)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--runtime", default=None,
+                   choices=["onnxruntime", "openvino", "tract", "reference"],
+                   help="the runtime that runs the ONNX model for the check (default onnxruntime, or "
+                        "the --target's; the others come with pip install "
+                        "'keras-onnx-bridge[runtimes]')")
+
+
+def add_target(p: argparse.ArgumentParser) -> None:
+    from ..targets import TARGETS
+    p.add_argument("--target", choices=list(TARGETS), default=None,
+                   help="the runtime the file is for: caps opset and IR version and avoids what "
+                        "that runtime gets wrong (default onnxruntime; portable = all of them)")
 
 
 def add_limits(p: argparse.ArgumentParser) -> None:
@@ -31,9 +43,18 @@ def report(model, onnx_path, reference, a) -> int:
     """Print the parity report of `onnx_path` against Keras's outputs; 0 on parity, 1 if not."""
     from ..validate import check
     result = check(model, onnx_path, reference, rtol=a.rtol, atol=a.atol,
-                   weights=getattr(a, "weights", None), provider=a.provider)
+                   weights=getattr(a, "weights", None), provider=a.provider,
+                   runtime=runtime_for(a))
     print(result)
     return 0 if result.passed else 1
+
+
+def runtime_for(a) -> str:
+    """--runtime, else the runtime of --target, else onnxruntime."""
+    if a.runtime:
+        return a.runtime
+    from ..targets import get
+    return get(getattr(a, "target", None)).runtime
 
 
 def tally(results, verb: str) -> int:

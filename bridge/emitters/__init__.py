@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     conv_lstm,
     core,
     embedding,
+    lambdas,
     layer_norm,
     legacy,
     locally_connected,
@@ -25,4 +26,4 @@ from . import (  # noqa: F401
     tfops,
     wrappers,
 )
-from .libraries import larq, qkeras, tfmot  # noqa: F401,E402  (third-party layer libraries)
+from .libraries import kcv, keras_hub, larq, qkeras, tfmot  # noqa: F401,E402  (third-party layer libraries)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import register
-from .common.activation_functions import apply_activation, check_activation_option
+from .common.activation_functions import apply_activation, check_activation_option, softmax_over
 
 
-@register("Activation", check=check_activation_option)
+@register("Activation", check=check_activation_option, layout="any", weights=())
 def activation(layer, inputs, ctx):
     """Activation(activation)."""
     return [apply_activation(ctx, inputs[0], layer.config.get("activation"))]
@@ -23,7 +23,7 @@ def _param(layer, *keys, default):
     return default
 
 
-@register("ReLU")
+@register("ReLU", layout="any", weights=())
 def relu(layer, inputs, ctx):
     """ReLU(max_value, negative_slope, threshold), Keras's backend.relu formula:
     x for x >= threshold (clipped at max_value), negative_slope * (x - threshold) below."""
@@ -50,43 +50,37 @@ def relu(layer, inputs, ctx):
     return [t.like(pos)]
 
 
-@register("LeakyReLU")
+@register("LeakyReLU", layout="any", weights=())
 def leaky_relu(layer, inputs, ctx):
     """LeakyReLU(alpha | negative_slope); default 0.3."""
     slope = float(_param(layer, "negative_slope", "alpha", default=0.3))
     return [inputs[0].like(ctx.g.op("LeakyRelu", inputs[0].name, alpha=slope))]
 
 
-@register("ELU")
+@register("ELU", layout="any", weights=())
 def elu(layer, inputs, ctx):
     """ELU(alpha); default 1.0."""
     alpha = float(_param(layer, "alpha", default=1.0))
     return [inputs[0].like(ctx.g.op("Elu", inputs[0].name, alpha=alpha))]
 
 
-@register("ThresholdedReLU")
+@register("ThresholdedReLU", layout="any", weights=())
 def thresholded_relu(layer, inputs, ctx):
     """ThresholdedReLU(theta): x where x > theta, else 0."""
     theta = float(_param(layer, "theta", default=1.0))
     return [inputs[0].like(ctx.g.op("ThresholdedRelu", inputs[0].name, alpha=theta))]
 
 
-@register("Softmax")
+@register("Softmax", layout="any", weights=())
 def softmax(layer, inputs, ctx):
     """Softmax(axis): an int or (Keras 3) a list of axes."""
     t = inputs[0]
     axis = layer.config.get("axis", -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
-    g = ctx.g
-    if len(axes) == 1:
-        return [t.like(g.op("Softmax", t.name, axis=t.onnx_axis(axes[0])))]
-    onnx_axes = sorted(t.onnx_axis(a) for a in axes)
-    m = g.reduce("ReduceMax", t.name, onnx_axes, keepdims=True)
-    e = g.op("Exp", g.op("Sub", t.name, m))
-    return [t.like(g.op("Div", e, g.reduce("ReduceSum", e, onnx_axes, keepdims=True)))]
+    return [t.like(softmax_over(ctx.g, t.name, [t.onnx_axis(a) for a in axes], t.rank))]
 
 
-@register("PReLU")
+@register("PReLU", layout="any", weights=("alpha",))
 def prelu(layer, inputs, ctx):
     """PReLU(shared_axes); weight alpha has the input shape without batch,
     with 1 on shared axes."""

@@ -13,30 +13,25 @@ import numpy as np
 from ..context import Tensor
 from ..errors import ConfigError, layer_where
 from ..registry import register
-from .common.calls import const as _uconst
 from .common.calls import forced_training, refuse_training
 
 
-@register("LayerScale")
+@register("LayerScale", layout="any", weights=("gamma",))
 def layer_scale(layer, inputs, ctx):
     """LayerScale(init_values, projection_dim): x * gamma."""
     t = inputs[0]
     dim = t.shape[-1]
     shape = (dim,) if dim is not None else None
-    if layer.weight("gamma") is None and len(layer.weights) == 1:
-        # Keras 3 names the variables of a custom layer by position (var_0)
-        gamma = np.asarray(ctx.weight(layer, layer.weights[0].short, shape=shape), np.float32)
-    else:
-        gamma = np.asarray(ctx.weight(layer, "gamma", shape=shape), np.float32)
+    gamma = np.asarray(ctx.weight(layer, 0, shape=shape), np.float32)   # its one weight
     full = gamma.reshape((1,) * (t.rank - 1) + gamma.shape)
     if t.perm:
         full = np.transpose(full, t.perm)
     while full.ndim > 1 and full.shape[0] == 1:
         full = full[0]
-    return [t.like(ctx.g.op("Mul", t.name, _uconst(ctx, np.ascontiguousarray(full), "gamma")))]
+    return [t.like(ctx.g.op("Mul", t.name, ctx.const(np.ascontiguousarray(full), "gamma")))]
 
 
-@register("StochasticDepth")
+@register("StochasticDepth", layout="any", weights=())
 def stochastic_depth(layer, inputs, ctx):
     """StochasticDepth(drop_path_rate): the identity at inference."""
     if forced_training(ctx) and float(layer.config.get("drop_path_rate", 0) or 0) > 0:
@@ -44,7 +39,7 @@ def stochastic_depth(layer, inputs, ctx):
     return [inputs[0]]
 
 
-@register("CustomScaleLayer", "Custom>CustomScaleLayer")
+@register("CustomScaleLayer", "Custom>CustomScaleLayer", layout="any", weights=())
 def custom_scale(layer, inputs, ctx):
     """CustomScaleLayer(scale): inputs[0] + inputs[1] * scale."""
     if len(inputs) != 2:

@@ -8,8 +8,9 @@ mask_zero upstream) merged in as Keras merges them. The projections are the
 EinsumDense lowering of einsum.py (MatMul + Reshape); with one attention
 axis the scores are a batched MatMul of the heads-major query and key and
 the softmax an ONNX Softmax on the last axis; with several attention axes
-Keras's own einsum equations run as ONNX Einsum and the softmax is Keras's
-exp(x - logsumexp(x)) over those axes. Masks are applied the way the Keras
+Keras's own einsum equations run as ONNX Einsum and the softmax over those
+axes is one ONNX Softmax over them merged by a Reshape (OpenVINO reduces a
+multi-axis ReduceLogSumExp over the wrong axes). Masks are applied the way the Keras
 that saved the file applies them: tf-keras adds (1 - mask) * -1e9 to the
 scores (or, with softmax_robust_masking, selects -1e9), so even fully masked
 rows match. Keras 3 selects -1e9 where the (bool) mask is off, and its
@@ -29,11 +30,11 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..registry import register
 from ..safety import check_elements
+from .common.activation_functions import softmax_over
 from .common.calls import bound_call, forced_training, refuse_training
-from .common.calls import const as _uconst
 from .common.einsum import einsum_with_kernel
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -51,7 +52,7 @@ def _causal(ctx, tq, tv, q_name=None, v_name=None, q_axis=1, v_axis=1):
     if tq is not None and tv is not None:
         check_elements((tq, tv), "the causal mask")
         m = np.arange(tq)[:, None] >= np.arange(tv)[None, :]
-        return _uconst(ctx, m, f"causal_{tq}x{tv}")
+        return ctx.const(m, f"causal_{tq}x{tv}")
 
     def length(name, axis, n):
         if n is not None:
@@ -139,11 +140,11 @@ def _projection(ctx, x: Tensor, kernel, bias, n_out: int, tag: str) -> Tensor:
     if X is None:   # output projection: the input's last `bound` axes are contracted
         X = L[:x.rank]
         W = X[x.rank - bound:] + L[x.rank:x.rank + n_out]
-        O = X[:x.rank - bound] + W[bound:]
+        Y = X[:x.rank - bound] + W[bound:]
     else:
         W = X[free:] + L[free + 1:free + 1 + n_out]
-        O = X[:free] + W[1:]
-    return einsum_with_kernel(ctx, x, X, W, O, kernel, bias, tag=tag)
+        Y = X[:free] + W[1:]
+    return einsum_with_kernel(ctx, x, X, W, Y, kernel, bias, tag=tag)
 
 
 def _mha_mask(ctx, query, value, key, attention_mask, causal, keras3):
@@ -167,7 +168,7 @@ def _mha_mask(ctx, query, value, key, attention_mask, causal, keras3):
         auto = conj(auto, g.unsqueeze(cm, [0]))
     if attention_mask is None:
         return auto, 3, True
-    am = ctx.keras(attention_mask)
+    am = attention_mask
     if keras3 or auto is not None:
         m = _bool(ctx, am.name, am.dtype)
         return (m if auto is None else g.op("And", m, auto)), max(am.rank, 3), True
@@ -185,7 +186,7 @@ def _apply_mask(ctx, scores, mask, is_bool, robust):
     return g.op("Add", scores, g.op("Mul", g.op("Sub", g.f32(1.0), mf), g.f32(_NEG)))
 
 
-@register("MultiHeadAttention", check=_check_mha)
+@register("MultiHeadAttention", check=_check_mha, layout="keras")
 def multi_head_attention(layer, inputs, ctx):
     """MultiHeadAttention(num_heads, key_dim, value_dim, use_bias, output_shape,
     attention_axes, softmax_robust_masking) called with (query, value, key,
@@ -208,8 +209,8 @@ def multi_head_attention(layer, inputs, ctx):
     key_dim = int(c["key_dim"])   # the head count comes with the weight shapes
     w = _sublayer_weights(layer, ctx, ["query", "key", "value", "attention_output"], use_bias)
 
-    q_in, v_in = ctx.keras(query), ctx.keras(value)
-    k_in = ctx.keras(key) if key is not None else v_in
+    q_in, v_in = query, value
+    k_in = key if key is not None else v_in
     q = _projection(ctx, q_in, *w["query"], 2, "query/kernel")
     k = _projection(ctx, k_in, *w["key"], 2, "key/kernel")
     v = _projection(ctx, v_in, *w["value"], 2, "value/kernel")
@@ -241,13 +242,23 @@ def multi_head_attention(layer, inputs, ctx):
     if len(attn) == 1:
         probs = g.op("Softmax", scores, axis=-1)
     else:
-        axes = list(range(srank - len(attn), srank))
-        probs = g.op("Exp", g.op("Sub", scores, g.reduce("ReduceLogSumExp", scores, axes, keepdims=True)))
+        probs = softmax_over(g, scores, list(range(srank - len(attn), srank)), srank)
 
     v_dim = v.shape[-1]
     comb_shape = tuple(q.shape[:-1]) + (v_dim,)
     if len(attn) == 1:
         y = g.op("MatMul", probs, vt.name)
+        combined = Tensor(name=y, shape=comb_shape, perm=tuple(batch + list(attn) + [R - 1]),
+                          dtype=query.dtype)
+    elif all(isinstance(q.shape[i], int) for i in attn) and isinstance(v_dim, int):
+        # the attention axes merged, as one MatMul: (batch, Tq, Tk) @ (batch, Tk, H)
+        # (OpenVINO computes Keras's 8-D combine Einsum wrong)
+        nb = len(batch)
+        q_dims = [q.shape[i] for i in attn]
+        p_flat = g.op("Reshape", probs, g.i64([0] * nb + [int(np.prod(q_dims)), -1]))
+        vt = ctx.to_perm(v, batch + list(attn) + [R - 1])
+        v_flat = g.op("Reshape", vt.name, g.i64([0] * nb + [-1, v_dim]))
+        y = g.op("Reshape", g.op("MatMul", p_flat, v_flat), g.i64([0] * nb + q_dims + [v_dim]))
         combined = Tensor(name=y, shape=comb_shape, perm=tuple(batch + list(attn) + [R - 1]),
                           dtype=query.dtype)
     else:
@@ -283,7 +294,8 @@ def _check_dense_attention(layer, opset) -> list:
     problems = []
     mode = layer.config.get("score_mode", "dot")
     if layer.class_name == "Attention" and mode not in ("dot", "concat"):
-        problems.append(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is malformed")
+        problems.append(malformed(f"score_mode={mode!r} is not 'dot' or 'concat'; the config is "
+                                  f"malformed"))
     return problems
 
 
@@ -292,7 +304,11 @@ def _scalar_weight(ctx, layer, name):
     return float(np.asarray(w, np.float32).reshape(-1)[0])
 
 
-@register("Attention", "AdditiveAttention", check=_check_dense_attention)
+@register("Attention", check=_check_dense_attention, layout="keras",
+          weights=lambda c: (["scale"] if c.get("use_scale") else [])
+          + (["concat_score_weight"] if c.get("score_mode") == "concat" else []))
+@register("AdditiveAttention", check=_check_dense_attention, layout="keras",
+          weights=lambda c: ["scale"] if c.get("use_scale", True) else [])
 def dense_attention(layer, inputs, ctx):
     """Attention(use_scale, score_mode, causal) / AdditiveAttention(use_scale),
     called on [query, value(, key)] with mask, use_causal_mask,
@@ -306,8 +322,8 @@ def dense_attention(layer, inputs, ctx):
     if len(ins) not in (2, 3):
         raise ConfigError(f"{layer_where(layer)}: takes [query, value] or [query, value, key], got "
                           f"{len(ins)} tensors; the config is malformed")
-    q, v = ctx.keras(ins[0]), ctx.keras(ins[1])
-    k = ctx.keras(ins[2]) if len(ins) > 2 else v
+    q, v = ins[0], ins[1]
+    k = ins[2] if len(ins) > 2 else v
     # mask=[query_mask, value_mask] given in the call, else the Keras masks
     # of the inputs: (name, dtype) pairs
     masks = kw.get("mask")
@@ -339,7 +355,7 @@ def dense_attention(layer, inputs, ctx):
             t = g.op("Tanh", s)
             if c.get("use_scale", True):
                 scale = ctx.weight(layer, "scale", shape=(v.shape[-1],))
-                t = g.op("Mul", _uconst(ctx, np.asarray(scale, np.float32), "scale"), t)
+                t = g.op("Mul", ctx.const(np.asarray(scale, np.float32), "scale"), t)
             scores = g.reduce("ReduceSum", t, [r], keepdims=False)
 
     mask = None
@@ -363,12 +379,3 @@ def dense_attention(layer, inputs, ctx):
         scores_shape = tuple(q.shape[:-1]) + (k.shape[-2],)
         return [out, Tensor(name=weights, shape=scores_shape, dtype=q.dtype)]
     return [out]
-def _dtype_of(t, kw, i):
-    masks = kw.get("mask")
-    if isinstance(masks, list) and len(masks) > i and isinstance(masks[i], Tensor):
-        return masks[i].dtype
-    return TensorProto.BOOL
-
-
-def _bool_name(t, name):
-    return t.mask == name

@@ -29,9 +29,9 @@ normalized: mode 0 as this layer; modes 1 and 2 are the legacy emitters'.)
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper
 
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..dtypes import numpy_dtype
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from .common.calls import forced_training
 
@@ -55,7 +55,8 @@ def check_batch_norm(layer, opset) -> list:
     axis = layer.config.get("axis", -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
     if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        problems.append(f"axis={axis!r} is not an int or a list of ints; the config is malformed")
+        problems.append(malformed(f"axis={axis!r} is not an int or a list of ints; the config is "
+                                  f"malformed"))
     if any(_uses_batch_stats(layer, call) for call in layer.calls):
         why = "is called with training=True"
         if layer.config.get("renorm"):
@@ -123,10 +124,6 @@ def _params(layer, t, axes, ctx, vbs: bool):
     return f(gamma, 1.0), f(beta, 0.0), f(mean, 0.0), f(var, 1.0)
 
 
-def _np_dtype(t):
-    return helper.tensor_dtype_to_np_dtype(t.dtype)
-
-
 def _onnx_const(ctx, t, keras_full, tag):
     """A Keras-layout full-rank broadcast array as a constant in t's ONNX layout
     (leading ones dropped, numpy broadcasting restores them)."""
@@ -134,13 +131,18 @@ def _onnx_const(ctx, t, keras_full, tag):
     shape = list(a.shape)
     while len(shape) > 1 and shape[0] == 1:
         shape.pop(0)
-    a = a.reshape(shape).astype(_np_dtype(t))
+    a = a.reshape(shape).astype(numpy_dtype(t.dtype))
     if t.perm:
         tag = tag + "_" + "".join(map(str, t.perm))
     return ctx.const(a, tag)
 
 
-@register(*_CLASSES, check=check_batch_norm)
+def _weight_names(c: dict) -> list:
+    return ((["gamma"] if c.get("scale", True) else []) + (["beta"] if c.get("center", True) else [])
+            + ["moving_mean", "moving_variance"])
+
+
+@register(*_CLASSES, check=check_batch_norm, layout="any", weights=_weight_names)
 def batch_normalization(layer, inputs, ctx):
     """BatchNormalization(axis, epsilon, center, scale, virtual_batch_size,
     renorm, trainable) and the call's `training` keyword."""
@@ -157,8 +159,10 @@ def batch_normalization(layer, inputs, ctx):
 
     if len(axes) == 1 and t.onnx_axis(axes[0]) == 1 and t.rank >= 2:
         # ONNX BatchNormalization: (N, C, ...) with per-channel parameters.
-        dt = _np_dtype(t)
-        vec = lambda a, tag: ctx.const(a.reshape(-1).astype(dt), tag)
+        dt = numpy_dtype(t.dtype)
+
+        def vec(a, tag):
+            return ctx.const(a.reshape(-1).astype(dt), tag)
         y = g.op("BatchNormalization", t.name, vec(gamma, "gamma"), vec(beta, "beta"),
                  vec(mean, "moving_mean"), vec(var, "moving_variance"), epsilon=eps)
         return [t.like(y)]

@@ -22,8 +22,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
-from ..registry import register
+from ..errors import ConfigError, layer_where, malformed
+from ..registry import register, with_bias
 from .common import spatial as sp
 from .common.activation_functions import activation_problems, apply_activation
 
@@ -41,39 +41,62 @@ _RANKS = {**_CONV, **_TRANSPOSE, **_DEPTHWISE, **_SEPARABLE}
 # -- configuration -----------------------------------------------------------
 
 def _options(layer):
-    """kernel_size, strides, dilation_rate, padding as tuples/str."""
+    """kernel_size, strides, dilation_rate, padding as tuples/str (the check
+    has made sure they are well formed)."""
+    rank = _RANKS[layer.class_name]
+    c = layer.config
+    kernel = sp.as_tuple(c["kernel_size"], rank)
+    strides = sp.as_tuple(c.get("strides", 1), rank)
+    dilation = sp.as_tuple(c.get("dilation_rate", 1), rank)
+    return rank, kernel, strides, dilation, str(c.get("padding", "valid")).lower()
+
+
+def _option_problems(layer) -> list:
+    """Malformed filters, kernel_size, strides, dilation_rate or groups."""
     rank = _RANKS[layer.class_name]
     c = layer.config
     needed = ("kernel_size",) if layer.class_name in _DEPTHWISE else ("filters", "kernel_size")
     missing = [k for k in needed if k not in c]
     if missing:
-        raise ConfigError(f"{layer_where(layer)} has no {' or '.join(missing)} in its config; the "
-                          f"config is malformed")
-    kernel = sp.as_tuple(c["kernel_size"], rank)
-    strides = sp.as_tuple(c.get("strides", 1), rank)
-    dilation = sp.as_tuple(c.get("dilation_rate", 1), rank)
-    for name, v in (("kernel_size", kernel), ("strides", strides), ("dilation_rate", dilation)):
+        return [malformed(f"has no {' or '.join(missing)} in its config; the config is malformed")]
+    problems = []
+    for name, default in (("kernel_size", None), ("strides", 1), ("dilation_rate", 1)):
+        value = c.get(name, default)
+        try:
+            v = sp.as_tuple(value, rank)
+        except (TypeError, ValueError):
+            v = ()
         if len(v) != rank or min(v) < 1:
-            raise ConfigError(f"{layer_where(layer)} has {name}={list(v)}; it needs {rank} "
-                              f"positive integer(s); the config is malformed")
-    return rank, kernel, strides, dilation, str(c.get("padding", "valid")).lower()
+            problems.append(malformed(f"has {name}={value!r}; it needs {rank} positive integer(s); "
+                                      f"the config is malformed"))
+    groups, filters = _groups(c), c.get("filters")
+    if not isinstance(groups, int) or groups < 1 or (isinstance(filters, int) and filters % groups):
+        problems.append(malformed(f"groups={groups!r} does not divide the {c.get('filters')} filters; "
+                                  f"the config is malformed"))
+    return problems
+
+
+def _groups(c: dict):
+    """groups, 1 when the config says none (older Keras saved no groups)."""
+    return 1 if c.get("groups") is None else c["groups"]
 
 
 def _check(paddings):
     def check(layer, opset):
         c = layer.config
-        problems = []
+        problems = _option_problems(layer)
         pad = str(c.get("padding", "valid")).lower()
         if pad == "causal" and _RANKS.get(layer.class_name) != 1:
-            problems.append("padding 'causal' only exists for Conv1D and SeparableConv1D; the "
-                            "config is malformed")
+            problems.append(malformed("padding 'causal' only exists for Conv1D and SeparableConv1D; "
+                                      "the config is malformed"))
         elif pad not in paddings:
-            problems.append(f"padding '{c.get('padding')}' is not one {layer.class_name} takes "
-                            f"(Keras allows {', '.join(paddings)}); the config is malformed")
+            problems.append(malformed(f"padding '{c.get('padding')}' is not one {layer.class_name} "
+                                      f"takes (Keras allows {', '.join(paddings)}); the config is "
+                                      f"malformed"))
         fmt = c.get("data_format")
         if fmt not in (None, "channels_last", "channels_first"):
-            problems.append(f"data_format '{fmt}' is unknown (Keras allows channels_last, "
-                            f"channels_first); the config is malformed")
+            problems.append(malformed(f"data_format '{fmt}' is unknown (Keras allows channels_last, "
+                                      f"channels_first); the config is malformed"))
         problems.extend(activation_problems(c.get("activation")))
         return problems
     return check
@@ -139,16 +162,14 @@ def _bias(ctx, layer, n: int):
 
 # -- Conv1D / Conv2D / Conv3D --------------------------------------------------
 
-@register(*_CONV, check=_check(("valid", "same", "causal")))
+@register(*_CONV, check=_check(("valid", "same", "causal")), layout="any",
+          weights=with_bias("kernel"))
 def conv(layer, inputs, ctx):
     """Conv1D/2D/3D(filters, kernel_size, strides, padding ('causal' for
     Conv1D), data_format, dilation_rate, groups, activation, use_bias).
     Inputs with extra leading batch axes (Keras folds them into the batch)
     are handled the same way."""
     rank, kernel, strides, dilation, padding = _options(layer)
-    if padding == "causal" and rank != 1:
-        raise ConfigError(f"{layer_where(layer)}: padding 'causal' only exists for Conv1D; the "
-                          f"config is malformed")
     t = inputs[0]
     if t.rank > rank + 2:
         return [_conv_folded(layer, t, ctx, rank)]
@@ -158,7 +179,7 @@ def conv(layer, inputs, ctx):
 def _conv(layer, t, ctx, rank, kernel, strides, dilation, padding) -> Tensor:
     c = layer.config
     filters = int(c["filters"])
-    groups = int(c.get("groups", 1) or 1)
+    groups = int(_groups(c))
     cin = _in_channels(layer, t)
     if cin % groups or filters % groups:
         raise ConfigError(f"{layer_where(layer)}: groups={groups} does not divide the {cin} input "
@@ -229,7 +250,8 @@ def _transpose_pads(n, k_eff, padding, stride, out_pad):
     return begin, max(end, 0), max(-end, 0)
 
 
-@register(*_TRANSPOSE, check=_check(("valid", "same")))
+@register(*_TRANSPOSE, check=_check(("valid", "same")), layout="channels_first",
+          weights=with_bias("kernel"))
 def conv_transpose(layer, inputs, ctx):
     """Conv1D/2D/3DTranspose(filters, kernel_size, strides, padding,
     output_padding, data_format, dilation_rate, activation, use_bias).
@@ -254,7 +276,7 @@ def conv_transpose(layer, inputs, ctx):
         ends.append(e)
         extra.append(x)
         out.append(_deconv_length(sizes[i], k_eff, padding, strides[i], op))
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     y = ctx.g.op("ConvTranspose", x.name, ctx.const(w, "kernel"), _bias(ctx, layer, filters),
                  kernel_shape=list(kernel), strides=list(strides), dilations=list(dilation),
                  group=1, pads=begins + ends, output_padding=extra)
@@ -271,7 +293,8 @@ def _depthwise_weight(ctx, layer, kernel, cin, mult) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(w, -1, 0)[:, None])
 
 
-@register(*_DEPTHWISE, check=_check(("valid", "same")))
+@register(*_DEPTHWISE, check=_check(("valid", "same")), layout="channels_first",
+          weights=with_bias("depthwise_kernel"))
 def depthwise_conv(layer, inputs, ctx):
     """DepthwiseConv1D/2D(kernel_size, strides, padding, depth_multiplier,
     data_format, dilation_rate, activation, use_bias)."""
@@ -280,7 +303,7 @@ def depthwise_conv(layer, inputs, ctx):
     mult = int(layer.config.get("depth_multiplier", 1))
     cin = _in_channels(layer, t)
     w = _depthwise_weight(ctx, layer, kernel, cin, mult)
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     y, out = _conv_nc(ctx, x.name, sp.spatial_dims(t, layer), ctx.const(w, "depthwise_kernel"),
                       _bias(ctx, layer, cin * mult), kernel=kernel, strides=strides,
                       dilation=dilation, padding=padding, group=cin)
@@ -289,16 +312,14 @@ def depthwise_conv(layer, inputs, ctx):
 
 # -- SeparableConv1D / SeparableConv2D -------------------------------------------
 
-@register(*_SEPARABLE, check=_check(("valid", "same", "causal")))
+@register(*_SEPARABLE, check=_check(("valid", "same", "causal")), layout="channels_first",
+          weights=with_bias("depthwise_kernel", "pointwise_kernel"))
 def separable_conv(layer, inputs, ctx):
     """SeparableConv1D/2D(filters, kernel_size, strides, padding ('causal'
     for SeparableConv1D), data_format, dilation_rate, depth_multiplier,
     activation, use_bias): a depthwise Conv (strides, dilation and padding
     apply here) then a 1x1 pointwise Conv carrying the bias."""
     rank, kernel, strides, dilation, padding = _options(layer)
-    if padding == "causal" and rank != 1:
-        raise ConfigError(f"{layer_where(layer)}: padding 'causal' only exists for "
-                          f"SeparableConv1D; the config is malformed")
     t = inputs[0]
     c = layer.config
     filters = int(c["filters"])
@@ -307,7 +328,7 @@ def separable_conv(layer, inputs, ctx):
     dw = _depthwise_weight(ctx, layer, kernel, cin, mult)
     pw = ctx.weight(layer, "pointwise_kernel", shape=(1,) * rank + (cin * mult, filters))
     pw = pw.reshape(cin * mult, filters).T.reshape((filters, cin * mult) + (1,) * rank)
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     d, out = _conv_nc(ctx, x.name, sp.spatial_dims(t, layer), ctx.const(dw, "depthwise_kernel"),
                       None, kernel=kernel, strides=strides, dilation=dilation, padding=padding,
                       group=cin)

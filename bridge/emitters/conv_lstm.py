@@ -6,6 +6,8 @@ Conv over (T*B, C, ...); the loop does only the recurrent convolution
 (stride 1, 'same' padding, no dilation, as Keras) and the gates (i, f, c, o,
 Keras's order). Everything runs time-major and channels-first: the
 sequence output is (T, B, filters, ...) tagged with its permutation.
+
+Bidirectional(ConvLSTMnD) runs this emitter once per direction (recurrent.py).
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..context import Tensor, channels_first_perm
-from ..errors import ConfigError, layer_where
-from ..registry import register
+from ..errors import ConfigError, layer_where, malformed
+from ..registry import register, with_bias
 from .common import spatial as sp
 from .common.scan import lstm_step, scan_loop
 from .common.rnn import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
@@ -28,10 +30,11 @@ def _check(layer, opset) -> list:
     problems = rnn_config_problems(dict(c, units=c.get("filters")), "ConvLSTM")
     pad = str(c.get("padding", "valid")).lower()
     if pad not in ("valid", "same"):
-        problems.append(f"padding '{c.get('padding')}' is not one {layer.class_name} takes "
-                        f"(valid, same); the config is malformed")
+        problems.append(malformed(f"padding '{c.get('padding')}' is not one {layer.class_name} "
+                                  f"takes (valid, same); the config is malformed"))
     if c.get("data_format") not in (None, "channels_last", "channels_first"):
-        problems.append(f"data_format '{c.get('data_format')}' is unknown; the config is malformed")
+        problems.append(malformed(f"data_format '{c.get('data_format')}' is unknown; the config is "
+                                  f"malformed"))
     return problems
 
 
@@ -45,7 +48,8 @@ def _pads(sizes, kernel, strides, dilation, padding):
     return {"pads": sp.onnx_pads(pairs)}
 
 
-@register("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", check=_check, note=fallback_reason)
+@register("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", check=_check, note=fallback_reason,
+          layout="any", weights=with_bias("kernel", "recurrent_kernel"))
 def conv_lstm(layer, inputs, ctx):
     """ConvLSTMnD(filters, kernel_size, strides, padding, data_format,
     dilation_rate, activation, recurrent_activation, use_bias,
@@ -142,3 +146,4 @@ def conv_lstm(layer, inputs, ctx):
     if flag(c, "return_state"):
         outs += [Tensor(name=s, shape=item, perm=state_perm) for s in finals]
     return outs
+

@@ -2,15 +2,15 @@
 identities, and models nested as layers."""
 from __future__ import annotations
 
-from ..errors import ConfigError, UnsupportedError, layer_where
-from ..registry import register
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
+from ..registry import register, with_bias
 from ..walk import emit_nested
 from .common.activation_functions import apply_activation, check_activation_option
 from .common.calls import forced_training
 from .common.einsum import EQUATION, einsum_with_kernel, parse_equation
 
 
-@register("InputLayer")
+@register("InputLayer", layout="any", weights=())
 def input_layer(layer, inputs, ctx):
     """An InputLayer is bound to a graph input; a call (Keras 3 may record one)
     passes its tensor through."""
@@ -19,16 +19,16 @@ def input_layer(layer, inputs, ctx):
 
 # Layers that are the identity at inference time.
 @register("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization")
+          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", layout="any", weights=())
 def inference_identity(layer, inputs, ctx):
     """No config key matters: these only act while training."""
     return list(inputs)
 
 
-@register("Dense", check=check_activation_option)
+@register("Dense", check=check_activation_option, layout="keras", weights=with_bias("kernel"))
 def dense(layer, inputs, ctx):
     """Dense(units, activation, use_bias) on the last axis of an N-D input."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     units = int(layer.config["units"])
     n_in = t.shape[-1]
     kernel = ctx.weight(layer, "kernel", shape=(n_in, units) if n_in is not None else None)
@@ -49,25 +49,26 @@ def dense(layer, inputs, ctx):
 def _check_einsum_dense(layer, opset) -> list:
     problems = check_activation_option(layer, opset)
     if not EQUATION.match(str(layer.config.get("equation", "")).replace(" ", "")):
-        problems.append(f"equation {layer.config.get('equation')!r} is not an einsum equation of "
-                        f"the form 'ab,bc->ac'; the config is malformed")
+        problems.append(malformed(f"equation {layer.config.get('equation')!r} is not an einsum "
+                                  f"equation of the form 'ab,bc->ac'; the config is malformed"))
     return problems
 
 
-@register("EinsumDense", check=_check_einsum_dense)
+@register("EinsumDense", check=_check_einsum_dense, layout="any",
+          weights=lambda c: ["kernel"] + (["bias"] if c.get("bias_axes") else []))
 def einsum_dense(layer, inputs, ctx):
     """EinsumDense(equation, output_shape, bias_axes, activation): tf.einsum
     of the input and the kernel, plus the bias (stored in the shape Keras
     broadcasts), then the activation. output_shape is implied by the kernel."""
     x = inputs[0]
     c = layer.config
-    X, W, O = parse_equation(layer, c["equation"], x.rank)
+    X, W, Y = parse_equation(layer, c["equation"], x.rank)
     kernel = ctx.weight(layer, "kernel")
     if kernel.ndim != len(W):
         raise ConfigError(f"{layer_where(layer)}: the kernel has shape {kernel.shape} but the "
                           f"equation {c['equation']!r} names {len(W)} kernel axes")
     bias = ctx.weight(layer, "bias") if c.get("bias_axes") else None
-    out = einsum_with_kernel(ctx, x, X, W, O, kernel, bias)
+    out = einsum_with_kernel(ctx, x, X, W, Y, kernel, bias)
     return [apply_activation(ctx, out, c.get("activation"))]
 
 
@@ -83,8 +84,8 @@ def _nested_model(layer, inputs, ctx):
     if forced_training(ctx):
         # tf.keras hands training=True down to every inner layer; refuse
         # rather than compute the inference behaviour silently.
-        affected = sorted({l.name for l in layer.inner.walk()
-                           if l.class_name in _TRAINING_DEPENDENT or l.class_name.startswith("Random")})
+        affected = sorted({lyr.name for lyr in layer.inner.walk()
+                           if lyr.class_name in _TRAINING_DEPENDENT or lyr.class_name.startswith("Random")})
         if affected:
             raise UnsupportedError([f"{ctx.where()}: is called with training=True, which tf.keras "
                                     f"passes down to {', '.join(affected[:5])}; their training-mode "
@@ -94,4 +95,4 @@ def _nested_model(layer, inputs, ctx):
     return emit_nested(ctx, layer, inputs)
 
 
-register("Sequential", "Model", "Functional")(_nested_model)
+register("Sequential", "Model", "Functional", layout="any")(_nested_model)

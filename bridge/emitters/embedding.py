@@ -9,18 +9,17 @@ from __future__ import annotations
 from onnx import TensorProto
 
 from ..context import Tensor
+from ..dtypes import FLOATS
 from ..registry import register
 from .common.rnn import flag
 
-_FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 
-
-@register("Embedding")
+@register("Embedding", layout="keras", weights=("embeddings",))
 def embedding(layer, inputs, ctx):
     """Embedding(input_dim, output_dim, mask_zero); weight embeddings
     (input_dim, output_dim). Float ids are truncated to integers as Keras's
     cast does; the mask (mask_zero) is ids != 0 on the ids as given."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     c = layer.config
     n_in = c.get("input_dim")
     n_out = c.get("output_dim")
@@ -31,7 +30,7 @@ def embedding(layer, inputs, ctx):
     y = g.op("Gather", ctx.const(table, "embeddings"), ids, axis=0)
     mask = None
     if flag(c, "mask_zero"):
-        if t.dtype in _FLOATS:   # Keras compares the ids as given: 0.5 is not masked
+        if t.dtype in FLOATS:   # Keras compares the ids as given: 0.5 is not masked
             zero = g.f32(0.0) if t.dtype == TensorProto.FLOAT else g.op("Cast", g.f32(0.0), to=t.dtype)
             mask = g.op("Not", g.op("Equal", t.name, zero))
         else:
@@ -39,11 +38,11 @@ def embedding(layer, inputs, ctx):
     return [Tensor(name=y, shape=tuple(t.shape) + (int(table.shape[1]),), mask=mask)]
 
 
-@register("Masking")
+@register("Masking", layout="keras", weights=())
 def masking(layer, inputs, ctx):
     """Masking(mask_value): a step whose features all equal mask_value is
     masked and zeroed (Keras: any(x != mask_value, axis=-1))."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     g = ctx.g
     value = float(layer.config.get("mask_value", 0.0))
     x = t.name if t.dtype == TensorProto.FLOAT else g.op("Cast", t.name, to=TensorProto.FLOAT)

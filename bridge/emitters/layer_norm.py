@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..registry import register
 from ..safety import check_elements
-from .common.calls import const as _uconst
 
 
 def _axes(layer, t, key="axis", default=-1) -> list:
@@ -49,7 +48,7 @@ def _axis_problems(layer, key="axis") -> list:
     axis = layer.config.get(key, -1)
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
     if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        return [f"{key}={axis!r} is not an int or a list of ints; the config is malformed"]
+        return [malformed(f"{key}={axis!r} is not an int or a list of ints; the config is malformed")]
     return []
 
 
@@ -118,11 +117,11 @@ def _layer_norm(layer, inputs, ctx, native: bool):
             tail = tuple(x.onnx_shape[t.rank - k:])
             scale = None
             if gamma is not None:
-                scale = _uconst(ctx, _onnx_layout(x, gamma).reshape(tail), "gamma")
+                scale = ctx.const(_onnx_layout(x, gamma).reshape(tail), "gamma")
             elif native:   # the ONNX op needs a scale input
                 check_elements(tail, "the normalized axes")
-                scale = _uconst(ctx, np.ones(tail, np.float32), "ones")
-            bias = _uconst(ctx, _onnx_layout(x, beta).reshape(tail), "beta") if beta is not None else None
+                scale = ctx.const(np.ones(tail, np.float32), "ones")
+            bias = ctx.const(_onnx_layout(x, beta).reshape(tail), "beta") if beta is not None else None
             y = g.layer_norm(x.name, scale, bias, axis=t.rank - k, rank=t.rank, epsilon=eps)
             return [x.like(y)]
 
@@ -135,20 +134,27 @@ def _layer_norm(layer, inputs, ctx, native: bool):
     else:
         y = _normalize(g, x.name, onnx_axes, eps)
     if gamma is not None:
-        y = g.op("Mul", y, _uconst(ctx, _onnx_layout(x, gamma), "gamma"))
+        y = g.op("Mul", y, ctx.const(_onnx_layout(x, gamma), "gamma"))
     if beta is not None:
-        y = g.op("Add", y, _uconst(ctx, _onnx_layout(x, beta), "beta"))
+        y = g.op("Add", y, ctx.const(_onnx_layout(x, beta), "beta"))
     return [x.like(y)]
 
 
-@register("LayerNormalization", check=_check_layer_norm)
+def _ln_weight_names(c: dict) -> list:
+    """gamma (scale=True), then beta (center=True, not Keras 3's rms_scaling)."""
+    return (["gamma"] if c.get("scale", True) else []) + (
+        ["beta"] if c.get("center", True) and not c.get("rms_scaling") else [])
+
+
+@register("LayerNormalization", check=_check_layer_norm, layout="any", weights=_ln_weight_names)
 def layer_normalization(layer, inputs, ctx):
     """LayerNormalization(axis, epsilon, center, scale; Keras 3: rms_scaling),
     decomposed (opsets 13-16)."""
     return _layer_norm(layer, inputs, ctx, native=False)
 
 
-@register("LayerNormalization", min_opset=17, check=_check_layer_norm)
+@register("LayerNormalization", min_opset=17, check=_check_layer_norm, layout="any",
+          weights=_ln_weight_names)
 def layer_normalization_17(layer, inputs, ctx):
     """LayerNormalization(axis, epsilon, center, scale; Keras 3: rms_scaling),
     the native ONNX op where the normalized axes are trailing."""
@@ -160,10 +166,10 @@ def _check_group_norm(layer, opset) -> list:
     problems = []
     axis = layer.config.get("axis", -1)
     if not isinstance(axis, int) or isinstance(axis, bool):
-        problems.append(f"axis={axis!r} is not an int; the config is malformed")
+        problems.append(malformed(f"axis={axis!r} is not an int; the config is malformed"))
     groups = layer.config.get("groups", 32)
     if not isinstance(groups, int) or isinstance(groups, bool):
-        problems.append(f"groups={groups!r} is not an int; the config is malformed")
+        problems.append(malformed(f"groups={groups!r} is not an int; the config is malformed"))
     return problems
 
 
@@ -184,7 +190,7 @@ def _grouped_shape(ctx, x, onnx_shape, a, groups):
     return g.op("Concat", *parts, axis=0)
 
 
-@register("GroupNormalization", check=_check_group_norm)
+@register("GroupNormalization", check=_check_group_norm, layout="any", weights=_ln_weight_names)
 def group_normalization(layer, inputs, ctx):
     """GroupNormalization(groups, axis, epsilon, center, scale)."""
     t = inputs[0]
@@ -215,15 +221,16 @@ def group_normalization(layer, inputs, ctx):
     full = tuple(size if i == axis else 1 for i in range(t.rank))
     if c.get("scale", True) is not False:
         gamma = ctx.weight(layer, "gamma", shape=(size,)).reshape(full)
-        y = g.op("Mul", y, _uconst(ctx, _onnx_layout(t, gamma), "gamma"))
+        y = g.op("Mul", y, ctx.const(_onnx_layout(t, gamma), "gamma"))
     if c.get("center", True) is not False:
         beta = ctx.weight(layer, "beta", shape=(size,)).reshape(full)
-        y = g.op("Add", y, _uconst(ctx, _onnx_layout(t, beta), "beta"))
+        y = g.op("Add", y, ctx.const(_onnx_layout(t, beta), "beta"))
     return [t.like(y)]
 
 
 # -- UnitNormalization ------------------------------------------------------------
-@register("UnitNormalization", check=lambda layer, opset: _axis_problems(layer))
+@register("UnitNormalization", check=lambda layer, opset: _axis_problems(layer), layout="any",
+          weights=())
 def unit_normalization(layer, inputs, ctx):
     """UnitNormalization(axis): L2 normalization, epsilon 1e-12 as the Keras
     that saved the file applies it."""
@@ -238,25 +245,22 @@ def unit_normalization(layer, inputs, ctx):
 
 
 # -- RMSNormalization (Keras 3) -------------------------------------------------------
-@register("RMSNormalization", check=lambda layer, opset: _axis_problems(layer))
+@register("RMSNormalization", check=lambda layer, opset: _axis_problems(layer), layout="any",
+          weights=lambda c: ["gamma"] if c.get("scale", True) else [])
 def rms_normalization(layer, inputs, ctx):
     """RMSNormalization(axis, epsilon): x * rsqrt(mean(x^2) + epsilon) * scale,
     the scale broadcast against the trailing axes as Keras multiplies it."""
     t = inputs[0]
     g = ctx.g
     axes = _axes(layer, t)
-    eps = float(layer.config.get("epsilon", 1e-6) if layer.config.get("epsilon") is not None else 1e-7)
+    eps = layer.config.get("epsilon")
+    eps = 1e-6 if eps is None else float(eps)       # Keras 3's default
     oaxes = sorted(t.onnx_axis(a) for a in axes)
     ms = g.reduce("ReduceMean", g.op("Mul", t.name, t.name), oaxes, keepdims=True)
     y = g.op("Div", t.name, g.op("Sqrt", g.op("Add", ms, g.f32(eps))))
-    scale = layer.weight("scale")
-    if scale is None and len(layer.weights) == 1:
-        scale = layer.weights[0].array
-    if scale is None:
-        scale = ctx.weight(layer, "scale")   # raises, naming what is stored
-    s = np.asarray(scale, np.float32)
+    s = np.asarray(ctx.weight(layer, 0), np.float32)   # its one weight, the scale
     if s.ndim > t.rank:
         raise ConfigError(f"{layer_where(layer)}: scale of shape {s.shape} does not broadcast "
                           f"against the input shape {t.shape}")
     full = s.reshape((1,) * (t.rank - s.ndim) + s.shape)
-    return [t.like(g.op("Mul", y, _uconst(ctx, np.ascontiguousarray(_onnx_layout(t, full)), "scale")))]
+    return [t.like(g.op("Mul", y, ctx.const(np.ascontiguousarray(_onnx_layout(t, full)), "scale")))]

@@ -8,18 +8,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UnsupportedError, layer_where
-from ..registry import register
+from ..registry import register, with_bias
 from .common.activation_functions import apply_activation, check_activation_option
 
 _K1_EPSILON = 1e-7     # keras.backend.epsilon() in Keras 1
 
 
-@register("Highway", check=check_activation_option)
+@register("Highway", check=check_activation_option, layout="keras",
+          weights=lambda c: ["kernel", "carry_kernel"] + ([] if c.get("use_bias", True) is False
+                                                        else ["bias", "carry_bias"]))
 def highway(layer, inputs, ctx):
     """Highway(activation, use_bias): T = sigmoid(x Wc + bc);
     y = activation(x W + b) * T + x * (1 - T). Weights kernel, carry_kernel,
     bias, carry_bias."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     g = ctx.g
     d = t.shape[-1]
     shape = (d, d) if d is not None else None
@@ -39,11 +41,11 @@ def highway(layer, inputs, ctx):
     return [t.like(out)]
 
 
-@register("MaxoutDense")
+@register("MaxoutDense", layout="keras", weights=with_bias("kernel"))
 def maxout_dense(layer, inputs, ctx):
     """MaxoutDense(units, nb_feature, use_bias): max over nb_feature of
     x W[f] + b[f]; kernel (nb_feature, input_dim, units), bias (nb_feature, units)."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     g = ctx.g
     units, nf = int(layer.config["units"]), int(layer.config["nb_feature"])
     d = t.shape[-1]
@@ -58,11 +60,11 @@ def maxout_dense(layer, inputs, ctx):
     return [t.like(y, shape=t.shape[:-1] + (units,))]
 
 
-@register("ParametricSoftplus")
+@register("ParametricSoftplus", layout="keras", weights=("alpha", "beta"))
 def parametric_softplus(layer, inputs, ctx):
     """ParametricSoftplus: alpha * softplus(beta * x), alpha and beta of the
     input's shape (without batch)."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     g = ctx.g
     shape = tuple(t.shape[1:]) if None not in t.shape[1:] else None
     a = ctx.const(ctx.weight(layer, "alpha", shape=shape), "alpha")
@@ -71,13 +73,13 @@ def parametric_softplus(layer, inputs, ctx):
     return [t.like(y)]
 
 
-@register("SReLU")
+@register("SReLU", layout="keras", weights=("t_left", "a_left", "t_right", "a_right"))
 def srelu(layer, inputs, ctx):
     """SReLU (Keras 1): with t_right_actual = t_left + |t_right|,
     y = t_left + relu(x - t_left, a_left, max=|t_right|) + a_right * relu(x - t_right_actual).
     K.relu(u, alpha, max_value) is backend-specific in Keras 1: TensorFlow
     min(relu(u), m) - alpha * relu(-u); Theano min(relu(u, alpha), m)."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     g = ctx.g
     shape = tuple(t.shape[1:]) if None not in t.shape[1:] else None
     tl = ctx.weight(layer, "t_left", shape=shape)
@@ -100,14 +102,14 @@ def srelu(layer, inputs, ctx):
     return [t.like(y)]
 
 
-@register("Keras1BatchNormalization")
+@register("Keras1BatchNormalization", layout="keras")
 def keras1_batch_norm(layer, inputs, ctx):
     """Keras 1 BatchNormalization modes 1 and 2 (mode 0 becomes the Keras 2
     layer). mode 1, sample-wise: (x - mean) / (sqrt(var + eps) + eps) over
     the last axis; mode 2, feature-wise with the statistics of the batch
     being computed (at inference too): (x - mean) / sqrt(var + eps) over
     every axis but `axis`. Then * gamma + beta."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     g = ctx.g
     c = layer.config
     mode, eps = int(c["mode"]), float(c.get("epsilon", 1e-3))
@@ -145,7 +147,7 @@ def _check_merge(layer, opset):
     return []
 
 
-@register("Merge", check=_check_merge)
+@register("Merge", check=_check_merge, layout="keras", weights=())
 def merge_cos(layer, inputs, ctx):
     """Keras 1 Merge(mode='cos') of two (batch, n) tensors:
     <a, b> / max(sqrt(<a, a> <b, b>), epsilon), shape (batch, 1, 1) as Keras 1
@@ -153,7 +155,7 @@ def merge_cos(layer, inputs, ctx):
     if len(inputs) != 2 or any(x.rank != 2 for x in inputs):
         raise UnsupportedError([f"{layer_where(layer)}: Merge mode 'cos' is supported for two 2-D "
                                 f"inputs; got ranks {[x.rank for x in inputs]}"])
-    a, b = (ctx.keras(x) for x in inputs)
+    a, b = inputs
     g = ctx.g
 
     def dot(x, y):
@@ -174,7 +176,7 @@ def _check_theano_pool(layer, opset):
     return []
 
 
-@register("TheanoSamePooling", check=_check_theano_pool)
+@register("TheanoSamePooling", check=_check_theano_pool, layout="channels_first", weights=())
 def theano_same_pooling(layer, inputs, ctx):
     """Max/AveragePooling1D-3D with padding 'same' saved under Theano
     (bridge.normalize gives them this class). Theano's pool_2d pads
@@ -196,7 +198,7 @@ def theano_same_pooling(layer, inputs, ctx):
                                 f"sizes; the input has {sizes}"])
     outs = [-(-size // ss) for size, ss in zip(sizes, s)]
     after = [max((o - 1) * ss + kk - size - b, 0) for o, ss, kk, size, b in zip(outs, s, k, sizes, before)]
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     g = ctx.g
     pads = list(before) + list(after)
     if c["mode"] == "max":

@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
-from ..registry import register
+from ..errors import ConfigError, layer_where, malformed
+from ..registry import register, with_bias
 from ..safety import check_elements
 from .common import spatial as sp
 from .common.activation_functions import activation_problems, apply_activation
@@ -40,15 +40,19 @@ _RANKS = {"LocallyConnected1D": 1, "LocallyConnected2D": 2}
 def _check(layer, opset):
     c = layer.config
     problems = []
+    missing = [k for k in ("filters", "kernel_size") if k not in c]
+    if missing:
+        problems.append(malformed(f"has no {' or '.join(missing)} in its config; the config is "
+                                  f"malformed"))
     if str(c.get("padding", "valid")).lower() not in ("valid", "same"):
-        problems.append(f"padding '{c.get('padding')}' is not one LocallyConnected takes (Keras "
-                        f"allows valid, same); the config is malformed")
+        problems.append(malformed(f"padding '{c.get('padding')}' is not one LocallyConnected takes "
+                                  f"(Keras allows valid, same); the config is malformed"))
     if c.get("implementation", 1) not in (1, 2, 3):
-        problems.append(f"implementation {c.get('implementation')!r} is unknown (Keras has 1, 2 "
-                        f"and 3); the config is malformed")
+        problems.append(malformed(f"implementation {c.get('implementation')!r} is unknown (Keras "
+                                  f"has 1, 2 and 3); the config is malformed"))
     if c.get("data_format") not in (None, "channels_last", "channels_first"):
-        problems.append(f"data_format '{c.get('data_format')}' is unknown (Keras allows "
-                        f"channels_last, channels_first); the config is malformed")
+        problems.append(malformed(f"data_format '{c.get('data_format')}' is unknown (Keras allows "
+                                  f"channels_last, channels_first); the config is malformed"))
     problems.extend(activation_problems(c.get("activation")))
     return problems
 
@@ -126,16 +130,12 @@ def _weights(ctx, layer, impl, cl, sizes, cin, out, pos, inside, filters):
     return w.reshape(P, Kw, cin, filters)
 
 
-@register(*_RANKS, check=_check)
+@register(*_RANKS, check=_check, layout="any", weights=with_bias("kernel"))
 def locally_connected(layer, inputs, ctx):
     """LocallyConnected1D/2D(filters, kernel_size, strides, padding,
     data_format, activation, use_bias, implementation)."""
     rank = _RANKS[layer.class_name]
     c = layer.config
-    missing = [k for k in ("filters", "kernel_size") if k not in c]
-    if missing:
-        raise ConfigError(f"{layer_where(layer)} has no {' or '.join(missing)} in its config; the "
-                          f"config is malformed")
     kernel = sp.as_tuple(c["kernel_size"], rank)
     strides = sp.as_tuple(c.get("strides", 1), rank)
     padding = str(c.get("padding", "valid")).lower()

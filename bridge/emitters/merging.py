@@ -25,7 +25,7 @@ from dataclasses import replace
 from onnx import TensorProto, helper
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed
 from ..registry import register
 
 
@@ -146,49 +146,59 @@ def _variadic(op_type, binary):
 def _check_two_inputs(layer, opset) -> list:
     bad = [i for i, call in enumerate(layer.calls) if len(call.inputs) != 2]
     if bad:
-        return [f"call {bad[0]} has {len(layer.calls[bad[0]].inputs)} inputs; this layer takes "
-                f"exactly 2 (the config is malformed)"]
+        return [malformed(f"call {bad[0]} has {len(layer.calls[bad[0]].inputs)} inputs; this layer "
+                          f"takes exactly 2 (the config is malformed)")]
     return []
 
 
-@register("Add")
+def _check_dot(layer, opset) -> list:
+    axes = layer.config.get("axes")
+    pair = isinstance(axes, (list, tuple)) and len(axes) == 2 and all(
+        isinstance(a, int) and not isinstance(a, bool) for a in axes)
+    if not (isinstance(axes, int) and not isinstance(axes, bool)) and not pair:
+        return [malformed(f"axes={axes!r} is neither an int nor a pair of ints; the config is "
+                          f"malformed")] + _check_two_inputs(layer, opset)
+    return _check_two_inputs(layer, opset)
+
+
+@register("Add", layout="any", weights=())
 def add(layer, inputs, ctx):
     """Add(): the sum of the inputs. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Sum", "Add"))
 
 
-@register("Subtract", check=_check_two_inputs)
+@register("Subtract", check=_check_two_inputs, layout="any", weights=())
 def subtract(layer, inputs, ctx):
     """Subtract(): inputs[0] - inputs[1]. No config key."""
     return _elementwise(layer, inputs, ctx, lambda g, n: g.op("Sub", n[0], n[1]))
 
 
-@register("Multiply")
+@register("Multiply", layout="any", weights=())
 def multiply(layer, inputs, ctx):
     """Multiply(): the product of the inputs, in Keras's order. No config key."""
     return _elementwise(layer, inputs, ctx, _fold("Mul"))
 
 
-@register("Average")
+@register("Average", layout="any", weights=())
 def average(layer, inputs, ctx):
     """Average(): the mean of the inputs. No config key."""
     return _elementwise(layer, inputs, ctx, lambda g, n: g.op("Mean", *n))
 
 
-@register("Maximum")
+@register("Maximum", layout="any", weights=())
 def maximum(layer, inputs, ctx):
     """Maximum(): the elementwise maximum. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Max", "Max"))
 
 
-@register("Minimum")
+@register("Minimum", layout="any", weights=())
 def minimum(layer, inputs, ctx):
     """Minimum(): the elementwise minimum. No config key."""
     return _elementwise(layer, inputs, ctx, _variadic("Min", "Min"))
 
 
 # -- Concatenate ------------------------------------------------------------
-@register("Concatenate")
+@register("Concatenate", layout="any", weights=())
 def concatenate(layer, inputs, ctx):
     """Concatenate(axis): joins the inputs along `axis` (negative allowed),
     in the layout they share."""
@@ -265,7 +275,7 @@ def _l2_normalize(g, t: Tensor, axis: int) -> str:
     return g.op("Div", t.name, g.op("Sqrt", g.op("Max", ss, g.f32(1e-12))))
 
 
-@register("Dot", check=_check_two_inputs)
+@register("Dot", check=_check_dot, layout="any", weights=())
 def dot(layer, inputs, ctx):
     """Dot(axes, normalize): Keras's batch_dot of two inputs. Output shape
     (batch, x's other axes..., y's other axes...), (batch, 1) when nothing
@@ -298,10 +308,12 @@ def dot(layer, inputs, ctx):
         letters = iter("bcdefghijklmnopqrstuvwxy")
         xl = ["a"] + [next(letters) if i != a0 else "z" for i in range(1, x.rank)]
         yl = ["a"] + [next(letters) if i != a1 else "z" for i in range(1, y.rank)]
-        sub = lambda t, l: "".join(l[p] for p in (t.perm or range(t.rank)))
-        res = "a" + "".join(l for i, l in enumerate(xl) if i not in (0, a0)) \
-                  + "".join(l for i, l in enumerate(yl) if i not in (0, a1))
-        out = g.op("Einsum", x.name, y.name, equation=f"{sub(x, xl)},{sub(y, yl)}->{res}")
+        def onnx_order(t, labels):      # t's labels in the order its ONNX value holds them
+            return "".join(labels[p] for p in (t.perm or range(t.rank)))
+        res = "a" + "".join(c for i, c in enumerate(xl) if i not in (0, a0)) \
+                  + "".join(c for i, c in enumerate(yl) if i not in (0, a1))
+        out = g.op("Einsum", x.name, y.name,
+                   equation=f"{onnx_order(x, xl)},{onnx_order(y, yl)}->{res}")
         if len(res) == 1:
             out = g.unsqueeze(out, [1])
     return [Tensor(name=out, shape=shape, dtype=x.dtype)]

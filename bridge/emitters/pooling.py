@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError
+from ..errors import ConfigError, malformed
 from ..registry import register
 from .common import spatial as sp
 from .common.spatial import data_format_problems
@@ -51,24 +51,24 @@ def check_windowed(layer, opset) -> list:
     try:
         k, s, padding = _window(layer, n)
     except (TypeError, ValueError):
-        return problems + [f"pool_size/strides {layer.config.get('pool_size')!r}/"
-                           f"{layer.config.get('strides')!r} are not {n} integers; the config is "
-                           f"malformed"]
+        return problems + [malformed(f"pool_size/strides {layer.config.get('pool_size')!r}/"
+                                     f"{layer.config.get('strides')!r} are not {n} integers; the "
+                                     f"config is malformed")]
     if len(k) != n or len(s) != n or min(k + s) < 1:
-        problems.append(f"pool_size {k} and strides {s} must be {n} positive integers")
+        problems.append(malformed(f"pool_size {k} and strides {s} must be {n} positive integers"))
     if padding not in ("valid", "same"):
-        problems.append(f"padding {padding!r} is not 'valid' or 'same'")
+        problems.append(malformed(f"padding {padding!r} is not 'valid' or 'same'"))
     return problems
 
 
-@register(*_WINDOWED, check=check_windowed)
+@register(*_WINDOWED, check=check_windowed, layout="channels_first", weights=())
 def windowed_pooling(layer, inputs, ctx):
     """MaxPooling / AveragePooling 1D, 2D, 3D: pool_size, strides (None =
     pool_size), padding ('valid', 'same'), data_format."""
     op, n = _WINDOWED[layer.class_name]
     t = inputs[0]
     k, s, padding = _window(layer, n)
-    x = sp.to_channels_first(ctx, t, layer)
+    x = t      # channels first: the registration's layout
     sizes = sp.spatial_dims(t, layer)
     attrs = {"kernel_shape": list(k), "strides": list(s)}
     if padding == "same":
@@ -113,7 +113,8 @@ def _reduced(t: Tensor, name: str, keras_axes, keepdims: bool) -> Tensor:
     return Tensor(name=name, shape=shape, perm=perm, dtype=t.dtype)
 
 
-@register(*_GLOBAL, check=lambda layer, opset: data_format_problems(layer))
+@register(*_GLOBAL, check=lambda layer, opset: data_format_problems(layer), layout="any",
+          weights=())
 def global_pooling(layer, inputs, ctx):
     """GlobalMax/AveragePooling 1D, 2D, 3D: data_format, keepdims (default
     False); GlobalAveragePooling1D also the Keras mask of its input."""

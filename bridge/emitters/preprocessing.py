@@ -36,10 +36,10 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..dtypes import numpy_dtype, onnx_dtype
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from ..safety import check_elements
-from .common.calls import const as _uconst
 from .common.calls import forced_training, refuse_training
 from .common.resample import aspect_crop, crop_image, resize_image, smart_resize, to_nchw
 
@@ -68,13 +68,13 @@ _RANDOM = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "R
            "Solarization", "Equalization", "MixUp", "CutMix", "AugMix", "RandAugment")
 
 
-@register("Identity")
+@register("Identity", layout="any", weights=())
 def identity(layer, inputs, ctx):
     """Identity: no config key matters."""
     return list(inputs)
 
 
-@register(*_RANDOM)
+@register(*_RANDOM, layout="any", weights=())
 def random_augmentation(layer, inputs, ctx):
     """The identity at inference (the input cast to float32); no config key matters."""
     _no_training(ctx)
@@ -95,10 +95,10 @@ def _broadcast_const(ctx, t: Tensor, value, tag: str) -> str:
         a = np.transpose(a, t.perm)
     while a.ndim > 1 and a.shape[0] == 1:
         a = a[0]
-    return _uconst(ctx, np.ascontiguousarray(a), tag)
+    return ctx.const(np.ascontiguousarray(a), tag)
 
 
-@register("Rescaling")
+@register("Rescaling", layout="any", weights=())
 def rescaling(layer, inputs, ctx):
     """Rescaling(scale, offset): x * scale + offset."""
     t = _float(ctx, inputs[0])
@@ -115,11 +115,12 @@ def rescaling(layer, inputs, ctx):
 def _check_normalization(layer, opset) -> list:
     c = layer.config
     if (c.get("mean") is None) != (c.get("variance") is None):
-        return ["has only one of mean / variance in its config; the config is malformed"]
+        return [malformed("has only one of mean / variance in its config; the config is malformed")]
     return []
 
 
-@register("Normalization", check=_check_normalization)
+@register("Normalization", check=_check_normalization, layout="any",
+          weights=("mean", "variance", "count"))
 def normalization(layer, inputs, ctx):
     """Normalization(axis, mean, variance, invert), or the stored mean /
     variance of an adapted layer; epsilon is Keras's backend.epsilon() 1e-7."""
@@ -173,11 +174,12 @@ def _check_resizing(layer, opset) -> list:
         problems.append("pad_to_aspect_ratio=True is not supported yet; resize without it")
     for key in ("height", "width"):
         if not isinstance(c.get(key), int) or c.get(key) < 1:
-            problems.append(f"{key}={c.get(key)!r} is not a positive integer; the config is malformed")
+            problems.append(malformed(f"{key}={c.get(key)!r} is not a positive integer; the config "
+                                      f"is malformed"))
     return problems
 
 
-@register("Resizing", check=_check_resizing)
+@register("Resizing", check=_check_resizing, layout="any", weights=())
 def resizing(layer, inputs, ctx):
     """Resizing(height, width, interpolation, crop_to_aspect_ratio; Keras 3:
     antialias, data_format)."""
@@ -197,11 +199,12 @@ def _check_crop(layer, opset) -> list:
     problems = []
     for key in ("height", "width"):
         if not isinstance(layer.config.get(key), int):
-            problems.append(f"{key}={layer.config.get(key)!r} is not an integer; the config is malformed")
+            problems.append(malformed(f"{key}={layer.config.get(key)!r} is not an integer; the "
+                                      f"config is malformed"))
     return problems
 
 
-@register("CenterCrop", check=_check_crop)
+@register("CenterCrop", check=_check_crop, layout="any", weights=())
 def center_crop(layer, inputs, ctx):
     """CenterCrop(height, width): the centred crop, or smart_resize when the
     image is smaller than the target."""
@@ -222,7 +225,7 @@ def center_crop(layer, inputs, ctx):
     return [smart_resize(ctx, x, h, w, "bilinear", layer)]
 
 
-@register("RandomCrop", check=_check_crop)
+@register("RandomCrop", check=_check_crop, layout="any", weights=())
 def random_crop(layer, inputs, ctx):
     """RandomCrop(height, width) at inference: tf-keras smart_resize (bilinear),
     Keras 3 the images unchanged."""
@@ -265,7 +268,7 @@ def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dt
         raise ConfigError(f"{layer_where(layer)}: output_mode={mode!r} supports inputs of rank 2 "
                           f"at most (Keras refuses {tuple(t.shape)} too)")
     check_elements(depth, f"{depth} tokens")
-    tok = _uconst(ctx, np.arange(depth, dtype=_np_dtype(t.dtype)), f"tokens_{depth}")
+    tok = ctx.const(np.arange(depth, dtype=numpy_dtype(t.dtype)), f"tokens_{depth}")
     hits = g.op("Cast", g.op("Equal", g.unsqueeze(x, [2]), tok), to=_FLOAT)   # (B, n, depth)
     if weights is not None:
         hits = g.op("Mul", hits, g.unsqueeze(ctx.keras(weights).name, [2]))
@@ -273,19 +276,10 @@ def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dt
         y = g.reduce("ReduceMax", hits, [1], keepdims=False)
     else:
         y = g.reduce("ReduceSum", hits, [1], keepdims=False)
-    dt = _ONNX_DTYPES.get(out_dtype, _FLOAT)
+    dt = onnx_dtype(out_dtype, _FLOAT)
     if dt != _FLOAT:
         y = g.op("Cast", y, to=dt)
     return Tensor(name=y, shape=(shape[0], depth), dtype=dt)
-
-
-_ONNX_DTYPES = {"float32": _FLOAT, "float64": TensorProto.DOUBLE, "float16": TensorProto.FLOAT16,
-                "int32": TensorProto.INT32, "int64": TensorProto.INT64}
-
-
-def _np_dtype(dt):
-    from onnx import helper
-    return helper.tensor_dtype_to_np_dtype(dt)
 
 
 def _dtype_name(layer, default):
@@ -295,14 +289,14 @@ def _dtype_name(layer, default):
     return {"mixed_float16": "float32", "mixed_bfloat16": "float32"}.get(dt, dt)
 
 
-@register("CategoryEncoding", check=_check_category_encoding)
+@register("CategoryEncoding", check=_check_category_encoding, layout="keras")
 def category_encoding(layer, inputs, ctx):
     """CategoryEncoding(num_tokens, output_mode, sparse=False) and the call's
     count_weights."""
     c = layer.config
     _, kw = _call_kwargs(ctx, inputs)
     mode = c.get("output_mode", "multi_hot")
-    depth = int(c.get("num_tokens") or c.get("max_tokens"))
+    depth = int(c["num_tokens"] if c.get("num_tokens") is not None else c.get("max_tokens"))
     x = inputs[0]
     return [_encode(ctx, layer, x, depth, mode, kw.get("count_weights"),
                     _dtype_name(layer, "float32"))]
@@ -328,13 +322,13 @@ def _check_discretization(layer, opset) -> list:
     return problems
 
 
-@register("Discretization", check=_check_discretization)
+@register("Discretization", check=_check_discretization, layout="keras")
 def discretization(layer, inputs, ctx):
     """Discretization(bin_boundaries, output_mode): tf.raw_ops.Bucketize (the
     number of boundaries <= x), then the categorical encoding."""
     g = ctx.g
     c = layer.config
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     b = np.asarray(c["bin_boundaries"], np.float32).reshape(-1)
     x = t.name if t.dtype == _FLOAT else g.op("Cast", t.name, to=_FLOAT)
     ge = g.op("Cast", g.op("GreaterOrEqual", g.unsqueeze(x, [t.rank]), ctx.const(b, "bin_boundaries")),
@@ -342,7 +336,7 @@ def discretization(layer, inputs, ctx):
     idx = g.reduce("ReduceSum", ge, [t.rank], keepdims=False)
     mode = c.get("output_mode", "int")
     if mode == "int":
-        dt = _ONNX_DTYPES.get(_dtype_name(layer, "int64"), TensorProto.INT64)
+        dt = onnx_dtype(_dtype_name(layer, "int64"), TensorProto.INT64)
         if dt != TensorProto.INT64:
             idx = g.op("Cast", idx, to=dt)
         return [Tensor(name=idx, shape=t.shape, dtype=dt)]
@@ -366,7 +360,7 @@ def _refuse(layer, opset) -> list:
             f"data before calling the ONNX model) and export the rest"]
 
 
-@register(*_LOOKUP_WHY, check=_refuse)
+@register(*_LOOKUP_WHY, check=_refuse, layout="keras")
 def _lookup(layer, inputs, ctx):   # never reached: check() refuses the layer first
     raise UnsupportedError([f"{layer_where(layer)}: {_refuse(layer, ctx.opset)[0]}"])
 
@@ -391,34 +385,34 @@ def _check_integer_lookup(layer, opset) -> list:
     return problems
 
 
-@register("IntegerLookup", check=_check_integer_lookup)
+@register("IntegerLookup", check=_check_integer_lookup, layout="keras")
 def integer_lookup(layer, inputs, ctx):
     """IntegerLookup(vocabulary (a list), num_oov_indices, mask_token, oov_token,
     invert, output_mode, max_tokens, pad_to_max_tokens): the vocabulary's
     index table as Keras builds it (mask, OOV indices, then the tokens)."""
     g = ctx.g
     c = layer.config
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     vocab = [int(v) for v in c["vocabulary"]]
     mode = c.get("output_mode", "int")
     n_oov = int(c.get("num_oov_indices", 1))
     mask_token = c.get("mask_token")
     oov_start = 1 if mask_token is not None and mode == "int" else 0
     start = oov_start + n_oov
-    out_dt = _ONNX_DTYPES.get(_dtype_name(layer, "int64"), TensorProto.INT64) if mode == "int" \
+    out_dt = onnx_dtype(_dtype_name(layer, "int64"), TensorProto.INT64) if mode == "int" \
         else TensorProto.INT64
     x = t.name if t.dtype == TensorProto.INT64 else g.op("Cast", t.name, to=TensorProto.INT64)
     if c.get("invert"):
         oov_token = int(c.get("oov_token", -1))
         table = ([int(mask_token)] if oov_start else []) + [oov_token] * n_oov + vocab
-        tab = _uconst(ctx, np.asarray(table, np.int64), "inverse_vocabulary")
+        tab = ctx.const(np.asarray(table, np.int64), "inverse_vocabulary")
         inside = g.op("And", g.op("GreaterOrEqual", x, g.i64(0)), g.op("Less", x, g.i64(len(table))))
         safe = g.op("Where", inside, x, g.i64(0))
         y = g.op("Where", inside, g.op("Gather", tab, safe, axis=0), g.i64(oov_token))
         if out_dt != TensorProto.INT64:
             y = g.op("Cast", y, to=out_dt)
         return [Tensor(name=y, shape=t.shape, dtype=out_dt)]
-    keys = _uconst(ctx, np.asarray(vocab, np.int64), "vocabulary")
+    keys = ctx.const(np.asarray(vocab, np.int64), "vocabulary")
     hits = g.op("Equal", g.unsqueeze(x, [t.rank]), keys)                   # (..., V)
     found = g.reduce("ReduceMax", g.op("Cast", hits, to=TensorProto.INT32), [t.rank], keepdims=False)
     pos = g.op("ArgMax", g.op("Cast", hits, to=TensorProto.INT32), axis=t.rank, keepdims=0)

@@ -13,7 +13,10 @@ node with direction="bidirectional". Weights are re-laid out once:
 Activations go in the node's `activations` attribute (hard_sigmoid by the
 formula of the Keras that saved the file); one the ONNX ops do not list
 (gelu, swish, selu, ...) sends the layer to an explicit Scan
-(recurrent_scan.py), and `fallback_reason(layer)` says so.
+(common/scan.py), and `fallback_reason(layer)` says so. So does what the
+conversion's target runtime cannot run in the node (ctx.target, from
+bridge/targets.py: its activations, masks, initial states, ...): `node_ok`
+asks the table and tells `bridge inspect --target` why.
 
 Masks (Embedding(mask_zero=True), Masking) follow Keras exactly, arbitrary
 masks included: masked steps are skipped and the state carried over. For
@@ -37,10 +40,11 @@ import numpy as np
 from onnx import TensorProto
 
 from ..context import Tensor
-from ..errors import ConfigError, layer_where
-from ..ir import Layer
-from ..registry import register
+from ..errors import ConfigError, layer_where, malformed, same_kind
+from ..ir import Call, Layer, TensorRef
+from ..registry import REGISTRY, register, with_bias
 from ..safety import check_elements
+from ..walk import emit_inner
 from .common.scan import scan_cell
 from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
                          cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
@@ -85,8 +89,26 @@ def _onnx_weights(cell: Cell):
     return w, r, np.concatenate([bi, br]).astype(np.float32)
 
 
-def node_ok(cell: Cell, keras3: bool) -> bool:
-    return all(onnx_activation(a, keras3) is not None for a in cell_activations(cell))
+def node_ok(cell: Cell, ctx, masked: bool = False, initial: bool = False,
+            need_seq: bool = False) -> bool:
+    """Whether one ONNX node computes this cell on the conversion's target;
+    when the target is what rules it out, inspect is told why."""
+    acts = [onnx_activation(a, ctx.model.keras_major >= 3) for a in cell_activations(cell)]
+    if any(a is None for a in acts):
+        return False
+    why = ctx.target.rnn_node_reason(cell.kind, [a[0] for a in acts])
+    if why is None and masked and not ctx.target.rnn_sequence_lens:
+        why = (f"{ctx.target.name} does not honour a sequence_lens computed at run time (the "
+               f"Keras mask)")
+    if why is None and initial and not ctx.target.rnn_initial_states:
+        why = f"{ctx.target.name} does not run an ONNX {cell.kind} with initial states"
+    if (why is None and need_seq and cell.return_state and cell.kind == "LSTM"
+            and not ctx.target.rnn_y_with_y_c):
+        why = f"{ctx.target.name} does not give an ONNX LSTM's Y and Y_c together"
+    if why is not None:
+        ctx.fallbacks[(ctx.scope, ctx.layer.name)] = (f"{why}: an explicit recurrence (ONNX Scan) "
+                                                      f"instead of one {cell.kind} node")
+    return why is None
 
 
 def _node(ctx, op: str, inputs: list, want: list, **attrs) -> list:
@@ -226,7 +248,7 @@ def run_cell(ctx, cell: Cell, s, init, need_seq: bool) -> DirOut:
     """One layer (or one direction): go_backwards, then one node or a Scan."""
     if cell.go_backwards:
         s = reversed_seq(ctx, s)
-    if node_ok(cell, ctx.model.keras_major >= 3):
+    if node_ok(cell, ctx, s.mask is not None, bool(init), need_seq):
         return node_path(ctx, [cell], s, [init] if init else None, need_seq)[0][0]
     seq, last, states = scan_cell(ctx, cell, s, init, need_seq)
     return DirOut(seq, last, states)
@@ -252,7 +274,8 @@ def _vec(name, units) -> Tensor:
     return Tensor(name=name, shape=(None, units))
 
 
-@register(*_LAYERS, check=_check_layer, note=fallback_reason)
+@register(*_LAYERS, check=_check_layer, note=fallback_reason, layout="any",
+          weights=with_bias("kernel", "recurrent_kernel"))
 def recurrent_layer(layer, inputs, ctx):
     """LSTM / GRU / SimpleRNN / CuDNNLSTM / CuDNNGRU(units, activation,
     recurrent_activation, use_bias, reset_after, return_sequences,
@@ -293,7 +316,8 @@ def _check_rnn(layer, opset) -> list:
     problems = [p for p in rnn_config_problems(dict(cells[0][1], **layer.config), cells[0][0])
                 if "stateful" in p]
     for cls, cfg in cells:
-        problems += [f"{cls}: {p}" for p in rnn_config_problems(dict(cfg, stateful=False), cls)]
+        problems += [same_kind(p, f"{cls}: {p}")
+                     for p in rnn_config_problems(dict(cfg, stateful=False), cls)]
     return problems
 
 
@@ -312,7 +336,7 @@ def _cell_weights(layer: Layer, cells: list) -> list:
     return out
 
 
-@register("RNN", check=_check_rnn, note=fallback_reason)
+@register("RNN", check=_check_rnn, note=fallback_reason, layout="any")
 def generic_rnn(layer, inputs, ctx):
     """RNN(cell: LSTMCell | GRUCell | SimpleRNNCell | StackedRNNCells of them,
     return_sequences, return_state, go_backwards, time_major): a stack of
@@ -375,8 +399,8 @@ def _check_bidirectional(layer, opset) -> list:
     c = layer.config
     problems = []
     if c.get("merge_mode", "concat") not in _MERGE:
-        problems.append(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows (concat, sum, "
-                        f"mul, ave, None); the config is malformed")
+        problems.append(malformed(f"merge_mode {c.get('merge_mode')!r} is not one Keras knows "
+                                  f"(concat, sum, mul, ave, None); the config is malformed"))
     for key in ("layer", "backward_layer"):
         spec = c.get(key)
         if spec is None and key == "backward_layer":
@@ -384,12 +408,18 @@ def _check_bidirectional(layer, opset) -> list:
         cls = spec.get("class_name") if isinstance(spec, dict) else spec
         cfg = (spec.get("config") or {}) if isinstance(spec, dict) else {}
         ccls, ccfg = as_cell_spec(cls, cfg)
+        if key == "layer" and ccls in CONV_LSTM:
+            bspec = c.get("backward_layer")
+            bcls = bspec.get("class_name") if isinstance(bspec, dict) else ccls
+            bcfg = (bspec.get("config") or {}) if isinstance(bspec, dict) else ccfg
+            problems += _conv_lstm_problems(ccls, ccfg, bcls, bcfg, opset)
+            break
         if ccls not in KINDS:
             problems.append(f"the wrapped {key} is {cls!r}; Bidirectional converts "
-                            f"{', '.join(_LAYERS)} and RNN with one LSTMCell / GRUCell / "
-                            f"SimpleRNNCell")
+                            f"{', '.join(_LAYERS + CONV_LSTM)} and RNN with one LSTMCell / "
+                            f"GRUCell / SimpleRNNCell")
             continue
-        problems += [f"wrapped {cls}: {p}" for p in rnn_config_problems(ccfg, ccls)]
+        problems += [same_kind(p, f"wrapped {cls}: {p}") for p in rnn_config_problems(ccfg, ccls)]
     return problems
 
 
@@ -418,13 +448,66 @@ def _merge_stacked(ctx, mode, v: str, dir_axis: int) -> str:
     return g.reduce(op, v, [dir_axis], keepdims=False)
 
 
-@register("Bidirectional", check=_check_bidirectional, note=fallback_reason)
+# -- Bidirectional(ConvLSTMnD) ------------------------------------------------------
+# Each direction is the ConvLSTM emitter's Scan (conv_lstm.py, through the
+# registry); the backward sequence is flipped back along time and the two are
+# merged on the last Keras axis, as Keras's Bidirectional does whatever the
+# data_format (a channels_first sequence is concatenated along its width).
+CONV_LSTM = ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+
+
+def _conv_lstm_problems(fcls: str, fcfg: dict, bcls: str, bcfg: dict, opset: int) -> list:
+    if bcls != fcls:
+        return [f"the backward layer is {bcls!r} but the forward one {fcls!r}; Bidirectional "
+                f"converts a ConvLSTM backward layer of the same class"]
+    check = REGISTRY.lookup(fcls, opset).check
+    problems = [f"wrapped {fcls}: {p}" for cfg in (fcfg, bcfg)
+                for p in check(Layer(name="", class_name=fcls, config=cfg), opset)]
+    return list(dict.fromkeys(problems))
+
+
+def _conv_lstm_direction(ctx, sub: Layer, x: Tensor, states: list, rs: bool) -> list:
+    """One direction, with zero_output_for_mask = return_sequences as Keras forces."""
+    sub = replace(sub, config=dict(sub.config, zero_output_for_mask=rs))
+    refs = tuple(TensorRef(f"{sub.name}:{i}") for i in range(1 + len(states)))
+    return emit_inner(ctx, sub, [x] + list(states), Call(refs, {}))
+
+
+def _bidirectional_conv_lstm(ctx, fl: Layer, bl: Layer, x: Tensor, states: list, mode) -> list:
+    g = ctx.g
+    rs = flag(fl.config, "return_sequences")
+    if states and len(states) != 4:
+        raise ConfigError(f"{ctx.where()} is called with {len(states)} initial state tensor(s) but "
+                          f"needs 4 (forward h, c, backward h, c); the config is malformed")
+    fo = _conv_lstm_direction(ctx, fl, x, states[:2], rs)
+    bo = _conv_lstm_direction(ctx, bl, x, states[2:], rs)
+    yf, yb = fo[0], bo[0]
+    if rs:
+        yb = yb.like(g.op("Slice", yb.name, g.i64([-1]), g.i64([np.iinfo(np.int64).min]),
+                          g.i64([yb.onnx_axis(1)]), g.i64([-1])))
+    yb = ctx.to_perm(yb, yf.perm)
+    mask = x.mask if rs else None
+    if mode is None:
+        outs = [replace(yf, mask=mask), replace(yb, mask=mask)]
+    else:
+        y = _merge(ctx, mode, yf.name, yb.name, yf.onnx_axis(-1))
+        shape = yf.shape
+        if mode == "concat":
+            last = None if None in (yf.shape[-1], yb.shape[-1]) else yf.shape[-1] + yb.shape[-1]
+            shape = tuple(yf.shape[:-1]) + (last,)
+        outs = [replace(yf, name=y, shape=shape, mask=mask)]
+    return outs + list(fo[1:]) + list(bo[1:])
+
+
+@register("Bidirectional", check=_check_bidirectional, note=fallback_reason, layout="any")
 def bidirectional(layer, inputs, ctx):
     """Bidirectional(layer, backward_layer, merge_mode); extra inputs are the
     initial states, forward ones first."""
     x, states = split_inputs(ctx, inputs)
     mode = layer.config.get("merge_mode", "concat")
     fl, bl = _sublayers(layer)
+    if fl.class_name in CONV_LSTM:
+        return _bidirectional_conv_lstm(ctx, fl, bl, x, states, mode)
     rs = flag(fl.config, "return_sequences")
     # Keras forces zero_output_for_mask = return_sequences on both directions.
     fc = read_cell(ctx, fl, x.shape[-1], tag="forward", zero_output=rs)
@@ -436,10 +519,12 @@ def bidirectional(layer, inputs, ctx):
     fi = [state_tensor(ctx, t) for t in states[:fc.n_states]] or None
     bi = [state_tensor(ctx, t) for t in states[fc.n_states:]] or None
     s = time_major_input(ctx, x, fc.time_major)
-    keras3 = ctx.model.keras_major >= 3
-    one_node = (not fc.go_backwards and bc.go_backwards and fc.kind == bc.kind
+    masked = s.mask is not None
+    one_node = (ctx.target.rnn_bidirectional and not fc.go_backwards and bc.go_backwards
+                and fc.kind == bc.kind
                 and fc.units == bc.units and fc.reset_after == bc.reset_after
-                and fc.time_major == bc.time_major and node_ok(fc, keras3) and node_ok(bc, keras3))
+                and fc.time_major == bc.time_major and node_ok(fc, ctx, masked, bool(fi), rs)
+                and node_ok(bc, ctx, masked, bool(fi), rs))
     stacked = None
     if one_node:
         (fo, bo), stacked = node_path(ctx, [fc, bc], s, [fi, bi] if fi else None, rs)
@@ -447,7 +532,7 @@ def bidirectional(layer, inputs, ctx):
         fo = run_cell(ctx, fc, s, fi, rs)
         bo = run_cell(ctx, bc, s, bi, rs)
         if rs:
-            bo = replace(bo, seq=reverse_time(ctx, bo.seq))
+            bo = replace(bo, seq=reverse_time(ctx, bo.seq, s.steps))
     if mode is None:
         if rs:
             outs = [_seq_tensor(fo.seq, fc, x, fc.units), _seq_tensor(bo.seq, bc, x, bc.units)]

@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError, UnsupportedError, layer_where
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
 from .common import spatial as sp
 from .common.spatial import data_format_problems
@@ -35,7 +35,7 @@ def _spatial_axes(layer, n: int) -> list:
 
 # -- Flatten, Reshape, Permute, RepeatVector -----------------------------------
 
-@register("Flatten", check=lambda layer, opset: data_format_problems(layer))
+@register("Flatten", check=lambda layer, opset: data_format_problems(layer), layout="any", weights=())
 def flatten(layer, inputs, ctx):
     """Flatten(data_format): channels_last flattens in Keras order; a
     channels_first Flatten moves the channels last first, as tf-keras does."""
@@ -79,15 +79,19 @@ def reshape_target(layer, in_shape: tuple) -> tuple:
 def _check_reshape(layer, opset) -> list:
     target = layer.config.get("target_shape")
     if not isinstance(target, (list, tuple)) or not all(isinstance(d, int) for d in target):
-        return [f"target_shape {target!r} is not a list of integers; the config is malformed"]
+        return [malformed(f"target_shape {target!r} is not a list of integers; the config is "
+                          f"malformed")]
+    if list(target).count(-1) > 1 or any(d < -1 or d == 0 for d in target):
+        return [malformed(f"target_shape {tuple(target)} may hold one -1 and otherwise positive "
+                          f"sizes; the config is malformed")]
     return []
 
 
-@register("Reshape", check=_check_reshape)
+@register("Reshape", check=_check_reshape, layout="keras", weights=())
 def reshape(layer, inputs, ctx):
     """Reshape(target_shape) in Keras's (row-major, Keras layout) order; one
     -1 allowed. The batch size is copied (ONNX 0)."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     out = reshape_target(layer, t.shape)
     dims = [0] + [-1 if d is None else d for d in out]   # at most one None: the -1
     y = ctx.g.op("Reshape", t.name, ctx.g.i64(dims))   # allowzero (opset 14) stays 0
@@ -100,10 +104,11 @@ def _check_permute(layer, opset) -> list:
         ok = sorted(int(d) for d in dims) == list(range(1, len(dims) + 1))
     except (TypeError, ValueError):
         ok = False
-    return [] if ok else [f"dims {dims!r} is not a permutation of 1..n; the config is malformed"]
+    return [] if ok else [malformed(f"dims {dims!r} is not a permutation of 1..n; the config is "
+                                    f"malformed")]
 
 
-@register("Permute", check=_check_permute)
+@register("Permute", check=_check_permute, layout="any", weights=())
 def permute(layer, inputs, ctx):
     """Permute(dims): free. The Keras output is transpose(input, (0,) + dims);
     the ONNX value stays the same, only its layout permutation changes."""
@@ -118,13 +123,16 @@ def permute(layer, inputs, ctx):
     return [Tensor(name=t.name, shape=shape, perm=None if is_identity(perm) else perm, dtype=t.dtype)]
 
 
-@register("RepeatVector")
+@register("RepeatVector", layout="keras", weights=())
 def repeat_vector(layer, inputs, ctx):
     """RepeatVector(n): (batch, f) -> (batch, n, f)."""
-    t = ctx.keras(inputs[0])
+    t = inputs[0]
     n = int(layer.config["n"])
     g = ctx.g
-    y = g.op("Expand", g.unsqueeze(t.name, [1]), g.i64([1, n, 1]))
+    # n copies concatenated, not Expand or Tile: tract moves a following
+    # MatMul before those and then mis-shapes it
+    u = g.unsqueeze(t.name, [1])
+    y = g.op("Concat", *[u] * n, axis=1) if n > 1 else u
     return [Tensor(name=y, shape=(t.shape[0], n, t.shape[1]), dtype=t.dtype)]
 
 
@@ -180,9 +188,9 @@ def _check_pad_crop(layer, opset) -> list:
         ps = pairs(layer.config.get(_key(layer), _default(layer)), _PAD_CROP[layer.class_name],
                    _key(layer))
     except ValueError as e:
-        return problems + [str(e)]
+        return problems + [malformed(str(e))]
     if any(v < 0 for p in ps for v in p):
-        problems.append(f"{_key(layer)} {ps} has a negative size")
+        problems.append(malformed(f"{_key(layer)} {ps} has a negative size"))
     return problems
 
 
@@ -194,7 +202,7 @@ def _pairs_of(layer, ctx) -> list:
         raise ConfigError(f"{ctx.where()}: {e}") from None
 
 
-@register("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", check=_check_pad_crop)
+@register("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", check=_check_pad_crop, layout="any", weights=())
 def zero_padding(layer, inputs, ctx):
     """ZeroPadding 1D/2D/3D: padding (int, per-axis ints, or (begin, end)
     pairs), data_format (2D/3D). Pads the ONNX value in its own layout."""
@@ -213,7 +221,7 @@ def zero_padding(layer, inputs, ctx):
     return [_unmasked(t.like(y, shape))]
 
 
-@register("Cropping1D", "Cropping2D", "Cropping3D", check=_check_pad_crop)
+@register("Cropping1D", "Cropping2D", "Cropping3D", check=_check_pad_crop, layout="any", weights=())
 def cropping(layer, inputs, ctx):
     """Cropping 1D/2D/3D: cropping (int, per-axis ints, or (begin, end)
     pairs), data_format (2D/3D). Slices the ONNX value in its own layout."""
@@ -225,10 +233,9 @@ def cropping(layer, inputs, ctx):
     shape = list(t.shape)
     for a, (b, e) in zip(axes, ps):
         if shape[a] is not None:
-            if b + e >= shape[a]:
-                raise ConfigError(f"{ctx.where()}: cropping {ps} removes all of axis {a} (size "
-                                  f"{shape[a]}); Keras cannot run this model either")
-            shape[a] -= b + e
+            # tf-keras's Cropping3D (and Keras 2's 1D/2D) slice as Python does:
+            # cropping all of an axis, or more, leaves it empty, not an error
+            shape[a] = max(0, shape[a] - b - e)
         if b or e:
             starts.append(b)
             ends.append(-e if e else _I64_MAX)
@@ -261,6 +268,11 @@ def _nearest(ctx, t: Tensor, axes, factors) -> Tensor:
         shape[a] = None if shape[a] is None else shape[a] * f
     if all(s == 1.0 for s in scales):
         return _unmasked(t)
+    if t.rank == 5 and scales[1] != 1.0 and scales[4] == 1.0 and not ctx.target.resize_any_axes:
+        t = ctx.channels_first(t)
+        scales = [1.0] * t.rank
+        for a, f in zip(axes, factors):
+            scales[t.onnx_axis(a)] = float(f)
     # half_pixel + round_prefer_floor picks source floor(i / f) with a margin of
     # 0.5 / f either way, so no runtime rounding can pick a neighbour.
     y = ctx.g.resize(t.name, scales=scales, mode="nearest",
@@ -281,16 +293,16 @@ def _check_upsampling(layer, opset) -> list:
         if len(size) != n or min(size) < 1:
             raise ValueError
     except (TypeError, ValueError):
-        problems.append(f"size {layer.config.get('size')!r} is not {n} positive integers")
+        problems.append(malformed(f"size {layer.config.get('size')!r} is not {n} positive integers"))
     if layer.class_name == "UpSampling2D":
         interp = str(layer.config.get("interpolation", "nearest")).lower()
         if interp not in INTERPOLATIONS:
-            problems.append(f"interpolation {interp!r} is not one Keras offers "
-                            f"({', '.join(INTERPOLATIONS)}); the config is malformed")
+            problems.append(malformed(f"interpolation {interp!r} is not one Keras offers "
+                                      f"({', '.join(INTERPOLATIONS)}); the config is malformed"))
     return problems
 
 
-@register("UpSampling1D", "UpSampling3D", check=_check_upsampling)
+@register("UpSampling1D", "UpSampling3D", check=_check_upsampling, layout="any", weights=())
 def upsampling_repeat(layer, inputs, ctx):
     """UpSampling1D(size) repeats the steps; UpSampling3D(size, data_format)
     repeats the three spatial axes."""
@@ -299,7 +311,7 @@ def upsampling_repeat(layer, inputs, ctx):
     return [_nearest(ctx, t, _spatial_axes(layer, n), _sizes(layer, n))]
 
 
-@register("UpSampling2D", check=_check_upsampling)
+@register("UpSampling2D", check=_check_upsampling, layout="any", weights=())
 def upsampling_2d(layer, inputs, ctx):
     """UpSampling2D(size, data_format, interpolation): tf.image.resize to
     size * (H, W) with the interpolation's kernel (half-pixel centers)."""
@@ -321,7 +333,11 @@ def upsampling_2d(layer, inputs, ctx):
     if interp == "bilinear":
         y = g.resize(x.name, scales=[1.0, 1.0, float(fh), float(fw)], mode="linear",
                      coordinate_transformation_mode=_bilinear_coordinates(ctx))
-    elif interp == "bicubic" and 512 % fh == 0 and 512 % fw == 0:
+    elif interp == "bicubic" and 512 % fh == 0 and 512 % fw == 0 and (h is None or w is None):
+        # Only for a dynamic image size: a static one takes the matrices below,
+        # which every runtime computes right (OpenVINO's cubic Resize differs
+        # at the borders; ONNX Runtime 1.12-1.20 refuse a cubic Resize
+        # between two Transposes).
         y = g.resize(x.name, scales=[1.0, 1.0, float(fh), float(fw)], mode="cubic",
                      coordinate_transformation_mode="half_pixel", cubic_coeff_a=-0.5,
                      exclude_outside=1)

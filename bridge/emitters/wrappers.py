@@ -11,7 +11,7 @@ wrapped layer chose (a wrapped Conv2D stays channels-first).
 from __future__ import annotations
 
 from ..context import Tensor, is_identity
-from ..errors import ConfigError, layer_where
+from ..errors import ConfigError, layer_where, malformed, same_kind
 from ..ir import Layer
 from ..registry import REGISTRY, register
 from ..walk import emit_inner
@@ -20,25 +20,25 @@ from .common.rnn import fallback_reason, split_inputs
 
 def wrapped_problems(inner: Layer, opset: int) -> list:
     """What keeps a wrapped layer (a nested model's layers included) from converting."""
-    em = REGISTRY.lookup(inner.class_name, opset)
+    em = REGISTRY.lookup(inner.class_name, opset, inner.name)
     if em is None:
         low = REGISTRY.min_opset(inner.class_name)
         return [f"wrapped layer class {inner.class_name} has no converter" if low is None
                 else f"wrapped {inner.class_name} needs opset {low}: re-run with --opset {low}"]
     if inner.inner is not None:
-        return [f"{l.name}: {p}" for l in inner.inner.walk() if l.inner is None
-                for p in wrapped_problems(l, opset)]
+        return [same_kind(p, f"{lyr.name}: {p}") for lyr in inner.inner.walk() if lyr.inner is None
+                for p in wrapped_problems(lyr, opset)]
     return list(em.check(inner, opset)) if em.check is not None else []
 
 
 def _check(layer, opset) -> list:
     if not layer.wrapped:
-        return ["the config has no wrapped 'layer'; the config is malformed"]
+        return [malformed("the config has no wrapped 'layer'; the config is malformed")]
     inner = layer.wrapped[0]
-    return [f"wrapped {inner.class_name}: {p}" for p in wrapped_problems(inner, opset)]
+    return [same_kind(p, f"wrapped {inner.class_name}: {p}") for p in wrapped_problems(inner, opset)]
 
 
-@register("TimeDistributed", check=_check, note=fallback_reason)
+@register("TimeDistributed", check=_check, note=fallback_reason, layout="any")
 def time_distributed(layer, inputs, ctx):
     """TimeDistributed(layer): the wrapped layer on every (batch, step) item."""
     g = ctx.g

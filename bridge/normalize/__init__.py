@@ -143,7 +143,7 @@ def _resolve_backend(model: Model, backend, inferred) -> None:
         return
     model.backend = "tensorflow"
     model.backend_source = "default"
-    dependent = [l for l in model.walk() if _backend_dependent(l)]
+    dependent = [lyr for lyr in model.walk() if _backend_dependent(lyr)]
     if dependent:
         warnings.warn(
             f"{model.source}: the file does not record the Keras backend it was saved under "
@@ -171,7 +171,7 @@ def _may_be_theano(model: Model) -> bool:
 
 
 def _backend_from_weight_names(model: Model):
-    names = [w.name for l in model.walk() for w in l.weights]
+    names = [w.name for lyr in model.walk() for w in lyr.weights]
     if not names:
         return None
     tf_style = sum(1 for n in names if _TF_NAME.search(n))

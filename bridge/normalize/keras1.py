@@ -40,8 +40,8 @@ def _orderings(model: Model):
             inner = c.get("layer")
             if isinstance(inner, dict):
                 yield from from_conf(inner.get("config"))
-    for l in model.walk():
-        yield from from_conf(l.config)
+    for lyr in model.walk():
+        yield from from_conf(lyr.config)
 
 
 def looks_like_keras1(model: Model) -> bool:
@@ -51,10 +51,10 @@ def looks_like_keras1(model: Model) -> bool:
                   "TimeDistributedDense", "Highway", "MaxoutDense"}
     k1_keys = {"output_dim", "nb_filter", "border_mode", "dim_ordering", "input_dtype",
                "inner_activation", "W_regularizer"}
-    for l in model.walk():
-        if l.class_name in k1_classes:
+    for lyr in model.walk():
+        if lyr.class_name in k1_classes:
             return True
-        if k1_keys & set(l.config):
+        if k1_keys & set(lyr.config):
             return True
     return False
 
@@ -77,7 +77,7 @@ def _name_inputs(model: Model, uids: dict) -> None:
             prefix = f"{first_cls.lower()}_input_"
             uids[prefix] = uids.get(prefix, 0) + 1
             new = f"{prefix}{uids[prefix]}"
-            taken = {l.name for l in model.layers}
+            taken = {lyr.name for lyr in model.layers}
             if new not in taken:
                 renames[layer.name] = new
                 layer.name = new

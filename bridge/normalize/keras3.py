@@ -14,11 +14,11 @@ _SPEC_ONLY = ("module", "registered_name", "build_config", "compile_config", "sh
 
 
 def looks_like_keras3(model: Model) -> bool:
-    for l in model.walk():
-        c = l.config
+    for lyr in model.walk():
+        c = lyr.config
         if isinstance(c.get("dtype"), dict) and c["dtype"].get("module") is not None:
             return True
-        if l.class_name == "InputLayer" and "batch_shape" in c and "batch_input_shape" not in c:
+        if lyr.class_name == "InputLayer" and "batch_shape" in c and "batch_input_shape" not in c:
             return True
     return False
 

@@ -32,7 +32,7 @@ def read_raw(src, weights=None) -> Model:
     src = os.fspath(src)
     try:
         model = _read(src, weights)
-    except BridgeError:
+    except (BridgeError, Warning):
         raise
     except RecursionError:
         raise ConfigError(f"{src}: the model config nests too deeply to be read; the file is "

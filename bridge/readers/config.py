@@ -83,6 +83,12 @@ def _layer(spec: dict, source: str) -> Layer:
         name = spec.get("name") or conf["name"]
         if str(spec.get("module") or "").startswith(("keras.src.ops", "keras.ops")):
             cls = "ops." + cls   # a Keras 3 operation (ops.Add), not the layer of that name (Add)
+        registered = spec.get("registered_name")
+        if isinstance(registered, str) and registered.rpartition(">")[2] == cls:
+            # Keras 3 names a registered class 'package>Class' apart from its
+            # class_name (tf.keras wrote it as the class_name itself): keep the
+            # package, so that emitters can tell libraries' layers apart
+            cls = registered
     except (KeyError, TypeError) as e:
         raise ConfigError(f"{source}: a layer entry in the model config lacks {short(e)}: the config "
                           f"is malformed; re-export it with model.to_json()") from None
@@ -129,9 +135,9 @@ def _sequential(body, source: str) -> Model:
                             "name": f"{first.name}_input"}, input_for=first.class_name)
         layers.insert(0, inp)
     prev = TensorRef(layers[0].name, 0, 0)
-    for l in layers[1:]:
-        l.calls.append(Call((prev,), {}))
-        prev = TensorRef(l.name, 0, 0)
+    for lyr in layers[1:]:
+        lyr.calls.append(Call((prev,), {}))
+        prev = TensorRef(lyr.name, 0, 0)
     return Model(name=name, layers=layers, inputs=[TensorRef(layers[0].name, 0, 0)], outputs=[prev])
 
 
@@ -162,10 +168,10 @@ def _legacy_merge_sequential(specs, name: str, source: str) -> Model:
     layers.append(merge)
     prev = TensorRef(merge_name, 0, 0)
     for s in specs[1:]:
-        l = _layer(s, source)
-        l.calls.append(Call((prev,), {}))
-        layers.append(l)
-        prev = TensorRef(l.name, 0, 0)
+        lyr = _layer(s, source)
+        lyr.calls.append(Call((prev,), {}))
+        layers.append(lyr)
+        prev = TensorRef(lyr.name, 0, 0)
     _check_unique(layers, source)
     return Model(name=name, layers=layers, inputs=inputs, outputs=[prev])
 
@@ -228,10 +234,10 @@ def _refs(value, source: str, what: str) -> list:
 
 def _check_unique(layers, source):
     seen = set()
-    for l in layers:
-        if l.name in seen:
-            raise ConfigError(f"{source}: two layers are named '{l.name}'; the config is malformed")
-        seen.add(l.name)
+    for lyr in layers:
+        if lyr.name in seen:
+            raise ConfigError(f"{source}: two layers are named '{lyr.name}'; the config is malformed")
+        seen.add(lyr.name)
 
 
 def _functional(body, source: str) -> Model:
@@ -371,16 +377,16 @@ def _renumber_nested_calls(model: Model) -> None:
     """tf.keras numbers a nested model's calls from 1 when the model was built
     on its own Input (node 0 is that construction and is not serialized);
     Keras 2.2 and older numbered them from 0. Refer to calls by position."""
-    refs = [r for l in model.layers for c in l.calls for r in c.inputs] + model.outputs
-    by_name = {l.name: l for l in model.layers}
-    shifted = {name for name, l in by_name.items()
-               if l.inner is not None and any(r.layer == name and r.call >= len(l.calls) for r in refs)}
+    refs = [r for lyr in model.layers for c in lyr.calls for r in c.inputs] + model.outputs
+    by_name = {lyr.name: lyr for lyr in model.layers}
+    shifted = {name for name, lyr in by_name.items()
+               if lyr.inner is not None and any(r.layer == name and r.call >= len(lyr.calls) for r in refs)}
     if not shifted:
         return
 
     def fix(r: TensorRef) -> TensorRef:
         return TensorRef(r.layer, r.call - 1, r.index) if r.layer in shifted else r
 
-    for l in model.layers:
-        l.calls = [c.map_refs(fix) for c in l.calls]
+    for lyr in model.layers:
+        lyr.calls = [c.map_refs(fix) for c in lyr.calls]
     model.outputs = [fix(r) for r in model.outputs]

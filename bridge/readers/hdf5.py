@@ -104,7 +104,7 @@ def attach_weights(model: Model, root, path: str, by_order: bool = False) -> Non
         ws = _read_group(group, path)
         if ws:
             stored[name] = ws
-    by_name = {l.name: l for l in model.layers}
+    by_name = {lyr.name: lyr for lyr in model.layers}
     unknown = [n for n in stored if n not in by_name]
     if unknown and by_order:
         pairs = _match_by_order(model, stored, path)
@@ -121,9 +121,9 @@ def attach_weights(model: Model, root, path: str, by_order: bool = False) -> Non
 
 
 def _match_by_order(model: Model, stored: dict, path: str) -> list:
-    targets = [l for l in model.layers if _has_weights(l)]
+    targets = [lyr for lyr in model.layers if _has_weights(lyr)]
     if len(targets) != len(stored):
-        have = ", ".join(f"{l.name} ({l.class_name})" for l in targets[:8])
+        have = ", ".join(f"{lyr.name} ({lyr.class_name})" for lyr in targets[:8])
         got = ", ".join(list(stored)[:8])
         raise WeightsError(f"{path}: the weights file holds weights for {len(stored)} layer(s) "
                            f"[{got}{', ...' if len(stored) > 8 else ''}] but the architecture has "

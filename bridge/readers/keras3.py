@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..errors import short as shortened
 from ..ir import Model, Weight
+from ..registry import REGISTRY
 from .config import MODEL_CLASSES, parse_model
 from .guard import Archive, H5Dataset, H5Group, load_json
 from .store import needs_weights
@@ -145,40 +146,14 @@ def _vars_name(g):
     return n
 
 
-# -- which variable is which, per class (the Keras 3 creation order) -----------
+# -- which variable is which ------------------------------------------------------
 
 def _own_names(cls: str, c: dict, n: int) -> list:
-    """Keras 2 short names of a layer's own Keras 3 variables, in stored order."""
-    bias = [] if c.get("use_bias", True) is False else ["bias"]
-    if cls == "EinsumDense":
-        return ["kernel"] + (["bias"] if c.get("bias_axes") else [])
-    if cls in ("Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
-               "Conv3DTranspose", "LocallyConnected1D", "LocallyConnected2D"):
-        return ["kernel"] + bias
-    if cls in ("DepthwiseConv1D", "DepthwiseConv2D"):
-        return ["depthwise_kernel"] + bias
-    if cls in ("SeparableConv1D", "SeparableConv2D"):
-        return ["depthwise_kernel", "pointwise_kernel"] + bias
-    if cls in ("BatchNormalization", "SyncBatchNormalization"):
-        return ((["gamma"] if c.get("scale", True) else []) + (["beta"] if c.get("center", True) else [])
-                + ["moving_mean", "moving_variance"])
-    if cls in ("LayerNormalization", "GroupNormalization", "RMSNormalization"):
-        return (["gamma"] if c.get("scale", True) else []) + (
-            ["beta"] if c.get("center", True) and not c.get("rms_scaling") and cls != "RMSNormalization" else [])
-    if cls == "Embedding":
-        return ["embeddings"]
-    if cls == "PReLU":
-        return ["alpha"]
-    if cls == "Normalization":
-        return ["mean", "variance", "count"]
-    if cls == "Attention":
-        return (["scale"] if c.get("use_scale") else []) + (
-            ["concat_score_weight"] if c.get("score_mode") == "concat" else [])
-    if cls == "AdditiveAttention":
-        return ["scale"] if c.get("use_scale", True) else []
-    if cls in ("SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell"):
-        return ["kernel", "recurrent_kernel"] + bias
-    return [f"var_{i}" for i in range(n)]
+    """Keras 2 short names of a layer's own Keras 3 variables, in stored
+    order: the names its emitter's registration declares (Keras's
+    layer.weights order, which is the Keras 3 creation order), else var_<i>."""
+    names = REGISTRY.weight_names(cls, c)
+    return names if names is not None else [f"var_{i}" for i in range(n)]
 
 
 _RNN = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -199,7 +174,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
     if cls in _RNN:
         cell = g["cell"] if g is not None and "cell" in g else None
         arrs = _vars(cell, path)
-        names = _own_names("LSTMCell", c, len(arrs))
+        names = _own_names(cls, c, len(arrs))
         return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
     if cls == "Bidirectional":
         fcls, fconf = _spec_parts(c.get("layer") or {})
@@ -219,18 +194,38 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         # a model inside a wrapper: its layers' weights, named
         # '<scope>/<layer>/<short>' so the wrapper can hand them back out
         inner = parse_model({"class_name": cls, "config": c}, path)
-        if g is not None and "layers" in g:
-            _attach_model(inner, g["layers"], path)
-        return [Weight(f"{scope}/{w.name}", w.array) for l in inner.walk() for w in l.weights]
+        if _layers_of(g) is not None:
+            _attach_model(inner, _layers_of(g), path)
+        return [Weight(f"{scope}/{w.name}", w.array) for lyr in inner.walk() for w in lyr.weights]
     if cls in ("MultiHeadAttention", "GroupedQueryAttention"):
         out = []
         for part, short in _MHA_PARTS:
+            # tf.keras 2.13-2.15 kept them as private attributes: '_query_dense'
+            part = part if g is None or part in g else "_" + part
             sub = g[part] if g is not None and part in g else None
             arrs = _vars(sub, path)
             out += _zip(["kernel", "bias"][:len(arrs)], arrs, f"{scope}/{short}", cls, path)
         return out
     arrs = _vars(g, path)
-    return _zip(_own_names(cls, c, len(arrs)), arrs, scope, cls, path)
+    names = _own_names(cls, c, len(arrs))
+    out = _zip(names, arrs, scope, cls, path)
+    if all(n.startswith("var_") for n in names):
+        out += _sublayer_vars(g, scope, path)
+    return out
+
+
+def _sublayer_vars(g, scope: str, path: str) -> list:
+    """A custom layer's sub-layers' variables (KerasHub's TransformerEncoder
+    keeps its MultiHeadAttention at `_self_attention_layer/...`), named
+    '<scope>/<attribute path>/var_<i>' in the stored order."""
+    out = []
+    for key in (g.keys() if g is not None else ()):
+        sub = g[key]
+        if key == "vars" or not hasattr(sub, "keys"):
+            continue
+        out += [Weight(f"{scope}/{key}/var_{i}", a) for i, a in enumerate(_vars(sub, path))]
+        out += _sublayer_vars(sub, f"{scope}/{key}", path)
+    return out
 
 
 def _prefixed(prefix: str, name: str) -> str:
@@ -253,12 +248,54 @@ def _zip(names: list, arrs: list, scope: str, cls: str, path: str) -> list:
 def attach_keras3_weights(model: Model, root, path: str) -> None:
     """Keras 3 weights store (a .keras archive's model.weights.h5, or a
     .weights.h5 file) -> the layers of `model`."""
-    if "layers" not in root:
+    root = _slashed(root)
+    layers = _layers_of(root)
+    if layers is None:
         if needs_weights(model):
-            raise WeightsError(f"{path}: the weights store has no 'layers' group; it does not "
-                               f"hold this model's weights")
+            raise WeightsError(f"{path}: the weights store has no 'layers' (or tf.keras 2.13's "
+                               f"'_layer_checkpoint_dependencies') group; it does not hold this "
+                               f"model's weights")
         return
-    _attach_model(model, root["layers"], path)
+    _attach_model(model, layers, path)
+
+
+# tf.keras 2.13 called a model's layer list `_layer_checkpoint_dependencies`
+# (2.14 on: `layers`, as Keras 3 does).
+_LAYER_LISTS = ("layers", "_layer_checkpoint_dependencies")
+
+
+def _layers_of(g):
+    for key in _LAYER_LISTS:
+        if g is not None and key in g:
+            return g[key]
+    return None
+
+
+def _slashed(root):
+    """The store as saved on Linux. tf.keras 2.13-2.15 joined the group path
+    of each object with os.path.join, so a store written on Windows has
+    root groups named 'layers\\conv1d' (holding 'vars/0'): such a store is
+    read through a view that splits those names at the backslashes."""
+    names = []
+    if hasattr(root, "visititems"):
+        root.visititems(lambda n, o: names.append(n) if hasattr(o, "shape") else None)
+    if not any("\\" in n for n in names):
+        return root
+    return _NpzStore({n.replace("\\", "/"): root[n] for n in names})
+
+
+def _numbered_twice(keys) -> bool:
+    """tf.keras 2.13 listed each layer with weights twice in
+    `_layer_checkpoint_dependencies` and counted both: the second Dense is
+    'dense_2', the third 'dense_4'. Seen as an '_2' without an '_1'."""
+    keys = set(keys)
+    return any(k.endswith("_2") and k[:-2] + "_1" not in keys and k[:-2] in keys for k in keys)
+
+
+def _holds_data(g) -> bool:
+    if hasattr(g, "visititems"):
+        return g.visititems(lambda n, o: True if hasattr(o, "shape") else None) is not None
+    return any(_holds_data(g[k]) if hasattr(g[k], "keys") else True for k in g.keys())
 
 
 def _attach_model(model: Model, layers_group, path: str) -> None:
@@ -270,9 +307,13 @@ def _attach_model(model: Model, layers_group, path: str) -> None:
         n = _vars_name(layers_group[k])
         if n is not None:
             by_vars_name.setdefault(n, k)
+    doubled = _numbered_twice(keys)
     for layer in model.layers:
         cls = layer.class_name
-        key = _unique(to_snake_case(cls), used)
+        base = to_snake_case(cls.rpartition(">")[2])     # the class's own name
+        key = _unique(base, used)
+        if doubled and key in layers_group and _holds_data(layers_group[key]):
+            used[base] += 1
         if layer.class_name == "InputLayer":
             continue
         if key in layers_group:
@@ -287,8 +328,8 @@ def _attach_model(model: Model, layers_group, path: str) -> None:
         if key is not None:
             claimed.add(key)
         if layer.inner is not None:
-            if g is not None and "layers" in g:
-                _attach_model(layer.inner, g["layers"], path)
+            if _layers_of(g) is not None:
+                _attach_model(layer.inner, _layers_of(g), path)
             elif needs_weights(layer.inner):
                 raise WeightsError(f"{path}: no weights stored for nested model '{layer.name}' "
                                    f"({cls}); the weights do not belong to this architecture")

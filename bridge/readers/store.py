@@ -53,14 +53,14 @@ LeakyReLU ELU ReLU Softmax ThresholdedReLU Identity UnitNormalization Rescaling 
 
 def needs_weights(model: Model) -> bool:
     """Whether some layer of the model (nested ones included) holds weights."""
-    return any(l.class_name not in WEIGHTLESS and l.inner is None for l in model.walk())
+    return any(lyr.class_name not in WEIGHTLESS and lyr.inner is None for lyr in model.walk())
 
 
 def distribute_nested(inner: Model, ws: list, path: str) -> None:
     """A nested model's group holds the weights of all the layers inside it,
     at any depth, named '<layer>/<weight>:0' (possibly under more scopes);
     Keras 1 named them '<layer>_<weight>'."""
-    leaves = {l.name: l for l in inner.walk() if l.inner is None}
+    leaves = {lyr.name: lyr for lyr in inner.walk() if lyr.inner is None}
     by_length = sorted(leaves, key=len, reverse=True)
     groups: dict = {}
     for w in ws:

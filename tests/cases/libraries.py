@@ -125,7 +125,8 @@ def _q_binary(keras):
     outs = [q.QActivation(s, name=f"a{i}")(inp) for i, s in enumerate([
         "binary", "binary(use_01=True)", "binary(alpha=0.5)", "binary(alpha='auto')",
         "binary(alpha='auto_po2')", "ternary", "ternary(threshold=0.5)", "ternary(alpha=2.0,threshold=0.3)",
-        "ternary(alpha='auto')", "ternary(alpha='auto_po2')", "stochastic_binary", "stochastic_ternary(alpha='auto_po2')"])]
+        "ternary(alpha='auto')", "ternary(alpha='auto_po2')", "stochastic_binary",
+        "stochastic_ternary(alpha='auto_po2')"])]
     return keras.Model(inp, L.Concatenate(name="out")(outs))
 
 

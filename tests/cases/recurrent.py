@@ -367,6 +367,65 @@ _conv = [
     Case("convlstm2d_stack", _convlstm_stack),
 ]
 
+
+def _bi_conv(name, make, shape=(4, 5, 5, 2), **kw):
+    return L(name, lambda k: k.layers.Bidirectional(make(k), **kw), shape)
+
+
+def _bi_convlstm_states(keras):
+    """Initial states for both directions, the forward then the backward (h, c)."""
+    x = keras.Input(shape=(3, 5, 5, 2), name="x")
+    hs = [keras.Input(shape=(5, 5, 3), name=n) for n in ("fh", "fc", "bh", "bc")]
+    bi = keras.layers.Bidirectional(keras.layers.ConvLSTM2D(3, 3, padding="same", return_sequences=True),
+                                    merge_mode="sum")
+    return keras.Model([x] + hs, bi(x, initial_state=hs))
+
+
+def _bi_convlstm_model(keras):
+    """Bidirectional ConvLSTM2D between convolutions (a next-frame model)."""
+    L = keras.layers
+    x = keras.Input(shape=(4, 6, 6, 1), name="x")
+    h = L.TimeDistributed(L.Conv2D(3, 3, padding="same"))(x)
+    h = L.Bidirectional(L.ConvLSTM2D(2, 3, padding="same", return_sequences=True))(h)
+    h = L.BatchNormalization()(h)
+    h = L.Bidirectional(L.ConvLSTM2D(2, 3), merge_mode="ave")(h)
+    return keras.Model(x, L.Conv2D(1, 3, padding="same")(h))
+
+
+# Bidirectional(ConvLSTM1D/2D/3D): every merge_mode, sequences and last
+# outputs, states, channels_first (merged on its last axis, as Keras does),
+# a separate backward layer, an unknown number of steps.
+_bi_conv_lstm = [
+    _bi_conv("bi_convlstm2d_concat_seq", lambda k: k.layers.ConvLSTM2D(3, 3, padding="same",
+                                                                      return_sequences=True)),
+    _bi_conv("bi_convlstm2d_concat_last", lambda k: k.layers.ConvLSTM2D(3, 3)),
+    _bi_conv("bi_convlstm2d_sum_seq", lambda k: k.layers.ConvLSTM2D(2, 3, return_sequences=True),
+             merge_mode="sum"),
+    _bi_conv("bi_convlstm2d_mul_last", lambda k: k.layers.ConvLSTM2D(2, 2, strides=2), merge_mode="mul"),
+    _bi_conv("bi_convlstm2d_ave_seq", lambda k: k.layers.ConvLSTM2D(
+        2, 3, padding="same", return_sequences=True, activation="relu"), merge_mode="ave"),
+    _bi_conv("bi_convlstm2d_none_seq", lambda k: k.layers.ConvLSTM2D(2, 3, return_sequences=True),
+             merge_mode=None),
+    _bi_conv("bi_convlstm2d_none_last", lambda k: k.layers.ConvLSTM2D(2, 3), merge_mode=None),
+    _bi_conv("bi_convlstm2d_state", lambda k: k.layers.ConvLSTM2D(2, 3, padding="same",
+                                                                 return_state=True)),
+    _bi_conv("bi_convlstm2d_channels_first", lambda k: k.layers.ConvLSTM2D(
+        2, 3, padding="same", data_format="channels_first", return_sequences=True), shape=(3, 2, 5, 4)),
+    _bi_conv("bi_convlstm2d_dynamic_time", lambda k: k.layers.ConvLSTM2D(2, 3, return_sequences=True),
+             shape=(None, 5, 5, 2)),
+    L("bi_convlstm2d_backward_layer", lambda k: k.layers.Bidirectional(
+        k.layers.ConvLSTM2D(2, 3, return_sequences=True),
+        backward_layer=k.layers.ConvLSTM2D(2, 3, return_sequences=True, go_backwards=True,
+                                           recurrent_activation="sigmoid")), (4, 5, 5, 2)),
+    _bi_conv("bi_convlstm1d_seq", lambda k: k.layers.ConvLSTM1D(3, 3, padding="same",
+                                                               return_sequences=True), shape=(4, 7, 2)),
+    _bi_conv("bi_convlstm3d_last", lambda k: k.layers.ConvLSTM3D(2, 2), shape=(2, 4, 4, 4, 1),
+             merge_mode="sum"),
+    Case("bi_convlstm2d_initial_states", _bi_convlstm_states),
+    Case("bi_convlstm2d_model", _bi_convlstm_model),
+]
+_conv += _bi_conv_lstm
+
 # -- CuDNNLSTM / CuDNNGRU ---------------------------------------------------------
 # tf-keras can build and save these classes but not run them without a GPU.
 # Keras itself supplies the reference: its HDF5 loader converts CuDNN weights

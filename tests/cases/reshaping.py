@@ -86,6 +86,15 @@ CASES = [
     layer_case("crop3d_tuple", lambda k: k.layers.Cropping3D((0, 1, 2)), (3, 4, 5, 2)),
     layer_case("crop3d_tuples_cf", lambda k: k.layers.Cropping3D(((1, 0), (0, 0), (2, 1)), data_format=CF),
                (2, 3, 4, 5)),
+    # tf-keras Cropping3D slices as Python does: an axis cropped to (or past)
+    # nothing is empty, and Keras returns the empty tensor
+    layer_case("crop3d_empty", lambda k: k.layers.Cropping3D(((2, 2), (2, 2), (2, 2))), (4, 4, 4, 4)),
+    layer_case("crop3d_empty_axis", lambda k: k.layers.Cropping3D(((2, 2), (0, 0), (1, 1))), (3, 4, 4, 4)),
+    layer_case("crop3d_past_end", lambda k: k.layers.Cropping3D(((3, 3), (5, 0), (0, 1))), (4, 4, 4, 2)),
+    layer_case("crop3d_empty_cf", lambda k: k.layers.Cropping3D(((2, 2), (1, 1), (0, 0)), data_format=CF),
+               (2, 4, 3, 4)),
+    chain_case("crop3d_empty_dense", lambda k: k.layers.Cropping3D(((1, 1), (2, 2), (0, 0))),
+               lambda k: k.layers.Dense(3), shape=(3, 4, 2, 2)),
     chain_case("crop_after_pool", _pool, lambda k: k.layers.Cropping2D(((1, 0), (0, 1))), shape=(6, 6, 3)),
     # UpSampling
     layer_case("upsample1d_default", lambda k: k.layers.UpSampling1D(), (3, 2)),
@@ -109,7 +118,8 @@ CASES = [
            lambda k: k.layers.Flatten(), lambda k: k.layers.Dense(5), shape=(6, 5, 2)),
     chain_case("conv_reshape", lambda k: k.layers.Conv2D(4, 3, padding="same"), lambda k: k.layers.Reshape((-1, 4)),
            shape=(4, 5, 2)),
-    chain_case("conv_pad_crop_up_conv", lambda k: k.layers.Conv2D(3, 3), lambda k: k.layers.ZeroPadding2D(((1, 2), (0, 1))),
+    chain_case("conv_pad_crop_up_conv", lambda k: k.layers.Conv2D(3, 3),
+           lambda k: k.layers.ZeroPadding2D(((1, 2), (0, 1))),
            lambda k: k.layers.Cropping2D(((0, 1), (1, 0))), lambda k: k.layers.UpSampling2D(interpolation="bilinear"),
            lambda k: k.layers.Conv2D(2, 3, padding="same"), shape=(6, 6, 2)),
     chain_case("conv_permute_dense", lambda k: k.layers.Conv1D(4, 2), lambda k: k.layers.Permute((2, 1)),

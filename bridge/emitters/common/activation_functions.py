@@ -6,6 +6,8 @@ clip(0.2x + 0.5, 0, 1) in Keras 1/2 and relu6(x + 3) / 6 in Keras 3.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ...context import Tensor
 
 # Keras's own constants (keras/activations.py), not ONNX's float defaults.
@@ -64,6 +66,11 @@ _ACTIVATIONS = {
     "tanh_shrink": lambda g, x, t: g.op("Sub", x, g.op("Tanh", x)),
     "soft_shrink": lambda g, x, t: g.op("Shrink", x, lambd=0.5, bias=0.5),
     "hard_shrink": lambda g, x, t: g.op("Shrink", x, lambd=0.5, bias=0.0),
+    # keras-cv-attention-models registers its own activation functions
+    "kecamCommon>hard_swish": lambda g, x, t: g.hard_swish(x),
+    "kecamCommon>hard_sigmoid_torch": lambda g, x, t: g.op("HardSigmoid", x, alpha=1.0 / 6.0, beta=0.5),
+    "kecamCommon>mish": lambda g, x, t: g.mish(x),
+    "kecamCommon>phish": lambda g, x, t: g.op("Mul", x, g.op("Tanh", g.gelu(x, approximate=False))),
 }
 ACTIVATION_NAMES = sorted(set(_ACTIVATIONS) | {"hard_sigmoid"})
 
@@ -90,3 +97,20 @@ def apply_activation(ctx, t: Tensor, spec) -> Tensor:
 
 def check_activation_option(layer, opset) -> list:
     return activation_problems(layer.config.get("activation"))
+
+
+def softmax_over(g, x: str, axes, rank: int) -> str:
+    """Softmax over several axes as one ONNX Softmax: the axes are moved last
+    (if they are not) and merged by a Reshape. Every runtime runs a
+    single-axis Softmax right; OpenVINO computes a multi-axis reduction
+    pattern over the wrong axes."""
+    axes = sorted({a % rank for a in axes})
+    if len(axes) == 1:
+        return g.op("Softmax", x, axis=axes[0])
+    rest = [a for a in range(rank) if a not in axes]
+    perm = rest + axes
+    moved = perm != list(range(rank))
+    xt = g.op("Transpose", x, perm=perm) if moved else x
+    flat = g.op("Reshape", xt, g.i64([0] * len(rest) + [-1]))
+    y = g.op("Reshape", g.op("Softmax", flat, axis=len(rest)), g.op("Shape", xt))
+    return g.op("Transpose", y, perm=[int(i) for i in np.argsort(perm)]) if moved else y

@@ -56,23 +56,3 @@ def refuse_training(ctx, what: str) -> None:
     raise UnsupportedError([f"{ctx.where()}: is called with training=True, so Keras {what} at "
                             f"random even in predict(), which cannot be exported; call it with "
                             f"training=False (or leave training unset) and save again"])
-
-
-def const(ctx, array, tag: str) -> str:
-    """ctx.const, but a second, different array under the same tag (a shared
-    layer called on tensors in other layouts, an op layer with several
-    constants) gets its own initializer instead of the first one's."""
-    import hashlib
-
-    import numpy as np
-    from onnx import numpy_helper
-    a = np.asarray(array)
-    path = "/".join(ctx.scope + ((ctx.layer.name,) if ctx.layer else ()) + (tag,))
-    existing = ctx.g.graph.initializers.get(path)
-    if existing is not None:
-        old = numpy_helper.to_array(existing)
-        if old.dtype == a.dtype and old.shape == a.shape and np.array_equal(old, a, equal_nan=True):
-            return path
-        digest = hashlib.sha1(a.tobytes() + str(a.shape).encode() + str(a.dtype).encode()).hexdigest()[:10]
-        return ctx.const(a, f"{tag}_{digest}")
-    return ctx.const(a, tag)

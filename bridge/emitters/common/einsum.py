@@ -1,9 +1,9 @@
 """The einsum-with-a-constant-kernel lowering that EinsumDense (core.py) and
 MultiHeadAttention's projections (attention.py) share.
 
-`x (labels X) , kernel (labels W) -> output (labels O)` becomes, whenever
-every label is either a batch label (X and O), a contracted label (X and W)
-or a kernel label (W and O):
+`x (labels X) , kernel (labels W) -> output (labels Y)` becomes, whenever
+every label is either a batch label (X and Y), a contracted label (X and W)
+or a kernel label (W and Y):
 
     x in (batch..., contracted...) order      (a Transpose only when x's
                                                ONNX layout is not already so)
@@ -25,13 +25,12 @@ import numpy as np
 
 from ...context import Tensor, is_identity
 from ...errors import ConfigError, layer_where
-from .calls import const as _uconst
 
 EQUATION = re.compile(r"^([a-zA-Z.]+),([a-zA-Z]+)->([a-zA-Z.]+)$")
 
 
 def parse_equation(layer, equation: str, rank: int):
-    """(X, W, O) label strings for an input of `rank`, the ellipsis expanded
+    """(X, W, Y) label strings for an input of `rank`, the ellipsis expanded
     into fresh labels, as tf.einsum reads it."""
     m = EQUATION.match(str(equation).replace(" ", ""))
     if not m:
@@ -66,25 +65,25 @@ def relabel(*terms):
     return ["".join(letters[c] for c in t) for t in terms]
 
 
-def output_shape(x: Tensor, X, W, O, kernel) -> tuple:
-    return tuple(x.shape[X.index(c)] if c in X else int(kernel.shape[W.index(c)]) for c in O)
+def output_shape(x: Tensor, X, W, Y, kernel) -> tuple:
+    return tuple(x.shape[X.index(c)] if c in X else int(kernel.shape[W.index(c)]) for c in Y)
 
 
-def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarray,
+def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, Y: str, kernel: np.ndarray,
                        bias=None, tag: str = "kernel") -> Tensor:
-    """x (labels X) times the constant kernel (labels W) -> labels O, plus an
+    """x (labels X) times the constant kernel (labels W) -> labels Y, plus an
     optional bias broadcast against the Keras-layout output."""
     g = ctx.g
-    shape = output_shape(x, X, W, O, kernel)
-    batch = [c for c in X if c in O and c not in W]
-    contr = [c for c in X if c in W and c not in O]
-    free = [c for c in W if c in O and c not in X]
+    shape = output_shape(x, X, W, Y, kernel)
+    batch = [c for c in X if c in Y and c not in W]
+    contr = [c for c in X if c in W and c not in Y]
+    free = [c for c in W if c in Y and c not in X]
     lowerable = len(batch) + len(contr) == len(X) and len(free) == len(W) - len(contr) \
-        and len(batch) + len(free) == len(O) and len(set(X)) == len(X) and len(set(W)) == len(W)
+        and len(batch) + len(free) == len(Y) and len(set(X)) == len(X) and len(set(W)) == len(W)
     if not lowerable:
         xk = ctx.keras(x)
-        eq = "{},{}->{}".format(*relabel(X, W, O))
-        y = g.op("Einsum", xk.name, _uconst(ctx, kernel, tag), equation=eq)
+        eq = "{},{}->{}".format(*relabel(X, W, Y))
+        y = g.op("Einsum", xk.name, ctx.const(kernel, tag), equation=eq)
         out = Tensor(name=y, shape=shape, perm=None, dtype=x.dtype)
     else:
         onnx_labels = [X[p] for p in (x.perm or range(x.rank))]
@@ -93,7 +92,7 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarra
         want = b_order + c_order
         if want != onnx_labels:
             x = ctx.to_perm(x, [X.index(c) for c in want])
-        f_order = [c for c in O if c in free]
+        f_order = [c for c in Y if c in free]
         k = np.transpose(kernel, [W.index(c) for c in c_order + f_order])
         kc = int(np.prod([kernel.shape[W.index(c)] for c in c_order], dtype=np.int64))
         kf = int(np.prod([kernel.shape[W.index(c)] for c in f_order], dtype=np.int64))
@@ -101,19 +100,19 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, O: str, kernel: np.ndarra
         y = x.name
         if len(c_order) != 1:
             y = g.op("Reshape", y, g.i64([0] * nb + [kc]))
-        y = g.op("MatMul", y, _uconst(ctx, np.ascontiguousarray(k.reshape(kc, kf)), tag))
+        y = g.op("MatMul", y, ctx.const(np.ascontiguousarray(k.reshape(kc, kf)), tag))
         if len(f_order) != 1:
             y = g.op("Reshape", y, g.i64([0] * nb + [int(kernel.shape[W.index(c)]) for c in f_order]))
-        perm = [O.index(c) for c in b_order + f_order]
+        perm = [Y.index(c) for c in b_order + f_order]
         out = Tensor(name=y, shape=shape, perm=None if is_identity(perm) else tuple(perm),
                      dtype=x.dtype)
     if bias is not None:
         b = np.asarray(bias, np.float32)
-        b = b.reshape((1,) * (len(O) - b.ndim) + b.shape)
+        b = b.reshape((1,) * (len(Y) - b.ndim) + b.shape)
         if out.perm:
             b = np.transpose(b, out.perm)
         while b.ndim > 1 and b.shape[0] == 1:
             b = b[0]
-        out = out.like(g.op("Add", out.name, _uconst(ctx, b, tag.replace("kernel", "bias")
+        out = out.like(g.op("Add", out.name, ctx.const(b, tag.replace("kernel", "bias")
                                                         if "kernel" in tag else tag + "_bias")))
     return out

@@ -193,7 +193,14 @@ def resize_image(ctx, x: Tensor, h, w, interp, layer, antialias=False) -> Tensor
     if (H, W) == (h, w) and interp in ("bilinear", "nearest", "bicubic", "area"):
         return x      # half-pixel sampling at the same size is the identity
     if interp == "bilinear" and not antialias:
-        # ONNX Resize (linear, half-pixel) to sizes (leading dims, h, w)
+        # ONNX Resize (linear, half-pixel): constant scales when the image
+        # size is static (sizes computed from the batch size at run time are
+        # more than tract and some compilers take), else sizes
+        if H is not None and W is not None:
+            scales = [1.0] * (x.rank - 2) + [exact_scale(H, h), exact_scale(W, w)]
+            y = g.resize(x.name, scales=scales, mode="linear",
+                         coordinate_transformation_mode="half_pixel")
+            return wrap_image(y, x, h, w, layer)
         lead = g.op("Slice", g.op("Shape", x.name), g.i64([0]), g.i64([x.rank - 2]))
         y = g.op("Resize", x.name, "", "", g.op("Concat", lead, g.i64([h, w]), axis=0),
                  mode="linear", coordinate_transformation_mode="half_pixel")
@@ -219,6 +226,19 @@ def resize_image(ctx, x: Tensor, h, w, interp, layer, antialias=False) -> Tensor
         y = g.op("MatMul", ctx.const(resize_weights(interp, H, h, antialias),
                                      f"rows_{interp}_{H}_{h}"), y)
     return wrap_image(y, x, h, w, layer)
+
+
+def exact_scale(n_in: int, n_out: int) -> float:
+    """A float32 scale whose product with n_in floors to n_out whether a
+    runtime multiplies in float32 or float64 (ONNX Resize's output size is
+    floor(n_in * scale))."""
+    s = np.float32(n_out / n_in)
+    for _ in range(8):
+        if (math.floor(float(np.float32(n_in) * s)) == n_out
+                and math.floor(n_in * float(s)) == n_out):
+            return float(s)
+        s = np.nextafter(s, np.float32(np.inf))
+    return float(np.float32(n_out / n_in))
 
 
 def aspect_crop_box(H, W, h, w):

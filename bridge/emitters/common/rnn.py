@@ -15,7 +15,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ...context import Tensor
-from ...errors import ConfigError, layer_where
+from ...errors import ConfigError, layer_where, malformed
 from ...ir import Layer
 from .activation_functions import activation_name
 
@@ -149,7 +149,7 @@ def rnn_config_problems(cfg: dict, cls: str) -> list:
         if KINDS.get(cls) != "RNN":
             problems += activation_problems(cfg.get("recurrent_activation", "sigmoid"))
     if "units" not in cfg:
-        problems.append("the config has no 'units'; the config is malformed")
+        problems.append(malformed("the config has no 'units'; the config is malformed"))
     return problems
 
 
@@ -176,18 +176,28 @@ def cell_activations(cell: Cell) -> list:
     return [cell.activation]
 
 
-def scan_reason(cell_like_cfg: dict, cls: str, keras3: bool) -> Optional[str]:
-    """Why this layer config needs the Scan fallback (None: one ONNX node)."""
+def scan_reason(cell_like_cfg: dict, cls: str, keras3: bool, target=None) -> Optional[str]:
+    """Why this layer config needs the Scan fallback (None: one ONNX node),
+    for every runtime or for `target` (bridge.targets.Target)."""
     kind = KINDS.get(cls)
-    if kind is None or cls in CUDNN:
+    if kind is None:
         return None
-    specs = [("activation", cell_like_cfg.get("activation", "tanh"))]
-    if kind != "RNN":
-        specs.insert(0, ("recurrent_activation", cell_like_cfg.get("recurrent_activation", "sigmoid")))
+    if cls in CUDNN:
+        specs = [("recurrent_activation", "sigmoid"), ("activation", "tanh")]
+    else:
+        specs = [("activation", cell_like_cfg.get("activation", "tanh"))]
+        if kind != "RNN":
+            specs.insert(0, ("recurrent_activation", cell_like_cfg.get("recurrent_activation", "sigmoid")))
     bad = [f"{k} '{activation_name(v)}'" for k, v in specs if onnx_activation(v, keras3) is None]
     if bad:
         return (f"{' and '.join(bad)} has no ONNX {kind} activation: unrolled as an ONNX Scan "
                 f"instead of one {kind} node")
+    if target is not None:
+        onnx_specs = [onnx_activation(v, keras3)[0] for _, v in specs]
+        order = {"LSTM": [0, 1, 1], "GRU": [0, 1], "RNN": [0]}[kind]
+        why = target.rnn_node_reason(kind, [onnx_specs[i] for i in order])
+        if why:
+            return f"{why}: an explicit recurrence (ONNX Scan) instead of one {kind} node"
     return None
 
 
@@ -223,7 +233,7 @@ def time_major_input(ctx, t: Tensor, time_major: bool) -> Seq:
 def cached(ctx, key, make):
     """One value per key and conversion (a mask's derived values are shared by
     every layer that consumes the mask)."""
-    store = ctx.g.graph.__dict__.setdefault("_rnn_cache", {})
+    store = ctx.g.graph.memo.setdefault("rnn", {})
     if key not in store:
         store[key] = make()
     return store[key]
@@ -255,22 +265,28 @@ def split_inputs(ctx, inputs: list):
     return x, states
 
 
-def reverse_time(ctx, name: str) -> str:
-    """Reverse a time-major value along axis 0."""
+def reverse_time(ctx, name: str, steps: Optional[int] = None) -> str:
+    """Reverse a time-major value along axis 0: a Gather of the steps in
+    reverse when their number is static (tract mis-plans a negative-step
+    Slice behind a Reshape), else a Slice with step -1."""
     g = ctx.g
+    if steps is not None:
+        return cached(ctx, ("reverse", name), lambda: g.op(
+            "Gather", name, g.i64(np.arange(steps - 1, -1, -1)), axis=0))
     return cached(ctx, ("reverse", name), lambda: g.op(
         "Slice", name, g.i64([-1]), g.i64([INT64_MIN]), g.i64([0]), g.i64([-1])))
 
 
 def reversed_seq(ctx, s: Seq) -> Seq:
-    return replace(s, x=reverse_time(ctx, s.x), mask=reverse_time(ctx, s.mask) if s.mask else None)
+    return replace(s, x=reverse_time(ctx, s.x, s.steps),
+                   mask=reverse_time(ctx, s.mask, s.steps) if s.mask else None)
 
 
 def scalar_i64(g, value: int) -> str:
     """A 0-d int64 constant (Gather indices, Range bounds, CumSum axis); a
     Constant node, since the shared initializer path stores 0-d arrays as 1-d."""
     from onnx import helper
-    cache = g.graph.__dict__.setdefault("_scalar_i64", {})
+    cache = g.graph.memo.setdefault("scalar_i64", {})
     if value not in cache:
         cache[value] = g.op("Constant", value=helper.make_tensor("value", TensorProto.INT64, [],
                                                                  [int(value)]),
@@ -333,12 +349,16 @@ def rnn_cells(cls, cfg: dict) -> Optional[list]:
     return out or None
 
 
-def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
+_CONV_REASON = "ONNX has no convolutional LSTM node: computed with an ONNX Scan"
+
+
+def fallback_reason(layer: Layer, keras_major: int = 2, target=None) -> Optional[str]:
     """For `bridge inspect`: why this layer is computed with an ONNX Scan
-    instead of one LSTM / GRU / RNN node (None when it is not)."""
+    instead of one LSTM / GRU / RNN node (None when it is not), for every
+    runtime or for `target`."""
     keras3 = keras_major >= 3
     if layer.class_name in KINDS:
-        return scan_reason(layer.config, layer.class_name, keras3)
+        return scan_reason(layer.config, layer.class_name, keras3, target)
     if layer.class_name in ("RNN", "Bidirectional"):
         specs = ([{"class_name": "RNN", "config": layer.config}] if layer.class_name == "RNN"
                  else [layer.config.get("layer"), layer.config.get("backward_layer")])
@@ -349,15 +369,16 @@ def fallback_reason(layer: Layer, keras_major: int = 2) -> Optional[str]:
             cells = rnn_cells(spec.get("class_name"), spec.get("config") or {}) or [
                 (spec.get("class_name"), spec.get("config") or {})]
             for cls, cfg in cells:
-                r = scan_reason(cfg, cls, keras3) if cls in KINDS else None
+                r = scan_reason(cfg, cls, keras3, target) if cls in KINDS else (
+                    _CONV_REASON if cls in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D") else None)
                 if r and r not in reasons:
                     reasons.append(r)
         return "; ".join(reasons) or None
     if layer.class_name in ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"):
-        return "ONNX has no convolutional LSTM node: computed with an ONNX Scan"
+        return _CONV_REASON
     if layer.class_name == "TimeDistributed":
         inner = layer.config.get("layer")
         if isinstance(inner, dict) and "class_name" in inner:
             sub = Layer(name=layer.name, class_name=inner["class_name"], config=inner.get("config") or {})
-            return fallback_reason(sub, keras_major)
+            return fallback_reason(sub, keras_major, target)
     return None

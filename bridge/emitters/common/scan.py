@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
-from opsets.graph import Graph
+from opsets.graph import Graph, digest, same_array
 
 from ...context import Tensor
 from .activation_functions import apply_activation
@@ -26,21 +26,25 @@ from .rnn import Cell, zeros_state
 
 class _BodyGraph(Graph):
     """A subgraph: names unique across the whole model, constants kept as the
-    subgraph's own initializers."""
+    subgraph's own initializers (content-addressed like the main graph's)."""
 
     def __init__(self, outer: Graph, prefix: str):
-        super().__init__()
-        self._used = outer._used
+        super().__init__(used_names=outer.used_names)
         self._consts = {}
         self.prefix = prefix
 
     def initializer(self, array: np.ndarray, name: str) -> str:
-        if name not in self._consts:
-            real = self.fresh(f"{self.prefix}/{name}")
-            # np.array keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)
-            self.initializers[real] = numpy_helper.from_array(np.array(array, order="C"), real)
-            self._consts[name] = real
-        return self._consts[name]
+        # np.array keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)
+        a = np.array(array, order="C")
+        key = name
+        if key in self._consts and not same_array(
+                numpy_helper.to_array(self.initializers[self._consts[key]]), a):
+            key = f"{name}_{digest(a)}"
+        if key not in self._consts:
+            real = self.fresh(f"{self.prefix}/{key}")
+            self.initializers[real] = numpy_helper.from_array(a, real)
+            self._consts[key] = real
+        return self._consts[key]
 
 
 def body_builder(ctx):
@@ -71,7 +75,13 @@ def scan_loop(ctx, *, xs, x_ranks, mask, inits, state_ranks, step, zero_output: 
     st_in = [fresh(f"{bg.scope}/state{i}") for i in range(len(inits))]
     vis_in = [helper.make_tensor_value_info(n, f32, [None] * r) for n, r in zip(st_in, state_ranks)]
     prev_in = None
-    if mask is not None:
+    # The previous output is carried only when a masked step repeats it;
+    # with zero_output_for_mask it would be an unused state (tract refuses
+    # a Scan body that ignores a state input), and the last output is the
+    # last element of the output sequence instead.
+    carry_prev = mask is not None and not zero_output
+    need_seq = need_seq or (mask is not None and zero_output)
+    if carry_prev:
         prev_in = fresh(f"{bg.scope}/prev_output")
         vis_in.append(helper.make_tensor_value_info(prev_in, f32, [None] * state_ranks[0]))
     x_in = [fresh(f"{bg.scope}/x{i}") for i in range(len(xs))]
@@ -87,7 +97,7 @@ def scan_loop(ctx, *, xs, x_ranks, mask, inits, state_ranks, step, zero_output: 
         out = bg.op("Where", m_in, out, bg.f32(0.0) if zero_output else prev_in)
     body_outs = [bg.op("Identity", n) if n in st_in else n for n in new_states]
     out_ranks = list(state_ranks)
-    if mask is not None:
+    if carry_prev:
         body_outs.append(out)
         out_ranks.append(state_ranks[0])
     if need_seq:
@@ -99,17 +109,23 @@ def scan_loop(ctx, *, xs, x_ranks, mask, inits, state_ranks, step, zero_output: 
 
     scan_in = list(xs)
     carried = list(inits)
-    if mask is not None:
+    if carry_prev:
         carried.append(g.op("ConstantOfShape", g.op("Shape", inits[0]),
                             value=helper.make_tensor("zero", f32, [1], [0.0])))
+    if mask is not None:
         extra = list(range(2, state_ranks[0] + 1))
         scan_in.append(g.unsqueeze(mask, extra))
     outs = g.op("Scan", *carried, *scan_in, n_out=len(body_outs), body=body,
                 num_scan_inputs=len(scan_in), name=f"{g.scope}/Scan")
     outs = outs if isinstance(outs, list) else [outs]
     finals = outs[:len(inits)]
-    last = outs[len(inits)] if mask is not None else finals[0]
     seq = outs[-1] if need_seq else None
+    if carry_prev:
+        last = outs[len(inits)]
+    elif mask is not None:
+        last = g.op("Gather", seq, g.i64(-1), axis=0)
+    else:
+        last = finals[0]
     return seq, finals, last
 
 

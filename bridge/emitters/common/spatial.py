@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ...context import Tensor, channels_first_perm
+from ...errors import malformed
 
 
 def channels_last(layer) -> bool:
@@ -32,8 +33,8 @@ def from_channels_first(name: str, keras_shape: tuple, layer, like: Tensor) -> T
 def data_format_problems(layer) -> list:
     fmt = layer.config.get("data_format", "channels_last")
     if fmt not in (None, "channels_last", "channels_first"):
-        return [f"data_format {fmt!r} is not 'channels_last' or 'channels_first'; the config is "
-                f"malformed"]
+        return [malformed(f"data_format {fmt!r} is not 'channels_last' or 'channels_first'; the "
+                          f"config is malformed")]
     return []
 
 

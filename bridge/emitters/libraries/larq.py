@@ -182,7 +182,7 @@ def _pad(ctx, layer, t):
     return t.like(y, shape=tuple(shape))
 
 
-@register(*_LAYERS, check=_check)
+@register(*_LAYERS, layout="any", check=_check)
 def larq_layer(layer, inputs, ctx):
     """A Larq Quant* layer: input quantizer, pad_values padding, then the Keras
     base layer on the quantized kernel(s)."""

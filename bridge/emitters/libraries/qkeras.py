@@ -178,7 +178,7 @@ def _weights(ctx, layer, table: dict) -> dict:
     return out
 
 
-@register(*_WEIGHTED, check=_check)
+@register(*_WEIGHTED, layout="any", check=_check)
 def quantized_weights_layer(layer, inputs, ctx):
     """QDense / QConv* / QDepthwiseConv2D / QSeparableConv*: the Keras layer on
     quantized weights, then the activation quantizer."""
@@ -189,7 +189,7 @@ def quantized_weights_layer(layer, inputs, ctx):
     return [activate(ctx, y, layer.config.get("activation"))]
 
 
-@register(*_FOLDED, check=_check)
+@register(*_FOLDED, layout="any", check=_check)
 def folded_batchnorm(layer, inputs, ctx):
     """QConv2DBatchnorm / QDepthwiseConv2DBatchnorm at inference: with the
     moving statistics, inv = gamma / sqrt(variance + epsilon); kernel * inv and
@@ -216,7 +216,7 @@ def folded_batchnorm(layer, inputs, ctx):
     return [activate(ctx, y, c.get("activation"))]
 
 
-@register("QBatchNormalization", check=_check)
+@register("QBatchNormalization", layout="any", check=_check)
 def quantized_batchnorm(layer, inputs, ctx):
     """QBatchNormalization at inference: BatchNormalization of the quantized
     gamma, beta, moving mean and moving variance."""
@@ -233,7 +233,7 @@ def quantized_batchnorm(layer, inputs, ctx):
     return emit_builtin(ctx, layer, "BatchNormalization", _base_config(layer), weights, inputs)
 
 
-@register("QActivation", check=_check)
+@register("QActivation", layout="any", check=_check)
 def quantized_activation(layer, inputs, ctx):
     """QActivation(activation): a quantizer config or string, a QKeras
     function name or a Keras activation."""
@@ -244,7 +244,7 @@ def quantized_activation(layer, inputs, ctx):
     return [activate(ctx, inputs[0], layer.config["activation"])]
 
 
-@register(*_POOLS, check=_check)
+@register(*_POOLS, layout="any", check=_check)
 def quantized_pooling(layer, inputs, ctx):
     """QAveragePooling2D / QGlobalAveragePooling2D(average_quantizer,
     activation): the average, times the pool area, times the quantized

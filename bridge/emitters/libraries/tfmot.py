@@ -164,7 +164,7 @@ def _check_wrapper(layer, opset) -> list:
     return problems + [f"wrapped {cls}: {p}" for p in builtin_problems(cls, cfg, opset)]
 
 
-@register("QuantizeWrapperV2", "QuantizeWrapper", check=_check_wrapper)
+@register("QuantizeWrapperV2", "QuantizeWrapper", layout="any", check=_check_wrapper)
 def quantize_wrapper(layer, inputs, ctx):
     """QuantizeWrapper(V2)(layer, quantize_config): the wrapped layer on
     fake-quantized weights, with fake-quantized activation and output."""
@@ -217,7 +217,7 @@ def _check_quantize_layer(layer, opset) -> list:
             f"({', '.join(_RANGE_QUANTIZERS + ('FixedQuantizer', 'NoQuantizer'))})"]
 
 
-@register("QuantizeLayer", check=_check_quantize_layer)
+@register("QuantizeLayer", layout="any", check=_check_quantize_layer)
 def quantize_layer(layer, inputs, ctx):
     """QuantizeLayer(quantizer): fake quantization of the input with the
     stored <layer>_min / <layer>_max (FixedQuantizer: its init_min / init_max)."""
@@ -239,7 +239,7 @@ def quantize_layer(layer, inputs, ctx):
     return [_graph(ctx, t, lo[0], hi[0], bits, narrow)]
 
 
-@register("QuantizeAnnotate", check=lambda layer, opset: _check_plain(layer, opset))
+@register("QuantizeAnnotate", layout="any", check=lambda layer, opset: _check_plain(layer, opset))
 def quantize_annotate(layer, inputs, ctx):
     """QuantizeAnnotate(layer): only a mark for quantize_apply; runs the layer."""
     return emit_inner(ctx, wrapped_layer(layer), list(inputs))
@@ -258,7 +258,7 @@ def _check_plain(layer, opset) -> list:
 _PRUNE_VARS = ("mask", "threshold", "pruning_step")
 
 
-@register("PruneLowMagnitude", check=_check_plain)
+@register("PruneLowMagnitude", layout="any", check=_check_plain)
 def prune_low_magnitude(layer, inputs, ctx):
     """PruneLowMagnitude(layer): each prunable weight times its mask (the
     masks are stored in the order of the prunable weights; each goes with the
@@ -299,7 +299,7 @@ def clustered(weight, centroids) -> np.ndarray:
     return (out * np.sign(w + F32(1e6))).astype(F32)
 
 
-@register("ClusterWeights", check=_check_cluster)
+@register("ClusterWeights", layout="any", check=_check_cluster)
 def cluster_weights(layer, inputs, ctx):
     """ClusterWeights(layer, number_of_clusters, cluster_per_channel): every
     weight W with stored cluster_centroids_W is replaced by the gathered centroids."""

@@ -18,8 +18,10 @@ How the mapping goes. Each operation is implemented once, in a module by
 op family (math_ops, reductions, shapes, joins, indexing, linalg, image),
 and registered in `TABLE` under a canonical name with its declared
 parameters: `fn(ctx, <params>)` over values (values.py: a Tensor or a Python
-constant). Three front-ends map their own spellings onto it:
+constant). Four front-ends map their own spellings onto it:
 tf_functions (TF symbols, TF's parameter order; `SUPPORTED_FUNCTIONS`),
+backend (Keras backend `K.*` functions for Lambda bodies, tf.keras's
+signatures; `SUPPORTED_BACKEND_FUNCTIONS`),
 tf_raw_ops (NodeDef op types; `SUPPORTED_RAW_OPS`) and keras_ops
 (keras.ops function names with Keras's signatures and defaults;
 `SUPPORTED_KERAS_OPS` is keyed by the operation class). A second
@@ -37,6 +39,7 @@ emitter, with `ctx` the emitter context (messages name `ctx.layer`):
     TABLE.call(ctx, "getitem", x, (slice(None), 0))     # x[:, 0]
     FRONTENDS["tf"].call(ctx, "math.add", [x, 2.0])      # as tf.math.add(x, 2.0)
     FRONTENDS["keras"].call(ctx, "mean", [x], {"axis": 1})   # keras.ops.mean
+    FRONTENDS["K"].call(ctx, "mean", [x], {"axis": 1})       # keras.backend.mean
     TABLE["reduce_mean"].params, FRONTENDS["tf"]["math.add"].op   # introspection
 
 Arguments are Tensors or Python constants (numbers, nested lists, numpy
@@ -47,13 +50,15 @@ declare, or cannot express, raise UnsupportedError naming the layer.
 from __future__ import annotations
 
 # The front-ends register the layers; all_ops fills the table they spell.
-from . import keras_ops, tf_functions, tf_raw_ops
+from . import backend, keras_ops, tf_functions, tf_raw_ops
 from .table import TABLE, Frontend, Op, OpTable, Spelling
 
 FRONTENDS = TABLE.frontends
 SUPPORTED_FUNCTIONS = tf_functions.TF      # TF symbol -> Spelling (TFOpLambda, SlicingOpLambda)
 SUPPORTED_RAW_OPS = tf_raw_ops.RAW         # NodeDef op type -> Spelling (TensorFlowOpLayer)
 SUPPORTED_KERAS_OPS = keras_ops.SUPPORTED_KERAS_OPS   # operation class -> Spelling (ops.<Class>)
+SUPPORTED_BACKEND_FUNCTIONS = backend.K             # K.<name> -> Spelling (Lambda bodies)
 
-__all__ = ["FRONTENDS", "SUPPORTED_FUNCTIONS", "SUPPORTED_KERAS_OPS", "SUPPORTED_RAW_OPS", "TABLE",
+__all__ = ["FRONTENDS", "SUPPORTED_BACKEND_FUNCTIONS", "SUPPORTED_FUNCTIONS", "SUPPORTED_KERAS_OPS",
+           "SUPPORTED_RAW_OPS", "TABLE",
            "Frontend", "Op", "OpTable", "Spelling"]

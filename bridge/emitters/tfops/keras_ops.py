@@ -216,4 +216,4 @@ def keras_operation(layer, inputs, ctx):
 
 
 for _cls in SUPPORTED_KERAS_OPS:
-    register("ops." + _cls, check=_check)(keras_operation)
+    register("ops." + _cls, check=_check, layout="any")(keras_operation)

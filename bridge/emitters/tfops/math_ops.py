@@ -75,22 +75,26 @@ def floordiv(ctx, x, y):
     def f(g, a, b):
         if dtype in FLOAT_TYPES:
             return g.op("Floor", g.op("Div", a, b))
-        return g.op("Div", g.op("Sub", a, g.op("Mod", a, b, fmod=0)), b)
+        return g.op("Div", g.op("Sub", a, _floor_mod(g, a, b)), b)
     return elementwise(ctx, [x, y], f)
 
 
 @op("floormod")
 def floormod(ctx, x, y):
-    if _first_tensor(ctx, x, y).dtype not in FLOAT_TYPES:
-        return elementwise(ctx, [x, y], lambda g, a, b: g.op("Mod", a, b, fmod=0))
+    return elementwise(ctx, [x, y], _floor_mod)
 
-    def f(g, a, b):   # TensorFlow: fmod, then moved to the divisor's sign
-        r = g.op("Mod", a, b, fmod=1)
-        zero = g.op("Sub", b, b)
-        fix = g.op("And", g.op("Not", g.op("Equal", r, zero)),
-                   g.op("Xor", g.op("Less", r, zero), g.op("Less", b, zero)))
-        return g.op("Where", fix, g.op("Add", r, b), r)
-    return elementwise(ctx, [x, y], f)
+
+def _floor_mod(g, a, b):
+    """TensorFlow's floormod, for floats and integers alike: fmod, then moved
+    to the divisor's sign. A constant dividend is made a computed value
+    first: tract's Mod with a constant first input returns the divisor."""
+    if a in g.graph.initializers:
+        a = g.op("Add", a, g.op("Sub", b, b))
+    r = g.op("Mod", a, b, fmod=1)
+    zero = g.op("Sub", b, b)
+    fix = g.op("And", g.op("Not", g.op("Equal", r, zero)),
+               g.op("Xor", g.op("Less", r, zero), g.op("Less", b, zero)))
+    return g.op("Where", fix, g.op("Add", r, b), r)
 
 
 @op("squared_difference")

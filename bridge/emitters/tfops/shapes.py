@@ -91,9 +91,15 @@ def expand_dims(ctx, input, axis):
 @op("squeeze")
 def squeeze(ctx, input, axis=None):
     x = ctx.keras(input)
-    if axis is None or axis == []:
+    if (axis is None or axis == []) and None in x.shape[1:]:
         y = ctx.g.op("Squeeze", x.name)
         return Tensor(name=y, shape=tuple(d for d in x.shape if d != 1), dtype=x.dtype)
+    if axis is None or axis == []:
+        # the static 1s, as Keras's shape says: a Squeeze with known output
+        # rank (OpenVINO refuses one whose rank is only known at run time)
+        axis = [i for i, d in enumerate(x.shape) if d == 1]
+        if not axis:
+            return x
     axes = sorted({norm_axis(x, a) for a in ([axis] if np.ndim(axis) == 0 else axis)})
     return Tensor(name=ctx.g.squeeze(x.name, axes), shape=tuple(d for i, d in enumerate(x.shape)
                                                                 if i not in axes), dtype=x.dtype)

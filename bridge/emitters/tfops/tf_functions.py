@@ -156,7 +156,7 @@ def _check(layer, opset) -> list:
     return []
 
 
-@register("TFOpLambda", "SlicingOpLambda", check=_check)
+@register("TFOpLambda", "SlicingOpLambda", check=_check, layout="any")
 def tf_op_lambda(layer, inputs, ctx):
     """TFOpLambda / SlicingOpLambda(function): the TF symbol applied to the
     call's first argument and keyword arguments (see SUPPORTED_FUNCTIONS)."""

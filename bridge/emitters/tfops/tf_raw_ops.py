@@ -131,7 +131,7 @@ def _raw_constant(value):
     return value
 
 
-@register("TensorFlowOpLayer", check=_check)
+@register("TensorFlowOpLayer", check=_check, layout="any")
 def tensorflow_op_layer(layer, inputs, ctx):
     """TensorFlowOpLayer(node_def, constants): the raw op applied to the
     inbound tensors, with the constants at their input positions."""

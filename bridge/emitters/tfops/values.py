@@ -16,8 +16,8 @@ from onnx import TensorProto
 
 from ...context import Tensor, is_identity
 from ...errors import UnsupportedError
-from ..common.calls import const as _initializer
-from .dtypes import DTYPES, FLOAT_TYPES, dtype_name, np_dtype
+from . import dtypes
+from .dtypes import FLOAT_TYPES, dtype_name, np_dtype
 
 
 def refuse(ctx, msg: str):
@@ -47,10 +47,10 @@ def onnx_dtype(ctx, value, default=None):
     """The ONNX type for a dtype argument (None: `default`)."""
     if value is None:
         return default
-    name = dtype_name(value)
-    if name not in DTYPES:
+    found = dtypes.onnx_dtype(dtype_name(value))
+    if found is None:
         refuse(ctx, f"dtype {value!r} has no ONNX equivalent")
-    return DTYPES[name]
+    return found
 
 
 def python_dtype(value):
@@ -68,7 +68,7 @@ def constant(ctx, value, dtype) -> Tensor:
     if a.ndim == 0 and dtype == TensorProto.FLOAT:
         name = ctx.g.f32(float(a))
     else:
-        name = _initializer(ctx, a, "const")
+        name = ctx.const(a, "const")
     return Tensor(name=name, shape=tuple(a.shape), dtype=dtype)
 
 
