@@ -93,7 +93,8 @@ def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tg
 def read_model(src: PathLike, weights: Optional[PathLike] = None,
                backend: Optional[str] = None) -> Model:
     """The first two stages: a Keras file read into the normalized IR."""
-    return normalize(read_raw(src, weights), backend=backend)
+    with naming(src):
+        return normalize(read_raw(src, weights), backend=backend)
 
 
 def build(model: Model, opset: int, target: Optional[str] = None,

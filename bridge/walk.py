@@ -167,6 +167,10 @@ def _emit_tolerant(em, layer: Layer, i: int, ins: list, ctx: Context) -> list:
             outs = _run(em, layer, ins, ctx)
         except BridgeError as e:
             ctx.tolerant[(ctx.scope, layer.name, i)] = str(e)
+        except Warning:
+            raise
+        except Exception as e:  # noqa: BLE001 -- a config the emitter did not foresee
+            ctx.tolerant[(ctx.scope, layer.name, i)] = f"the config is malformed ({type(e).__name__})"
     if layer.inner is None:
         ctx.tolerant[(ctx.scope, layer.name, i)] = [None if t is UNKNOWN else t.shape for t in outs]
     return outs

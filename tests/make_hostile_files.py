@@ -700,7 +700,8 @@ def _append_raw_entry(path: str, name: str, body: bytes, size: int, crc: int) ->
 def mutate_file(src: str, weights, out_dir: str, plan: list, env: dict) -> dict:
     """Apply `plan` (a list of (kind, seed)) to copies of src (and weights);
     return the case dict. kind: 'bytes', 'structure' (config / HDF5 / zip by
-    the file's kind), or 'weights' (the weights file of a JSON pair)."""
+    the file's kind), 'config' (the model config only), or 'weights' (the
+    weights file of a JSON pair)."""
     os.makedirs(out_dir, exist_ok=True)
     base = os.path.basename(src)
     new_src = os.path.join(out_dir, base)
@@ -717,6 +718,8 @@ def mutate_file(src: str, weights, out_dir: str, plan: list, env: dict) -> dict:
             if kind == "bytes":
                 data = open(target, "rb").read()
                 open(target, "wb").write(mutate_bytes(data, rng))
+            elif kind == "config":
+                _mutate_config_of(target, rng)
             elif target.endswith(".keras"):
                 mutate_keras(target, rng, env, out_dir)
             elif target.endswith(".json"):
@@ -731,6 +734,33 @@ def mutate_file(src: str, weights, out_dir: str, plan: list, env: dict) -> dict:
             pass            # (h5py, zipfile and zlib raise many types): keep the file as it is
     return {"name": f"{base}:{plan}", "src": new_src, "weights": new_w,
             "dst": os.path.join(out_dir, "out.onnx")}
+
+
+def _mutate_config_of(path: str, rng: random.Random) -> None:
+    """One config damage, wherever the file keeps its config."""
+    if path.endswith(".keras"):
+        entries = _entries(path)
+        for i, (n, d) in enumerate(entries):
+            if n == "config.json":
+                entries[i] = (n, dumps(mutate_config(_loads(d), rng)).encode())
+        _write_zip(path, entries)
+    elif path.endswith(".json"):
+        with open(path, "rb") as fh:
+            cfg = _loads(fh.read())
+        with open(path, "w") as fh:
+            fh.write(dumps(mutate_config(cfg, rng)))
+    else:
+        import h5py
+        with h5py.File(path, "r+") as f:
+            raw = f.attrs.get("model_config", b"{}")
+            f.attrs["model_config"] = dumps(mutate_config(_loads(raw), rng))
+
+
+def _loads(raw):
+    try:
+        return json.loads(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))
+    except ValueError:
+        return {}
 
 
 # -- the hand-made corpus --------------------------------------------------------------

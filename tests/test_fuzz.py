@@ -27,7 +27,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 CASES = int(os.environ.get("BRIDGE_FUZZ", "200"))
 SEEDS = hostile.seed_files()
-KINDS = ["bytes", "structure", "structure", "weights"]
+KINDS = ["bytes", "structure", "config", "weights"]
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,14 @@ def check_size(model: Model, source: str) -> None:
                                 f"times", "max_calls")
 
 
+def _model_name(body: dict, default: str, source: str) -> str:
+    name = body.get("name") or default
+    if not isinstance(name, str):
+        raise ConfigError(f"{source}: a model's name is {short(repr(name))}, not a string; the config "
+                          f"is malformed: re-export it with model.to_json()")
+    return name
+
+
 def _legacy_spec(spec):
     """Keras 0.x / early 1.x Sequential entries: {"name": "Dense", "custom_name": "dense_1", ...}."""
     if isinstance(spec, dict) and "class_name" not in spec and "custom_name" in spec:
@@ -109,7 +117,7 @@ def _sequential(body, source: str) -> Model:
     if isinstance(body, list):
         specs, name, build_shape = body, "sequential", None
     elif isinstance(body, dict) and isinstance(body.get("layers"), list):
-        specs, name = body["layers"], body.get("name") or "sequential"
+        specs, name = body["layers"], _model_name(body, "sequential", source)
         build_shape = body.get("build_input_shape")
     else:
         raise ConfigError(f"{source}: the Sequential config has no layer list; the config is malformed")
@@ -253,7 +261,7 @@ def _functional(body, source: str) -> Model:
         for node in spec.get("inbound_nodes") or []:
             layer.calls.append(_call(node, layer, source))
         layers.append(layer)
-    model = Model(name=body.get("name", "model"), layers=layers,
+    model = Model(name=_model_name(body, "model", source), layers=layers,
                   inputs=_refs(body.get("input_layers", []), source, "input_layers"),
                   outputs=_refs(body.get("output_layers", []), source, "output_layers"))
     _renumber_nested_calls(model)

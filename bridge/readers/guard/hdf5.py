@@ -120,6 +120,36 @@ class H5Group:
     def __iter__(self):
         return iter(self.keys())
 
+    def visititems(self, func):
+        """h5py's visititems (depth first, in link order) over what hard
+        links reach, each object once: func(name relative to this group,
+        object); a result other than None ends the walk and is returned."""
+        from h5py import h5l
+        seen = set()
+        stack = [("", self, iter(self.keys()))]
+        while stack:
+            prefix, group, keys = stack[-1]
+            key = next(keys, None)
+            if key is None:
+                stack.pop()
+                continue
+            try:
+                if group._obj.id.links.get_info(key.encode("utf-8")).type != h5l.TYPE_HARD:
+                    continue
+            except Exception as e:  # noqa: BLE001
+                raise self._src.damaged(f"group '{short(group.name)}'", e) from None
+            child = group[key]
+            ident = hash(child._obj.id)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            got = func(f"{prefix}{key}", child)
+            if got is not None:
+                return got
+            if isinstance(child, H5Group):
+                stack.append((f"{prefix}{key}/", child, iter(child.keys())))
+        return None
+
     def __len__(self) -> int:
         return len(self.keys())
 
