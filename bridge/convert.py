@@ -25,7 +25,7 @@ from .deploy.fp16 import to_float16
 from .destination import check_destination, write_atomically
 from .emit import emit
 from .errors import (BridgeError, BridgeWarning, ConfigError, LimitError, OpsetError, OptionError,
-                     TargetError, short)
+                     OutputError, TargetError, short)
 from .ir import Model
 from .normalize import normalize
 from .passes import run_passes
@@ -81,6 +81,7 @@ def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tg
         require_support(model, opset)              # every gap at once, before emitting
         proto, caught = emit(model, opset, target=tgt, batch_size=batch_size)  # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
+    fits_one_file(proto)
     _warn(target_warnings(opset, tgt) + caught, stacklevel=4)
     if precision == "fp16":
         proto = to_float16(proto, keep_io_types=keep_io_types)   # float16, where it holds
@@ -180,6 +181,15 @@ def verify(proto: onnx.ModelProto) -> bytes:
                           f"config or weights are not what Keras writes (or this is a converter "
                           f"bug: re-run with --debug and report it)") from e
     return data
+
+
+def fits_one_file(proto: onnx.ModelProto) -> None:
+    """One ONNX file is one protobuf message: at most 2 GiB."""
+    size = proto.ByteSize()
+    if size >= 2 ** 31:
+        raise OutputError(f"the exported model is {safety.size(size)}, past the 2 GiB one ONNX file (a "
+                          f"protobuf message) can hold, and this version does not write ONNX's "
+                          f"external data format")
 
 
 def graph_problems(graph) -> list:

@@ -145,6 +145,14 @@ def check_elements(shape, what: str) -> None:
         raise refuse(f"{what} would hold {n} elements", "max_tensor_elements")
 
 
+def check_count(n: int, what: str) -> None:
+    """Refuse, before the loop starts, `n` nodes, node inputs or loop rounds
+    (in Python) that one config value asks an emitter for: more than the
+    graph may hold (max_nodes)."""
+    if n > current().max_nodes:
+        raise refuse(f"{what}: {n}", "max_nodes")
+
+
 def check_inflation(declared: int, stored: int, what: str) -> None:
     """`declared` bytes of data held in `stored` bytes: refused when the
     ratio passes max_inflation (and the amount 1 MiB)."""

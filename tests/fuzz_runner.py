@@ -15,8 +15,9 @@ An outcome is acceptable when it is one of:
     loads it, and no bytes of the local marker file are in it;
   - "error": a BridgeError whose message names the file, nothing left at the
     destination; from the CLI, exit 2 and exactly one line on stderr.
-Everything else ("internal", "hang", "crash", "leak", "unloadable",
-"unnamed", "left file", "cli ...") is a failure.
+Everything else ("internal", "hang", "crash", "memory" -- a MemoryError
+the converter caught, or the child's peak passing half the cap -- "leak",
+"unloadable", "unnamed", "left file", "cli ...") is a failure.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MEMORY = int(os.environ.get("BRIDGE_FUZZ_MEMORY", str(4 << 30)))
 TIMEOUT = float(os.environ.get("BRIDGE_FUZZ_TIMEOUT", "30"))
+PEAK = MEMORY // 2          # a case that takes half the cap is a blowup, even if it fits
 
 GOOD = ("ok", "error")
 
@@ -72,6 +74,8 @@ def _api(case: dict, marker_check) -> dict:
             return {"outcome": "unnamed", "detail": msg[:300], "class": type(e).__name__}
         if len(msg) > 4000 or "\n" in msg:
             return {"outcome": "long message", "detail": msg[:300], "class": type(e).__name__}
+        if "out of memory" in msg or "more memory than" in msg:     # a MemoryError the nets caught
+            return {"outcome": "memory", "detail": msg[:300], "class": type(e).__name__}
         return {"outcome": "error", "class": type(e).__name__, "detail": msg,
                 "seconds": round(time.time() - t0, 3)}
     except BaseException as e:  # noqa: BLE001 -- the finding
@@ -142,6 +146,9 @@ def serve() -> int:
         if not case.get("dst_exists"):
             _clear(case["dst"])
         result["api"] = _api(case, leaked)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
+        if peak > PEAK:                    # a new high of the child's memory, past what any case needs
+            result["api"] = {"outcome": "memory", "detail": f"peak memory {peak >> 20} MiB"}
         if case.get("cli") or (case.get("cli") is None and result["api"]["outcome"] != "ok"):
             if not case.get("dst_exists"):
                 _clear(case["dst"])

@@ -224,7 +224,9 @@ def mutate_config(cfg, rng: random.Random):
     """One config damage (returns the new config; may edit in place)."""
     pos = _positions(cfg)
     op = rng.choice(["value", "value", "value", "delete", "class", "layers", "io", "name",
-                     "deep", "inbound", "dup_value", "nest_self"])
+                     "deep", "inbound", "dup_value", "nest_self", "code"])
+    if op == "code":
+        return _mutate_code(cfg, pos, rng)
     if op in ("value", "dup_value", "delete") and pos:
         cont, key, _ = rng.choice(pos)
         if op == "value":
@@ -307,6 +309,36 @@ def mutate_config(cfg, rng: random.Random):
             spec = {"class_name": "Sequential", "config": {"name": "nest", "layers": [spec]}}
         layers.append(spec)
         return cfg
+    return cfg
+
+
+def _mutate_code(cfg, pos, rng: random.Random):
+    """A Lambda's marshalled byte code (base64 in the config) damaged: the
+    converter reads it with a reader of its own, which must survive it."""
+    import base64
+    import binascii
+    spots = [(c, k) for c, k, _ in pos if isinstance(c[k], str) and len(c[k]) > 40
+             and set(c[k]) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n")]
+    if not spots:
+        return cfg
+    cont, key = rng.choice(spots)
+    try:
+        code = base64.b64decode(cont[key])
+    except (binascii.Error, ValueError):
+        return cfg
+    how = rng.choice(["bytes", "bytes", "length", "nest", "truncate"])
+    b = bytearray(code)
+    if how == "bytes" or not b:
+        b = bytearray(mutate_bytes(bytes(b), rng))
+    elif how == "length":        # a marshal size field claiming gigabytes
+        i = rng.randrange(len(b))
+        b[i:i + 5] = bytes([rng.choice([0x73, 0x29, 0x5b, 0x7a, 0x61])]) + struct.pack("<I", rng.choice(
+            [0x7FFFFFFF, 0xFFFFFFFF, 1 << 30, 100000]))
+    elif how == "nest":          # tuples inside tuples, thousands deep
+        b = bytearray(b"\xa9\x01" * rng.choice([100, 5000, 100000]) + b"N")
+    else:
+        b = b[:rng.randrange(len(b))]
+    cont[key] = base64.b64encode(bytes(b)).decode("ascii")
     return cfg
 
 

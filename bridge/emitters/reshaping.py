@@ -17,6 +17,7 @@ import numpy as np
 from ..context import Tensor, is_identity
 from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
+from ..safety import check_count
 from .common import spatial as sp
 from .common.spatial import data_format_problems
 from .common.resample import resize_weights
@@ -128,6 +129,7 @@ def repeat_vector(layer, inputs, ctx):
     """RepeatVector(n): (batch, f) -> (batch, n, f)."""
     t = inputs[0]
     n = int(layer.config["n"])
+    check_count(n, "RepeatVector's copies")
     g = ctx.g
     # n copies concatenated, not Expand or Tile: tract moves a following
     # MatMul before those and then mis-shapes it

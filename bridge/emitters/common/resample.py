@@ -16,7 +16,7 @@ from onnx import TensorProto
 
 from ...context import Tensor
 from ...errors import UnsupportedError, layer_where
-from ...safety import check_elements
+from ...safety import check_count, check_elements
 
 _FLOAT = TensorProto.FLOAT
 
@@ -104,7 +104,7 @@ def check_matrix(n_in: int, n_out: int) -> None:
     """A resampling matrix is built row by row in Python: its size, and the
     rows (a few thousand elements' work each), within the limits."""
     check_elements((n_out, n_in), "the resampling matrix")
-    check_elements(n_out * 4096, f"the resampling matrix's {n_out} rows (each a loop in Python)")
+    check_count(n_out, "the resampling matrix's rows (each a loop in Python)")
 
 
 def nearest_indices(n_in, n_out):
