@@ -4,7 +4,8 @@
     bridge.to_onnx("model.h5", "model.onnx")
 
 The public API: `to_onnx` (convert; precision="fp16" for float16), `run`
-(ONNX Runtime), `check` (parity with Keras's outputs), `quantize` (int8 by
+(ONNX Runtime), `check` (parity with Keras's outputs; layers=True layer by
+layer), `make_reference` (a reference .npz computed by Keras), `quantize` (int8 by
 ONNX Runtime's quantizer), `to_triton` (a Triton model repository entry),
 `register` / `REGISTRY` (emitters for your own layer classes, which receive
 `Tensor`s and a `Context`), `Limits` / `limits` (what a model file may ask
@@ -18,6 +19,7 @@ from .deploy.triton import to_triton
 from .errors import (BridgeError, BridgeWarning, ConfigError, DependencyError, InputFileError,
                      LimitError, OpsetError, OptionError, OutputError, ReferenceError_, UnsupportedError,
                      WeightsError)
+from .reference import make_reference
 from .registry import REGISTRY, register
 from .runtime import run
 from .safety import DEFAULT as limits
@@ -25,7 +27,8 @@ from .safety import Limits
 from .validate import check
 from .version import __version__
 
-__all__ = ["to_onnx", "check", "run", "quantize", "to_triton", "register", "REGISTRY", "Tensor",
+__all__ = ["to_onnx", "check", "make_reference", "run", "quantize", "to_triton", "register",
+           "REGISTRY", "Tensor",
            "Context", "BridgeError", "BridgeWarning", "ConfigError", "DependencyError",
            "InputFileError", "OpsetError", "OptionError", "ReferenceError_", "UnsupportedError",
            "WeightsError", "LimitError", "OutputError", "Limits", "limits", "__version__"]

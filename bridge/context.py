@@ -10,6 +10,7 @@ layout, shared by every consumer.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence, Union
 
@@ -19,7 +20,7 @@ from onnx import TensorProto
 from opsets import Opset13
 
 from . import targets
-from .errors import WeightsError, layer_where
+from .errors import UnsupportedError, WeightsError, layer_where
 from .ir import Call, Layer, Model
 from .safety import check_elements
 
@@ -60,6 +61,18 @@ def floating(w: np.ndarray, what: str) -> np.ndarray:
                            f"weights (float16, bfloat16, float32 or float64); the file is damaged or "
                            f"not written by Keras: re-save the model")
     return w if w.dtype == np.float32 else w.astype(np.float32)
+
+
+@dataclass
+class StatePort:
+    """A state a stateful recurrent layer (`stateful=True`) carries from one
+    run of the model to the next: the graph input `<layer>/state_in/<k>` a
+    run starts from and the value it ends with, which bridge.emit makes the
+    graph output `<layer>/state_out/<k>`."""
+    layer: str                        # the layer's name, scoped by enclosing models
+    index: int                        # the state's place in Keras's order for the layer
+    input: Tensor                     # Keras layout, (batch, ...)
+    output: Optional[Tensor] = None   # set by the emitter once the layer ran
 
 
 def stored_weights(layer: Layer) -> str:
@@ -112,6 +125,9 @@ class Context:
         self.tolerant: Optional[dict] = None   # inspect: {(scope, layer, call): shapes}
         self.target = target or targets.get(None)   # what the runtime runs right
         self.fallbacks: dict = {}     # (scope, layer name) -> why it took an explicit recurrence
+        self.taps = None              # a bridge.taps.TapRecorder while layer outputs are recorded
+        self.state_ports: list = []   # StatePort of every stateful layer, in emission order
+        self._state_alias: Optional[tuple] = None   # states_of: (owner name, first index)
 
     # -- layout ---------------------------------------------------------
     def to_perm(self, t: Tensor, perm: Optional[Sequence[int]]) -> Tensor:
@@ -191,6 +207,46 @@ class Context:
         already used gets a name of its own."""
         path = "/".join(self.scope + ((self.layer.name,) if self.layer else ()) + (tag,))
         return self.g.const(np.asarray(array), path)
+
+    # -- states carried between runs (stateful recurrent layers) -----------
+    def state_inputs(self, layer: Layer, shapes: list) -> list:
+        """Graph inputs for the states `layer` carries between runs, one per
+        Keras state shape (batch left out) in Keras's order: Tensors named
+        `<layer>/state_in/<k>`, in Keras layout."""
+        base, first = self._state_owner(layer)
+        if any(p.layer == base and p.index >= first for p in self.state_ports):
+            raise UnsupportedError([f"{layer_where(layer)} is stateful and called more than once; "
+                                    f"Keras would carry one state through every call: give each "
+                                    f"call a layer of its own"], self.model.source)
+        out = []
+        for k, shape in enumerate(shapes):
+            name = f"{base}/state_in/{first + k}"
+            self.g.graph.reserve(name)
+            t = Tensor(name=name, shape=(None,) + tuple(shape))
+            self.state_ports.append(StatePort(base, first + k, t))
+            out.append(t)
+        return out
+
+    def state_outputs(self, layer: Layer, states: list) -> None:
+        """The states `layer` ends a run with (Tensors, in state_inputs' order)."""
+        base, first = self._state_owner(layer)
+        ports = {p.index: p for p in self.state_ports if p.layer == base}
+        for k, t in enumerate(states):
+            ports[first + k].output = self.keras(t)
+
+    @contextmanager
+    def states_of(self, wrapper: Layer, first: int):
+        """Within: the states a wrapped layer carries are its wrapper's, from
+        index `first` (a Bidirectional's backward layer: after the forward's)."""
+        saved = self._state_alias
+        self._state_alias = ("/".join(self.scope + (wrapper.name,)), first)
+        try:
+            yield
+        finally:
+            self._state_alias = saved
+
+    def _state_owner(self, layer: Layer) -> tuple:
+        return self._state_alias or ("/".join(self.scope + (layer.name,)), 0)
 
     # -- messages -------------------------------------------------------
     def where(self) -> str:

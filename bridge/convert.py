@@ -32,6 +32,7 @@ from .passes import run_passes
 from .readers import read_raw
 from .registry import REGISTRY, load_plugins
 from .support import require_support
+from .taps import TapRecorder, write_taps
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -77,11 +78,14 @@ def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tg
               emitters) -> onnx.ModelProto:
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
+    taps = TapRecorder()
     with REGISTRY.given(emitters):
         require_support(model, opset)              # every gap at once, before emitting
-        proto, caught = emit(model, opset, target=tgt, batch_size=batch_size)  # layers -> ONNX nodes
+        proto, caught = emit(model, opset, target=tgt, batch_size=batch_size,
+                             taps=taps)            # layers -> ONNX nodes
     run_passes(proto)                              # graph clean-ups
     fits_one_file(proto)
+    write_taps(proto, taps)                        # where each layer's output is, as metadata
     _warn(target_warnings(opset, tgt) + caught, stacklevel=4)
     if precision == "fp16":
         proto = to_float16(proto, keep_io_types=keep_io_types)   # float16, where it holds

@@ -18,7 +18,8 @@ ONNX_DTYPES = {
 ALIASES = {"double": "float64", "half": "float16"}
 FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 # The metadata_props key naming what an exported model computes in: 'fp16'
-# (bridge.deploy.fp16) or 'int8' (bridge.deploy.quantize); float32 without it.
+# (bridge.deploy.fp16), 'int8' (bridge.deploy.quantize) or 'keras-quantized'
+# (a Keras 3 quantized model's own arithmetic, bridge.emit); float32 without it.
 PRECISION_KEY = "bridge.precision"
 
 

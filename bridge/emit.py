@@ -2,7 +2,10 @@
 
 Graph inputs keep Keras's names, dtypes and layouts; the walker
 (bridge/walk.py) runs every layer's emitter; each model output is brought
-back to Keras's layout and named as Keras names it.
+back to Keras's layout and named as Keras names it. The states stateful
+recurrent layers carry between runs (Context.state_ports) follow: inputs
+`<layer>/state_in/<k>` after the model's inputs, outputs
+`<layer>/state_out/<k>` after its outputs, layer by layer in emission order.
 """
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ import opsets
 from . import emitters  # noqa: F401  (registers the built-in emitters)
 from . import safety
 from .context import Context, Tensor
-from .dtypes import ONNX_DTYPES, onnx_dtype
+from .dtypes import ONNX_DTYPES, PRECISION_KEY, onnx_dtype
 from .errors import BridgeError, ConfigError, LimitError, layer_where, short
 from .ir import Model
+from .taps import TapRecorder
 from .version import __version__
 from .walk import emit_graph
 
@@ -68,29 +72,37 @@ def _dims(shape, model: Model, layer) -> tuple:
 def output_names(model: Model) -> list:
     """Keras's own output names: the layer name, then name_1, name_2, ...
     when one layer gives several outputs (Functional._set_output_names)."""
+    return unique_names([ref.layer for ref in model.outputs])
+
+
+def unique_names(layers: list) -> list:
+    """Output names from the output layers' names, as tf.keras makes them."""
     names, counts = [], {}
-    for ref in model.outputs:
-        proposal = ref.layer
+    for layer in layers:
+        proposal = layer
         while proposal in names:
-            n = counts.get(ref.layer, 1)
-            proposal = f"{ref.layer}_{n}"
-            counts[ref.layer] = n + 1
+            n = counts.get(layer, 1)
+            proposal = f"{layer}_{n}"
+            counts[layer] = n + 1
         names.append(proposal)
     return names
 
 
 def emit(model: Model, opset: int, *,
          hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
-         target=None, batch_size: Optional[int] = None) -> tuple:
+         target=None, batch_size: Optional[int] = None,
+         taps: Optional[TapRecorder] = None) -> tuple:
     """(ModelProto, warnings): the model's graph at `opset`, not yet cleaned
     by the passes. `hold_inputs(ctx, t)` may hand the layers each graph
     input in another layout (the tests feed every case channels-first).
     `target` (bridge.targets.Target) says which constructs to avoid;
-    `batch_size` fixes the batch dimension of every input and output."""
+    `batch_size` fixes the batch dimension of every input and output.
+    `taps`, when given, records which value holds each layer's output."""
     g = opsets.builder_for(opset)
     g.graph.max_nodes = safety.current().max_nodes
     caught: list = []
     ctx = Context(g, model, opset, warn=caught.append, target=target)
+    ctx.taps = taps
     ins = input_tensors(model)
     for t in ins:
         g.graph.reserve(t.name)
@@ -107,8 +119,19 @@ def emit(model: Model, opset: int, *,
         t = ctx.keras(t)
         g.graph.reserve(name)
         g.graph.node("Identity", [t.name], [name], g.graph.fresh(f"{name}/output"))
+        if taps is not None:
+            taps.alias(t.name, name)
         out_vis.append(_value_info(name, t.shape, t.dtype, batch_size))
     in_vis = [_value_info(t.name, t.shape, t.dtype, batch_size) for t in ins]
+    # Stateful layers' states: inputs after the model's, outputs after its outputs.
+    for port in ctx.state_ports:
+        in_vis.append(_value_info(port.input.name, port.input.shape, port.input.dtype, batch_size))
+        if port.output is None:
+            continue        # inspect: the layer did not emit
+        name = f"{port.layer}/state_out/{port.index}"
+        g.graph.reserve(name)
+        g.graph.node("Identity", [port.output.name], [name], g.graph.fresh(f"{name}/output"))
+        out_vis.append(_value_info(name, port.output.shape, port.output.dtype, batch_size))
 
     # Filled in place: make_graph + make_model would copy every weight twice.
     proto = onnx.ModelProto(producer_name="keras-onnx-bridge", producer_version=__version__)
@@ -119,6 +142,8 @@ def emit(model: Model, opset: int, *,
     proto.graph.input.extend(in_vis)
     proto.graph.output.extend(out_vis)
     proto.graph.initializer.extend(g.graph.initializers.values())
+    if any(layer.quantization is not None for layer in model.walk()):
+        proto.metadata_props.add(key=PRECISION_KEY, value="keras-quantized")
     return proto, caught
 
 

@@ -64,6 +64,29 @@ class Weight:
         return self.name.rsplit("/", 1)[-1].split(":", 1)[0]
 
 
+@dataclass(frozen=True)
+class AbsMax:
+    """Keras's AbsMaxQuantizer as a quantized layer applies it to its inputs:
+    scale = hi / (max|x| + epsilon) over the reduced axes, q = clip(round(x *
+    scale), lo, hi)."""
+    lo: int = -127
+    hi: int = 127
+    epsilon: float = 1e-7
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """How a Keras 3 layer was quantized (`model.quantize(mode)`): its dtype
+    policy and quantization_config. The layer's weights are then the
+    quantized ones (kernel int8 with kernel_scale, ...), named as Keras
+    names the variables."""
+    mode: str                            # "int8", "int4", "float8" (or one refused: "gptq", ...)
+    block_size: Optional[int] = None     # int4: rows per group (zero points too); None per channel
+    # The inputs' quantizer: AbsMax; None (weight-only); or the class name of
+    # another quantizer, which the emitters' checks refuse.
+    inputs: object = None
+
+
 @dataclass
 class Layer:
     name: str
@@ -78,6 +101,8 @@ class Layer:
     # The layers a wrapper applies (TimeDistributed: [layer]; Bidirectional:
     # [forward, backward]), with their share of its weights (bridge.normalize).
     wrapped: list = field(default_factory=list)
+    # Keras 3 quantized layers (bridge.normalize reads the dtype policy).
+    quantization: Optional[Quantization] = None
 
     def weight(self, short: str) -> Optional[np.ndarray]:
         for w in self.weights:

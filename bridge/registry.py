@@ -99,7 +99,10 @@ class EmitterRegistry:
         variables of formats that store no names (Keras 3) with it, so an
         emitter can ask for ctx.weight(layer, "gamma") whatever the format.
         A second registration for the same class and min_opset raises unless
-        `replace=True`.
+        `replace=True`. A replacement takes over from its `min_opset` up (a
+        built-in decomposition for a later opset no longer shadows yours),
+        and keeps the class's declared `weights` unless it declares its own
+        (they name Keras's variables, whoever emits the layer).
         """
         if not class_names:
             raise TypeError("register() needs at least one Keras class name")
@@ -114,8 +117,11 @@ class EmitterRegistry:
                     raise ValueError(f"an emitter for {cls!r} at min_opset {min_opset} is already "
                                      f"registered ({clash[0].fn.__module__}.{clash[0].fn.__name__}); "
                                      f"pass replace=True to override it")
-                entries[:] = [e for e in entries if e.min_opset != min_opset]
-                entries.append(Registration(cls, fn, min_opset, check, note, layout, weights))
+                names = weights if weights is not None else next(
+                    (e.weights for e in entries if e.weights is not None), None)
+                entries[:] = [e for e in entries if e.min_opset < min_opset
+                              or (e.min_opset > min_opset and not replace)]
+                entries.append(Registration(cls, fn, min_opset, check, note, layout, names))
                 entries.sort(key=lambda e: e.min_opset)
             return fn
         return deco
@@ -124,12 +130,14 @@ class EmitterRegistry:
         self._by_class.pop(class_name, None)
 
     def _entries(self, class_name: str) -> list:
-        """A Keras 3 registered name ('package>Class') and its bare class name
-        find each other: the exact name first, then the other spelling."""
-        for key in (class_name,) + _aliases(class_name, self._by_class):
-            if self._by_class.get(key):
-                return self._by_class[key]
-        return []
+        """A registered class ('package>Class', as Keras writes it) matches
+        its exact name first, then its name without the package. Not the
+        other way: a bare 'Class' in a file is the user's own class, which
+        a library's 'package>Class' emitter would compute wrongly."""
+        entries = self._by_class.get(class_name)
+        if not entries and ">" in class_name:
+            entries = self._by_class.get(class_name.rpartition(">")[2])
+        return entries or []
 
     def lookup(self, class_name: str, opset: int, name: Optional[str] = None) -> Optional[Registration]:
         """The emitter for a layer of this class (and, given `name`, this

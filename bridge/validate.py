@@ -7,6 +7,7 @@ whole output) and max |onnx - keras| (absolute); the tolerances are explicit.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -14,6 +15,9 @@ import numpy as np
 
 from .dtypes import PRECISION_KEY
 from .errors import ReferenceError_
+from .probe import layer_values, local_values, split_label
+from .reference import (LAYER_PREFIX, layer_key, layer_references, live_reference,  # noqa: F401
+                        load_inputs, random_inputs)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -22,7 +26,9 @@ DEFAULT_ATOL = 0.0
 # The default rtol for a model by the precision it computes in: float16 keeps
 # 11 bits (unit roundoff 4.9e-4, a few of them over a deep network), int8
 # 8 bits per tensor (a step of 1/255 of each tensor's range, compounded).
-DEFAULT_RTOLS = {"fp32": DEFAULT_RTOL, "fp16": 5e-3, "int8": 5e-2}
+DEFAULT_RTOLS = {"fp32": DEFAULT_RTOL, "fp16": 5e-3, "int8": 5e-2,
+                 # a Keras 3 quantized model: the export reproduces Keras's own quantized arithmetic
+                 "keras-quantized": DEFAULT_RTOL}
 
 
 @dataclass
@@ -55,10 +61,25 @@ class ParityReport:
     atol: float = DEFAULT_ATOL
     provider: str = ""
     reference: str = ""
+    # check(layers=True): a LayerParity per layer in graph order, where the
+    # values came from, and the first layer above the tolerance (its path)
+    layers: Optional[list] = None
+    layer_source: str = ""
+    layer_reference: str = ""
+
+    @property
+    def first_divergence(self) -> Optional[str]:
+        row = self.first_diverging_row
+        return row.path if row is not None else None
+
+    @property
+    def first_diverging_row(self):
+        return next((r for r in self.layers or () if r.status == DIVERGES), None)
 
     @property
     def passed(self) -> bool:
-        return bool(self.outputs) and all(o.passed for o in self.outputs)
+        return (bool(self.outputs) and all(o.passed for o in self.outputs)
+                and self.first_divergence is None)
 
     def __str__(self) -> str:
         head = f"parity (rtol {self.rtol:g}, atol {self.atol:g})"
@@ -67,8 +88,38 @@ class ParityReport:
         if self.reference:
             head += f" against {self.reference}"
         lines = [head] + ["  " + o.line() for o in self.outputs]
+        if self.layers is not None:
+            lines += layer_lines(self)
         lines.append("PASS" if self.passed else "MISMATCH")
         return "\n".join(lines)
+
+    def plot(self, path, title: str = "") -> None:
+        """The layer errors as a picture (needs matplotlib; bridge.plot)."""
+        from .plot import plot_layers
+        plot_layers(self, path, title)
+
+    def to_dict(self) -> dict:
+        """The report as plain data (bridge check --json)."""
+        return {"passed": self.passed, "rtol": self.rtol, "atol": self.atol,
+                "provider": self.provider, "reference": self.reference,
+                "outputs": [_parity_dict(o) for o in self.outputs],
+                "layers": None if self.layers is None else [r.to_dict() for r in self.layers],
+                "layer_values_from": self.layer_source or None,
+                "layer_reference": self.layer_reference or None,
+                "first_divergence": self.first_divergence}
+
+
+def _parity_dict(o: "OutputParity") -> dict:
+    return {"name": o.name, "shape": list(o.shape), "dtype": o.dtype, "rel": _num(o.rel),
+            "max_abs": _num(o.max_abs), "worst_index": list(o.worst_index),
+            "worst_onnx": _num(o.worst_actual), "worst_expected": _num(o.worst_expected),
+            "passed": o.passed, "problem": o.problem or None}
+
+
+def _num(x):
+    """JSON has no inf / nan: as strings."""
+    x = float(x)
+    return x if np.isfinite(x) else str(x)
 
 
 def compare_one(name, actual, expected, *, rtol: float, atol: float) -> OutputParity:
@@ -106,6 +157,175 @@ def compare(actual: dict, expected: dict, *, rtol: float, atol: float) -> Parity
             continue
         report.outputs.append(compare_one(name, actual[name], e, rtol=rtol, atol=atol))
     return report
+
+
+# -- layer by layer -----------------------------------------------------------
+
+OK, DIVERGES, NO_REFERENCE, NOT_IN_GRAPH = "ok", "DIVERGES", "no reference", "not in graph"
+# above the tolerance, but the layer alone, fed Keras's values of its inputs,
+# agrees with Keras: it amplified its inputs' small errors (a mean over many
+# values that cancel), it does not compute differently
+INHERITED = "above tolerance, from its inputs"
+
+
+@dataclass
+class LayerParity:
+    """One layer's output (first call) against Keras's; `parity` holds the
+    compare() report of its outputs when they could be compared."""
+    index: int
+    path: str                 # 'conv1', 'outer/inner' inside a nested model or wrapper
+    class_name: str
+    status: str               # OK, DIVERGES, NO_REFERENCE or NOT_IN_GRAPH
+    inputs: tuple = ()        # what feeds it: layer paths ('lstm:1': output 1) or model inputs
+    parity: Optional[ParityReport] = None
+    # the layer alone on Keras's values of its inputs (checked when above the tolerance)
+    own: Optional[ParityReport] = None
+
+    @property
+    def compared(self) -> bool:
+        return self.parity is not None
+
+    @property
+    def passed(self) -> bool:
+        return self.status != DIVERGES
+
+    @property
+    def rel(self) -> float:
+        return max((o.rel for o in self.parity.outputs), default=0.0) if self.parity else np.nan
+
+    @property
+    def max_abs(self) -> float:
+        return max((o.max_abs for o in self.parity.outputs), default=0.0) if self.parity else np.nan
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.parity.outputs[0].shape) if self.parity and self.parity.outputs else ()
+
+    @property
+    def own_rel(self) -> Optional[float]:
+        return max((o.rel for o in self.own.outputs), default=0.0) if self.own else None
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "layer": self.path, "class": self.class_name,
+                "status": self.status, "shape": list(self.shape),
+                "rel": _num(self.rel) if self.compared else None,
+                "max_abs": _num(self.max_abs) if self.compared else None,
+                "own_rel": None if self.own is None else _num(self.own_rel),
+                "inputs": list(self.inputs),
+                "outputs": [_parity_dict(o) for o in self.parity.outputs] if self.parity else []}
+
+
+def compare_layers(lv, refs: dict, *, rtol: float, atol: float) -> list:
+    """A LayerParity per tap (bridge.taps) of `lv` (bridge.probe.LayerValues),
+    in graph order: the ONNX values against Keras's `refs` ({layer_key:
+    array}, as in reference files), each through compare(). A layer above
+    the tolerance is run once more alone on Keras's values of its inputs:
+    if it then agrees it only amplified its inputs' errors (INHERITED),
+    else it DIVERGES."""
+    taps = lv.taps
+    bare = Counter(t.path.rsplit("/", 1)[-1] for t in taps)
+    rows, known = [], {}
+    for i, tap in enumerate(taps, 1):
+        expected, actual, absent = {}, {}, False
+        for k in range(len(tap.outputs)):
+            key = layer_key(tap.path, k)
+            ref = refs.get(key)
+            name = tap.path.rsplit("/", 1)[-1]
+            if ref is None and name != tap.path and bare[name] == 1:
+                ref = refs.get(layer_key(name, k))       # a file naming inner layers bare
+            if ref is not None and tap.outer_perm and tuple(tap.outer_perm[:2]) == (1, 0):
+                ref = _time_major(ref, known.get(layer_key(tap.path.rsplit("/", 1)[0])) or
+                                  refs.get(layer_key(tap.path.rsplit("/", 1)[0])))
+            if ref is None:
+                continue
+            known[key] = ref
+            if key in lv.values:
+                expected[key], actual[key] = ref, lv.values[key]
+            else:
+                absent = True
+        row = LayerParity(i, tap.path, tap.class_name, NOT_IN_GRAPH if absent else NO_REFERENCE,
+                          tuple(tap.inputs))
+        if expected:
+            row.parity = compare(actual, expected, rtol=rtol, atol=atol)
+            row.status = OK if row.parity.passed else DIVERGES
+        if row.status == DIVERGES:
+            given = {label: known[LAYER_PREFIX + label] for label in tap.inputs
+                     if LAYER_PREFIX + label in known}
+            alone = local_values(lv, tap, given)
+            if alone is not None and all(k in alone for k in expected):
+                row.own = compare({k: alone[k] for k in expected}, expected, rtol=rtol, atol=atol)
+                if row.own.passed:
+                    row.status = INHERITED
+        rows.append(row)
+    return rows
+
+
+def _time_major(ref, wrapper_ref):
+    """A TimeDistributed layer's inner output as the graph holds it when the
+    sequence is time-major: (time * batch, ...) from Keras's (batch * time, ...)."""
+    if wrapper_ref is None:
+        return None
+    b, t = wrapper_ref.shape[:2]
+    rest = ref.shape[1:]
+    return ref.reshape((b, t) + rest).swapaxes(0, 1).reshape((b * t,) + rest)
+
+
+def layer_lines(report: ParityReport) -> list:
+    """The per-layer table and the 'first divergence:' line."""
+    rows = report.layers
+    done = [r for r in rows if r.compared]
+    lines = [f"layers: {len(done)} of {len(rows)} compared (relative error per layer, tolerance "
+             f"{report.rtol:g}) against {report.layer_reference or report.reference}"]
+    if report.layer_source:
+        lines.append(f"  layer values from {report.layer_source}")
+    w = min(max([len(r.path) for r in rows] + [5]), 48)
+    c = min(max([len(r.class_name) for r in rows] + [5]), 28)
+    lines.append(f"  {'#':>5}  {'layer':<{w}}  {'class':<{c}}  {'shape':<20}  {'rel':>9}  {'max abs':>9}")
+    first = report.first_diverging_row
+    for r in rows:
+        mark = ">>" if r is first else "  "
+        if r.compared:
+            nums = f"{r.rel:9.2e}  {r.max_abs:9.2e}"
+            note = "" if r.status == OK else "  " + r.status
+            if r.own is not None:
+                note += f" (alone on Keras's inputs: rel {r.own_rel:.2e})"
+        else:
+            nums, note = f"{'-':>9}  {'-':>9}", "  " + r.status
+        lines.append(f"{mark}{r.index:>5}  {r.path:<{w}}  {r.class_name:<{c}}  "
+                     f"{str(r.shape):<20}  {nums}{note}")
+    lines.append(divergence_line(report) if first else
+                 f"no layer diverges ({len(done)} compared)")
+    return lines
+
+
+def divergence_line(report: ParityReport) -> str:
+    """'first divergence: <layer> (<Class>) ...' with what its inputs' errors were."""
+    r = report.first_diverging_row
+    by_path = {x.path: x for x in report.layers}
+    parts, doubtful = [], []
+    for name in r.inputs:
+        src = by_path.get(split_label(name)[0])
+        if src is None:
+            label = "model input" if "[" not in name else "a later call of a shared layer"
+            parts.append(f"{name} ({label})")
+            if "[" in name:
+                doubtful.append(name)
+        elif src.compared:
+            parts.append(f"{name} ({src.class_name}) rel {src.rel:.2e}")
+        else:
+            parts.append(f"{name} ({src.class_name}) {src.status}")
+            doubtful.append(name)
+    problem = r.parity.outputs[0].problem if r.parity and r.parity.outputs else ""
+    err = problem or f"rel {r.rel:.2e}, max abs {r.max_abs:.2e}"
+    if r.own is not None:
+        verdict = (f"alone on Keras's values of its inputs it is still off (rel {r.own_rel:.2e}): "
+                   f"this layer computes differently from Keras")
+    elif doubtful:
+        verdict = f"its input {', '.join(doubtful)} was not compared, so the divergence may start there"
+    else:
+        verdict = "its inputs agree with Keras: this layer computes differently"
+    return (f"first divergence: {r.path} ({r.class_name}) {err} (tolerance {report.rtol:g}); "
+            f"inputs: {', '.join(parts) or 'none'}; {verdict}")
 
 
 # -- references -------------------------------------------------------------
@@ -158,8 +378,9 @@ def find_reference_beside(src) -> str | None:
 
 
 def precision_of(model) -> str:
-    """'fp32', 'fp16' or 'int8': the metadata bridge.deploy writes, else what
-    the graph holds (float16 weights, quantization ops)."""
+    """'fp32', 'fp16', 'int8' or 'keras-quantized': the metadata the export and
+    bridge.deploy write, else what the graph holds (float16 weights,
+    quantization ops)."""
     import onnx
     if not hasattr(model, "graph"):
         model = onnx.load(os.fspath(model), load_external_data=False)
@@ -179,36 +400,6 @@ def default_rtol(model) -> float:
     return DEFAULT_RTOLS.get(precision_of(model), DEFAULT_RTOL)
 
 
-def load_inputs(path) -> dict:
-    """Input arrays from a .npz: 'input:<name>' / 'input_0'.. as in a
-    reference file, else every array under its own name."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ReferenceError_(f"{path}: no such file; pass a .npz of model inputs")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError):
-        raise ReferenceError_(f"{path}: not a .npz file (save inputs with numpy.savez)") from None
-    ins = {k[len("input:"):] if k.startswith("input:") else k: v for k, v in arrays.items()
-           if k.startswith(("input:", "input_"))}
-    return ins or arrays
-
-
-def random_inputs(metas, seed: int = 0, batch: int = 2) -> dict:
-    """Standard normal floats (integers 0..9 for integer inputs) shaped like
-    the session's inputs, free dimensions 8 (the batch `batch`)."""
-    rng = np.random.default_rng(seed)
-    ins = {}
-    for meta in metas:
-        shape = [batch if i == 0 else (d if isinstance(d, int) else 8) for i, d in enumerate(meta.shape)]
-        if "int" in meta.type:
-            ins[meta.name] = rng.integers(0, 10, size=shape).astype(np.int32)
-        else:
-            ins[meta.name] = rng.standard_normal(shape).astype(np.float32)
-    return ins
-
-
 def match_arrays(given: dict, names: list, what: str, ref: str) -> dict:
     """Map reference arrays onto model names: by name, else by position."""
     if all(n in given for n in names):
@@ -222,43 +413,28 @@ def match_arrays(given: dict, names: list, what: str, ref: str) -> dict:
                           f"{names}; name them after the Keras layers or {what}_0, {what}_1, ...")
 
 
-def keras_reference(src, onnx_inputs, weights=None, seed: int = 0) -> tuple:
-    """Run the model in a real Keras (tf-keras) on random inputs."""
-    import importlib
-    try:
-        keras = importlib.import_module("tf_keras")
-    except ImportError:
-        raise ReferenceError_(
-            f"{src}: no reference given, none beside the model, and Keras is not importable "
-            f"here; pass --reference REF.npz (arrays 'input:<name>' and 'output:<name>' saved "
-            f"from Keras), or install tf-keras to compute one live") from None
-    ins = random_inputs(onnx_inputs, seed)
-    src = os.fspath(src)
-    if weights is not None:
-        with open(src) as fh:
-            model = keras.models.model_from_json(fh.read())
-        model.load_weights(os.fspath(weights))
-    else:
-        model = keras.models.load_model(src, compile=False)
-    preds = model.predict([ins[n] for n in model.input_names], verbose=0)
-    if not isinstance(preds, list):
-        preds = [preds]
-    return ins, dict(zip(model.output_names, preds))
-
-
 def check(src: PathLike, onnx_path: PathLike, reference: Optional[PathLike] = None, *,
           rtol: Optional[float] = None, atol: float = DEFAULT_ATOL,
           weights: Optional[PathLike] = None, provider: str = "auto",
-          runtime: str = "onnxruntime") -> ParityReport:
+          runtime: str = "onnxruntime", layers: bool = False) -> ParityReport:
     """Run `onnx_path` on the reference inputs and compare with Keras's outputs.
 
     `reference`: a .npz or *_inputs_and_outputs.h5; None looks beside `src`,
-    then computes one live with tf-keras if it is importable. `rtol`: None
+    then computes one live with the Keras that reads `src` (tf-keras for
+    Keras 2 files, Keras 3 for .keras) if it is importable. `rtol`: None
     takes the model's precision's default (DEFAULT_RTOLS: 1e-5 for float32,
     5e-3 for a float16 export, 5e-2 for int8). `weights`: the weights of an
     architecture JSON `src` (for the live reference). `provider`: where the
     ONNX model runs ('auto', 'cpu', 'cuda'). `runtime`: onnxruntime
     (default), openvino, tract or reference (bridge/runtimes.py).
+
+    `layers`: also compare every layer's output (first call) with Keras's,
+    in graph order, at the same tolerances: report.layers holds the rows,
+    report.first_divergence the first layer above the tolerance (or None);
+    any divergence fails the check. Keras's layer outputs come from the
+    reference's 'layer:<path>' arrays, else live from Keras on the
+    reference's inputs; the ONNX ones from a copy of the graph run by
+    onnxruntime (bridge/probe.py).
     """
     from .runtime import run, session
     from .runtimes import check_runtime
@@ -271,23 +447,45 @@ def check(src: PathLike, onnx_path: PathLike, reference: Optional[PathLike] = No
     out_names = ([m.name for m in sess.get_outputs()] if sess is not None
                  else _output_names(onnx_path))
     ref = reference if reference is not None else find_reference_beside(src)
+    layer_refs, layer_label = {}, ""
     if ref is not None:
         ins, outs = load_reference(ref)
-        label = os.fspath(ref)
+        label = layer_label = os.fspath(ref)
+        if layers:
+            layer_refs = layer_references(ref)
     else:
-        ins, outs = keras_reference(src, metas, weights=weights)
-        label = "live tf-keras"
-    ins = match_arrays(ins, in_names, "input", label)
+        live = live_reference(src, onnx_inputs=metas, weights=weights, layers=layers)
+        ins, outs, layer_refs, label = live.inputs, live.outputs, live.layers, live.label
+        layer_label = label
+    # A stateful layer's carried states (bridge.emit): compared only when the
+    # reference has them; zeros, Keras's freshly loaded (reset) states, otherwise.
+    states_in = [n for n in in_names if "/state_in/" in n and n not in ins]
+    ins = match_arrays(ins, [n for n in in_names if n not in states_in], "input", label)
+    out_names = [n for n in out_names if "/state_out/" not in n or n in outs]
     outs = match_arrays(outs, out_names, "output", label)
+    batch = next(iter(ins.values())).shape[0] if ins else 1
+    for m in metas:
+        if m.name in states_in:
+            ins[m.name] = np.zeros([batch] + [int(d) for d in m.shape[1:]], np.float32)
     result = run(onnx_path, ins, provider=provider, runtime=runtime)
     report = compare(result.outputs, outs, rtol=rtol, atol=atol)
     report.provider, report.reference = result.provider, label
+    if layers:
+        if not layer_refs:
+            # the reference has the model's outputs only: Keras computes the layers' on its inputs
+            live = live_reference(src, inputs=ins, weights=weights, layers=True,
+                                  why=f"comparing layers ({label} has no 'layer:<name>' arrays)")
+            layer_refs, layer_label = live.layers, f"{live.label} on the inputs of {label}"
+        values = layer_values(src, onnx_path, ins, weights=weights,
+                              provider=provider if runtime == "onnxruntime" else "cpu")
+        report.layers = compare_layers(values, layer_refs, rtol=rtol, atol=atol)
+        report.layer_source, report.layer_reference = values.source, layer_label
     return report
 
 
 @dataclass
 class _Meta:
-    """What keras_reference reads of an input (name, shape, type), without ORT."""
+    """What live_reference reads of an input (name, shape, type), without ORT."""
     name: str
     shape: list
     type: str

@@ -91,10 +91,13 @@ def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
 def emit_call(ctx: Context, layer: Layer, i: int, ins: list) -> list:
     """Call `i` of `layer` on the Tensors `ins`."""
     em = REGISTRY.lookup(layer.class_name, ctx.opset, layer.name)
-    with _working_on(ctx, layer, layer.calls[i]):
+    with _working_on(ctx, layer, layer.calls[i], first=i == 0, ins=ins):
         if ctx.tolerant is not None:
             return _emit_tolerant(em, layer, i, ins, ctx)
-        return _run(em, layer, ins, ctx)
+        outs = _run(em, layer, ins, ctx)
+    if ctx.taps is not None:
+        ctx.taps.record(ctx.scope + (layer.name,), layer.class_name, i, ins, outs)
+    return outs
 
 
 def emit_nested(ctx: Context, layer: Layer, inputs: list) -> list:
@@ -110,8 +113,14 @@ def emit_inner(ctx: Context, inner: Layer, ins: list, call: Call = None) -> list
     """A layer that lives inside another one (a wrapper's), called once on
     `ins` (as `call` says, with `ins` for its TensorRefs; by default on `ins` alone)."""
     em = REGISTRY.lookup(inner.class_name, ctx.opset, inner.name)
-    with _working_on(ctx, inner, call if call is not None else Call((), {})):
-        return _run(em, inner, ins, ctx)
+    outer = ctx.layer
+    with _working_on(ctx, inner, call if call is not None else Call((), {}), first=True, ins=ins):
+        outs = _run(em, inner, ins, ctx)
+    if ctx.taps is not None and outer is not None:
+        # normalize names a wrapped layer '<wrapper>/<inner>' already
+        own = (inner.name,) if inner.name.startswith(outer.name + "/") else (outer.name, inner.name)
+        ctx.taps.record(ctx.scope + own, inner.class_name, 0, ins, outs, wrapped=True)
+    return outs
 
 
 def _run(em: Registration, layer: Layer, ins: list, ctx: Context) -> list:
@@ -136,20 +145,25 @@ def _with_source(e: BridgeError, source: str) -> BridgeError:
 
 
 class _working_on:
-    """ctx.layer / ctx.call / the node name scope while an emitter runs."""
+    """ctx.layer / ctx.call / the node name scope while an emitter runs (and,
+    when taps are recorded, whether this is a layer's first call)."""
 
-    def __init__(self, ctx: Context, layer: Layer, call: Call):
-        self.ctx, self.layer, self.call = ctx, layer, call
+    def __init__(self, ctx: Context, layer: Layer, call: Call, first: bool, ins: list):
+        self.ctx, self.layer, self.call, self.first, self.ins = ctx, layer, call, first, ins
 
     def __enter__(self):
         ctx = self.ctx
         self.saved = ctx.layer, ctx.call, ctx.g.scope
         ctx.layer, ctx.call = self.layer, self.call
         ctx.g.scope = "/".join(ctx.scope + (self.layer.name,))
+        if ctx.taps is not None:
+            ctx.taps.enter(self.first, self.ins)
 
     def __exit__(self, kind, exc, tb):
         ctx = self.ctx
         ctx.layer, ctx.call, ctx.g.scope = self.saved
+        if ctx.taps is not None:
+            ctx.taps.leave()
         if exc is not None and not hasattr(exc, "bridge_layer"):
             # the innermost layer an error came out of, for emit.located
             exc.bridge_layer = ("/".join(ctx.scope + (self.layer.name,)), self.layer.class_name)

@@ -4,12 +4,13 @@ Emitters call one builder API; each class below overrides only what its opset
 changed, so emitters never branch on the opset number.
 """
 from .graph import Graph, GraphTooLarge
-from .builders import BUILDERS, Opset13, Opset14, Opset17, Opset18, Opset20, Opset28, builder_for
+from .builders import (BUILDERS, Opset13, Opset14, Opset17, Opset18, Opset19, Opset20, Opset28,
+                       builder_for)
 
 MIN_OPSET = 13
 DEFAULT_OPSET = 17
 
-__all__ = ["Graph", "GraphTooLarge", "BUILDERS", "Opset13", "Opset14", "Opset17", "Opset18", "Opset20", "Opset28",
+__all__ = ["Graph", "GraphTooLarge", "BUILDERS", "Opset13", "Opset14", "Opset17", "Opset18", "Opset19", "Opset20", "Opset28",
            "builder_for", "MIN_OPSET", "DEFAULT_OPSET", "max_opset"]
 
 _max = None

@@ -6,6 +6,7 @@
   17  LayerNormalization
   18  every Reduce* takes axes as an input; Mish
   (all) ReduceLogSumExp is written out (logsumexp), which every runtime runs right
+  19  float8 types: rounding to float8 is a Cast there and back
   20  Gelu
   28  QuantizeLinear widened its types; ONNX Runtime (1.32) has no kernel for
       it, so a quantize-dequantize pair becomes its arithmetic
@@ -13,9 +14,14 @@
 from __future__ import annotations
 
 import numpy as np
+from onnx import TensorProto
+
 from .graph import Graph
 
 _SQRT_HALF = np.float32(1.0 / np.sqrt(2.0))
+
+# float8 formats: (mantissa bits, exponent of the smallest normal, of the largest)
+FLOAT8_FORMATS = {"e4m3fn": (3, -6, 8), "e5m2": (2, -14, 15)}
 
 
 class Opset13:
@@ -111,6 +117,21 @@ class Opset13:
                         f"{int(zero_point)}")
         return self.op("DequantizeLinear", self.op("QuantizeLinear", x, s, zp), s, zp)
 
+    def float8_round(self, x, *, fmt: str):
+        """float32 `x`, already within the float8 format's finite range, rounded
+        to the nearest value of `fmt` ('e4m3fn' or 'e5m2'), ties to even, as
+        float32. Before float8 types: round(x / step) * step, with step the
+        spacing of x's binade (fixed below the smallest normal), found by
+        counting the powers of two at or below |x| (exact, no logarithm)."""
+        mbits, emin, emax = FLOAT8_FORMATS[fmt]
+        bounds = np.ldexp(np.float32(1.0), np.arange(emin + 1, emax + 1)).astype(np.float32)
+        steps = np.ldexp(np.float32(1.0), np.arange(emin, emax + 1) - mbits).astype(np.float32)
+        above = self.op("GreaterOrEqual", self.unsqueeze(self.op("Abs", x), [-1]), self.f32(bounds))
+        k = self.reduce("ReduceSum", self.op("Cast", above, to=TensorProto.INT64), [-1],
+                        keepdims=False)
+        step = self.op("Gather", self.f32(steps), k, axis=0)
+        return self.op("Mul", self.op("Round", self.op("Div", x, step)), step)
+
     # -- composite activations that later opsets made native ---------------
     def hard_swish(self, x):
         return self.op("Mul", x, self.op("HardSigmoid", x, alpha=1.0 / 6.0, beta=0.5))
@@ -169,7 +190,15 @@ class Opset18(Opset17):
         return self.op("Mish", x)
 
 
-class Opset20(Opset18):
+class Opset19(Opset18):
+    version = 19
+
+    def float8_round(self, x, *, fmt: str):
+        to = {"e4m3fn": TensorProto.FLOAT8E4M3FN, "e5m2": TensorProto.FLOAT8E5M2}[fmt]
+        return self.op("Cast", self.op("Cast", x, to=to), to=TensorProto.FLOAT)
+
+
+class Opset20(Opset19):
     version = 20
 
     def gelu(self, x, *, approximate: bool):
@@ -189,7 +218,7 @@ class Opset28(Opset20):
 
 
 # Every builder class, oldest first: the opsets at which something changed.
-BUILDERS = (Opset13, Opset14, Opset17, Opset18, Opset20, Opset28)
+BUILDERS = (Opset13, Opset14, Opset17, Opset18, Opset19, Opset20, Opset28)
 
 
 def builder_for(opset: int, graph: Graph | None = None) -> Opset13:

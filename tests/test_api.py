@@ -160,6 +160,31 @@ def test_registry_rejects_duplicates_and_picks_by_opset():
     assert reg.lookup("Y", 21) is None
 
 
+def test_a_replaced_emitter_keeps_the_weight_names():
+    """Keras 3 files store variables by position; the names come from the
+    registration, and a user's replacement (replace=True) must not lose them."""
+    reg = EmitterRegistry()
+    reg.register("Y", weights=("kernel", "bias"))(lambda layer, inputs, ctx: inputs)
+    reg.register("Y", replace=True)(lambda layer, inputs, ctx: inputs)
+    assert reg.lookup("Y", 17).weights == ("kernel", "bias")
+    reg.register("Y", replace=True, weights=("kernel",))(lambda layer, inputs, ctx: inputs)
+    assert reg.lookup("Y", 17).weights == ("kernel",)
+
+
+def test_a_replaced_emitter_is_used_from_its_opset_up():
+    """bridge.register(cls, replace=True) means 'use mine': a built-in for a
+    later opset (LayerNormalization's native one from 17) no longer wins."""
+    reg = EmitterRegistry()
+    old13, old17, new13, new17 = (lambda layer, inputs, ctx: inputs for _ in range(4))
+    reg.register("Z")(old13)
+    reg.register("Z", min_opset=17)(old17)
+    reg.register("Z", replace=True)(new13)
+    assert reg.lookup("Z", 13).fn is new13 and reg.lookup("Z", 21).fn is new13
+    reg.register("Z", min_opset=17)(old17)          # without replace: beside it, as before
+    reg.register("Z", min_opset=17, replace=True)(new17)
+    assert reg.lookup("Z", 13).fn is new13 and reg.lookup("Z", 17).fn is new17
+
+
 def test_opset_sets_model_and_ir_version():
     proto = bridge.to_onnx(MODEL, opset=13)
     assert [(o.domain, o.version) for o in proto.opset_import] == [("", 13)]

@@ -30,6 +30,8 @@ LEVELS = [
     (["bridge.ir", "bridge.targets"], False),
     (["bridge.context"], False),
     (["bridge.registry"], False),
+    # where each layer's output is held in the graph (recorded while emitting)
+    (["bridge.taps"], False),
     # 1. read the file as it is (its bytes enter through the guard)
     (["bridge.readers.guard.*"], True),
     (["bridge.readers.guard"], False),
@@ -63,6 +65,9 @@ LEVELS = [
     # tools around it
     (["bridge.runtimes"], False),
     (["bridge.inspect", "bridge.runtime"], False),
+    # per-layer checking: Keras's side (live references, the plot), then the ONNX side
+    (["bridge.reference", "bridge.plot"], False),
+    (["bridge.probe"], False),
     (["bridge.validate"], False),
     # shipping the result: int8, Triton, many files at once
     (["bridge.deploy.quantize", "bridge.deploy.triton"], False),

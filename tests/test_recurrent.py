@@ -1,6 +1,6 @@
 """Recurrent family: graph structure (one ONNX LSTM / GRU / RNN node per
 standard layer, one bidirectional node per Bidirectional, Scan only where the
-ONNX nodes cannot express the layer), masks, stateful errors, the inspect
+ONNX nodes cannot express the layer), masks, stateful layers' state ports, the inspect
 hook, and the recurrent files of the shared conformance corpus.
 
 Values are checked against real Keras: the case fixtures in test_layers.py,
@@ -21,7 +21,6 @@ import pytest
 
 import bridge
 from bridge.emitters.recurrent import fallback_reason, rnn_cells
-from bridge.errors import UnsupportedError
 from bridge.ir import Layer
 from bridge.convert import read_model
 from bridge.validate import load_reference
@@ -157,15 +156,15 @@ def _set_in_layers(key, value, classes):
 
 @pytest.mark.parametrize("name,cls", [("lstm_last", "LSTM"), ("bi_gru_none_last", "GRU"),
                                       ("convlstm2d_last", "ConvLSTM2D")])
-def test_stateful_is_refused_naming_the_layer(tmp_path, name, cls):
+def test_stateful_carries_its_states_as_graph_inputs_and_outputs(tmp_path, name, cls):
+    """stateful=True: the layer's two states (LSTM h, c; each direction's GRU
+    h) become inputs and outputs named after it (tests/test_stateful.py runs them)."""
     case = next(c for c in CASES if c.name == name)
     src = _edited_copy(fixture(case)[0], str(tmp_path), _set_in_layers("stateful", True, (cls,)))
-    with pytest.raises(UnsupportedError) as err:
-        bridge.to_onnx(src)
-    msg = str(err.value)
-    assert "stateful=True" in msg and "initial_state" in msg
+    proto = bridge.to_onnx(src)
     layer = next(lyr for lyr in read_model(src).layers if lyr.class_name != "InputLayer")
-    assert f"'{layer.name}'" in msg
+    assert [i.name for i in proto.graph.input][-2:] == [f"{layer.name}/state_in/{k}" for k in (0, 1)]
+    assert [o.name for o in proto.graph.output][-2:] == [f"{layer.name}/state_out/{k}" for k in (0, 1)]
 
 
 def test_hard_sigmoid_follows_the_saving_keras(tmp_path):

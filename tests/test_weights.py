@@ -45,9 +45,10 @@ def test_a_missing_weight_names_what_is_stored():
     model = read_model(os.path.join(FORMATS, "k3_cnn.keras"))
     layer = next(lyr for lyr in model.walk() if lyr.class_name == "Dense")
     ctx = _ctx(model)
-    with pytest.raises(WeightsError, match=r"has no weight 5 \(stored: kernel, bias\)"):
+    with pytest.raises(WeightsError, match=r"has no weight 5 \(stored: \[0\] kernel \(3, 4\), \[1\] bias \(4,\)\)"):
         ctx.weight(layer, 5)
-    with pytest.raises(WeightsError, match=r"has no 'gamma' weight \(stored: kernel, bias\)"):
+    with pytest.raises(WeightsError, match=r"has no 'gamma' weight \(stored: \[0\] kernel \(3, 4\), "
+                       r"\[1\] bias \(4,\)\)"):
         ctx.weight(layer, "gamma")
 
 

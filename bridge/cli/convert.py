@@ -10,7 +10,8 @@ import os
 
 from ..deploy.triton import DEFAULT_MAX_BATCH
 from ..errors import OptionError
-from .options import BACKENDS, add_limits, add_target, add_tolerances, limits_from, report, tally
+from .options import (BACKENDS, add_limits, add_plugin, add_target, add_tolerances, import_plugins,
+                      limits_from, report, tally)
 
 HELP = "convert Keras files to ONNX"
 ORDER = 1
@@ -42,9 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="with --triton-repo: the model's name (default: the file's stem)")
     p.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
                    help=f"with --triton-repo: max_batch_size, 0 for none ({DEFAULT_MAX_BATCH})")
-    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                   help="import MODULE before converting (it registers emitters for your own "
-                        "layers with bridge.register); repeatable")
+    add_plugin(p)
     p.add_argument("--jobs", type=int, help="with several files: worker processes (default: one "
                                             "per CPU, at most one per file)")
     add_limits(p)
@@ -64,20 +63,6 @@ def run(a: argparse.Namespace) -> int:
     if a.check:
         return report(model, out, None, a)
     return 0
-
-
-def import_plugins(modules) -> None:
-    """--plugin MODULE: import each (the current folder is searched too)."""
-    import importlib
-    import sys
-    if modules and "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError as e:
-            raise OptionError(f"--plugin {name}: cannot import it ({e}); pass an importable module "
-                              f"name (a .py file in the current folder, or an installed package)") from None
 
 
 def _many(a) -> bool:

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+
+from ..errors import OptionError
 
 BACKENDS = ["tensorflow", "theano", "cntk"]
 
@@ -16,6 +20,12 @@ def add_tolerances(p: argparse.ArgumentParser) -> None:
                    help="the runtime that runs the ONNX model for the check (default onnxruntime, or "
                         "the --target's; the others come with pip install "
                         "'keras-onnx-bridge[runtimes]')")
+
+
+def add_plugin(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE first (it registers emitters for your own layers with "
+                        "bridge.register); repeatable")
 
 
 def add_target(p: argparse.ArgumentParser) -> None:
@@ -40,12 +50,22 @@ def limits_from(a: argparse.Namespace):
 
 
 def report(model, onnx_path, reference, a) -> int:
-    """Print the parity report of `onnx_path` against Keras's outputs; 0 on parity, 1 if not."""
+    """Print the parity report of `onnx_path` against Keras's outputs (layer
+    by layer with --layers; as JSON, a plot); 0 on parity, 1 if not."""
     from ..validate import check
+    json_to, plot_to = getattr(a, "json", None), getattr(a, "plot", None)
     result = check(model, onnx_path, reference, rtol=a.rtol, atol=a.atol,
                    weights=getattr(a, "weights", None), provider=a.provider,
-                   runtime=runtime_for(a))
-    print(result)
+                   runtime=runtime_for(a), layers=bool(getattr(a, "layers", False) or plot_to))
+    if json_to == "-":
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(result)
+        if json_to:
+            with open(json_to, "w", encoding="utf-8") as fh:
+                json.dump(result.to_dict(), fh, indent=1)
+    if plot_to:
+        result.plot(plot_to, title=os.path.basename(os.fspath(model)))
     return 0 if result.passed else 1
 
 
@@ -63,3 +83,17 @@ def tally(results, verb: str) -> int:
     from ..deploy.batch import exit_code, summary
     print(summary(results, verb))
     return exit_code(results)
+
+
+def import_plugins(modules) -> None:
+    """--plugin MODULE: import each (the current folder is searched too)."""
+    import importlib
+    import sys
+    if modules and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise OptionError(f"--plugin {name}: cannot import it ({e}); pass an importable module "
+                              f"name (a .py file in the current folder, or an installed package)") from None

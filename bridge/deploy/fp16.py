@@ -112,6 +112,9 @@ def to_float16(model: onnx.ModelProto, *, keep_io_types: bool = True) -> onnx.Mo
     _merge_duplicate_casts(model)
     name_outputs_at_source(model)
     prune_unused(model)
+    kept = [p for p in model.metadata_props if p.key != PRECISION_KEY]   # one key, float16 now
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
     model.metadata_props.add(key=PRECISION_KEY, value="fp16")
     return model
 

@@ -31,8 +31,10 @@ from onnx import TensorProto
 
 from ..context import Tensor
 from ..errors import ConfigError, layer_where, malformed
+from ..ir import Layer
 from ..registry import register
 from ..safety import check_elements
+from ..walk import emit_inner
 from .common.activation_functions import softmax_over
 from .common.calls import bound_call, forced_training, refuse_training
 from .common.einsum import einsum_with_kernel
@@ -131,20 +133,49 @@ def _check_mha(layer, opset) -> list:
     return problems
 
 
-def _projection(ctx, x: Tensor, kernel, bias, n_out: int, tag: str) -> Tensor:
-    """Keras's _build_proj_equation(rank - 1, bound_dims, n_out)."""
-    free = x.rank - 1
-    bound = kernel.ndim - n_out
+def _projection_labels(rank: int, kernel_rank: int, n_out: int):
+    """Keras's _build_proj_equation(rank - 1, bound_dims, n_out) as labels."""
+    free = rank - 1
+    bound = kernel_rank - n_out
     L = _LETTERS
-    X = L[:free] + L[free:free + bound] if bound == 1 else None
-    if X is None:   # output projection: the input's last `bound` axes are contracted
-        X = L[:x.rank]
-        W = X[x.rank - bound:] + L[x.rank:x.rank + n_out]
-        Y = X[:x.rank - bound] + W[bound:]
-    else:
-        W = X[free:] + L[free + 1:free + 1 + n_out]
-        Y = X[:free] + W[1:]
+    if bound != 1:   # output projection: the input's last `bound` axes are contracted
+        X = L[:rank]
+        W = X[rank - bound:] + L[rank:rank + n_out]
+        return X, W, X[:rank - bound] + W[bound:]
+    X = L[:free] + L[free:free + bound]
+    W = X[free:] + L[free + 1:free + 1 + n_out]
+    return X, W, X[:free] + W[1:]
+
+
+def _projection(ctx, x: Tensor, kernel, bias, n_out: int, tag: str) -> Tensor:
+    X, W, Y = _projection_labels(x.rank, kernel.ndim, n_out)
     return einsum_with_kernel(ctx, x, X, W, Y, kernel, bias, tag=tag)
+
+
+def _quantized_projections(layer, ctx, q_in: Tensor):
+    """Keras 3 quantized projections (`model.quantize` reaches the EinsumDense
+    layers inside a MultiHeadAttention): each is that EinsumDense, with Keras's
+    equation and kernel shape and the part's quantized variables, through the
+    EinsumDense emitter. Returns project(part, x, n_out); n_out None: the
+    output projection's own."""
+    c = layer.config
+    heads, key_dim = int(c["num_heads"]), int(c["key_dim"])
+    value_dim = int(c.get("value_dim") or key_dim)
+    out = c.get("output_shape")
+    out = [out] if isinstance(out, int) else list(out or [q_in.shape[-1]])
+    shapes = {"query": (heads, key_dim), "key": (heads, key_dim), "value": (heads, value_dim),
+              "attention_output": tuple(int(d) for d in out)}
+
+    def project(part, x: Tensor, n_out: int) -> Tensor:
+        kernel = ((heads, value_dim) if part == "attention_output" else (x.shape[-1],)) + shapes[part]
+        X, W, Y = _projection_labels(x.rank, len(kernel), len(shapes[part]) if n_out is None else n_out)
+        sizes = dict(zip(W, kernel))
+        ws = [w for w in layer.weights if w.name.split(":")[0].split("/")[-2:-1] == [part]]
+        sub = Layer(name=f"{layer.name}/{part}", class_name="EinsumDense",
+                    config={"equation": f"{X},{W}->{Y}", "output_shape": [sizes.get(ch) for ch in Y[1:]],
+                            "activation": None}, weights=ws, quantization=layer.quantization)
+        return emit_inner(ctx, sub, [x])[0]
+    return project
 
 
 def _mha_mask(ctx, query, value, key, attention_mask, causal, keras3):
@@ -207,13 +238,20 @@ def multi_head_attention(layer, inputs, ctx):
     keras3 = ctx.model.keras_major >= 3
     use_bias = c.get("use_bias", True) is not False
     key_dim = int(c["key_dim"])   # the head count comes with the weight shapes
-    w = _sublayer_weights(layer, ctx, ["query", "key", "value", "attention_output"], use_bias)
-
     q_in, v_in = query, value
     k_in = key if key is not None else v_in
-    q = _projection(ctx, q_in, *w["query"], 2, "query/kernel")
-    k = _projection(ctx, k_in, *w["key"], 2, "key/kernel")
-    v = _projection(ctx, v_in, *w["value"], 2, "value/kernel")
+    if layer.quantization is not None:
+        project = _quantized_projections(layer, ctx, q_in)
+    else:
+        w = _sublayer_weights(layer, ctx, ["query", "key", "value", "attention_output"], use_bias)
+
+        def project(part, x, n_out):
+            kernel, bias = w[part]
+            n_out = kernel.ndim - 2 if n_out is None else n_out     # output: all but heads, dim
+            return _projection(ctx, x, kernel, bias, n_out, f"{part}/kernel")
+    q = project("query", q_in, 2)
+    k = project("key", k_in, 2)
+    v = project("value", v_in, 2)
     q = q.like(g.op("Mul", q.name, g.f32(1.0 / math.sqrt(float(key_dim)))))
 
     R = q.rank
@@ -264,8 +302,7 @@ def multi_head_attention(layer, inputs, ctx):
     else:
         y = g.op("Einsum", probs, vk.name, equation=combine_eq)
         combined = Tensor(name=y, shape=comb_shape, dtype=query.dtype)
-    out = _projection(ctx, combined, *w["attention_output"], w["attention_output"][0].ndim - 2,
-                      "attention_output/kernel")
+    out = project("attention_output", combined, None)
     out = replace(out, mask=query.mask)
     if return_scores:
         return [out, Tensor(name=probs, shape=scores_shape, dtype=query.dtype)]

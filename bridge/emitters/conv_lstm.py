@@ -4,7 +4,8 @@ ONNX has no such node, so the recurrence is an ONNX Scan (recurrent_scan.py).
 The input convolution of every step runs at once before the loop, as one
 Conv over (T*B, C, ...); the loop does only the recurrent convolution
 (stride 1, 'same' padding, no dilation, as Keras) and the gates (i, f, c, o,
-Keras's order). Everything runs time-major and channels-first: the
+Keras's order). stateful=True: the states are graph inputs and outputs, as
+for the other recurrent layers (recurrent.py). Everything runs time-major and channels-first: the
 sequence output is (T, B, filters, ...) tagged with its permutation.
 
 Bidirectional(ConvLSTMnD) runs this emitter once per direction (recurrent.py).
@@ -16,11 +17,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..context import Tensor, channels_first_perm
-from ..errors import ConfigError, layer_where, malformed
+from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register, with_bias
 from .common import spatial as sp
 from .common.scan import lstm_step, scan_loop
-from .common.rnn import dims, fallback_reason, flag, reverse_time, rnn_config_problems, split_inputs
+from .common.rnn import (carried_states, dims, end_states, fallback_reason, flag, reverse_time,
+                         rnn_config_problems, split_inputs)
 
 _RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 
@@ -110,6 +112,15 @@ def conv_lstm(layer, inputs, ctx):
         raise ConfigError(f"{layer_where(layer)} is called with {len(states)} initial state "
                           f"tensor(s) but needs 2 (h, c); the config is malformed")
     state_perm = channels_first_perm(n + 2) if last else None
+    item = sp.keras_shape(None, out_sizes, f, layer)
+    stateful = flag(c, "stateful")
+    if stateful:
+        if None in item[1:]:
+            raise UnsupportedError([f"{layer_where(layer)} is stateful but its state's shape "
+                                    f"{item} is not fixed: give the input a fixed size"],
+                                   ctx.model.source)
+        states = carried_states(ctx, layer, states, [item[1:]] * 2, stateful=True)
+        states = [Tensor(name=t, shape=item) for t in states]
     if states:
         inits = [ctx.to_perm(t, state_perm).name for t in states]
     else:
@@ -136,7 +147,8 @@ def conv_lstm(layer, inputs, ctx):
     seq, finals, last_out = scan_loop(ctx, xs=[xconv], x_ranks=[r], mask=mask, inits=inits,
                                       state_ranks=[n + 2, n + 2], step=step,
                                       zero_output=flag(c, "zero_output_for_mask"), need_seq=rs)
-    item = sp.keras_shape(None, out_sizes, f, layer)
+    end_states(ctx, layer, [Tensor(name=s, shape=item, perm=state_perm) for s in finals],
+               stateful=stateful)
     if rs:
         seq_perm = (1, 0, r - 1) + tuple(range(2, r - 1)) if last else (1, 0) + tuple(range(2, r))
         main = Tensor(name=seq, shape=(None, x.shape[1]) + item[1:], perm=seq_perm, mask=x.mask)

@@ -6,6 +6,7 @@ from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register, with_bias
 from ..walk import emit_nested
 from .common.activation_functions import apply_activation, check_activation_option
+from .common import quantized
 from .common.calls import forced_training
 from .common.einsum import EQUATION, einsum_with_kernel, parse_equation
 
@@ -25,9 +26,16 @@ def inference_identity(layer, inputs, ctx):
     return list(inputs)
 
 
-@register("Dense", check=check_activation_option, layout="keras", weights=with_bias("kernel"))
+def _check_dense(layer, opset) -> list:
+    return check_activation_option(layer, opset) + quantized.check(layer, opset)
+
+
+@register("Dense", check=_check_dense, layout="keras", weights=with_bias("kernel"))
 def dense(layer, inputs, ctx):
-    """Dense(units, activation, use_bias) on the last axis of an N-D input."""
+    """Dense(units, activation, use_bias) on the last axis of an N-D input;
+    Keras 3 quantized ones in common/quantized.py."""
+    if layer.quantization is not None:
+        return quantized.dense(layer, inputs, ctx)
     t = inputs[0]
     units = int(layer.config["units"])
     n_in = t.shape[-1]
@@ -51,7 +59,7 @@ def _check_einsum_dense(layer, opset) -> list:
     if not EQUATION.match(str(layer.config.get("equation", "")).replace(" ", "")):
         problems.append(malformed(f"equation {layer.config.get('equation')!r} is not an einsum "
                                   f"equation of the form 'ab,bc->ac'; the config is malformed"))
-    return problems
+    return problems + quantized.check(layer, opset)
 
 
 @register("EinsumDense", check=_check_einsum_dense, layout="any",
@@ -59,7 +67,10 @@ def _check_einsum_dense(layer, opset) -> list:
 def einsum_dense(layer, inputs, ctx):
     """EinsumDense(equation, output_shape, bias_axes, activation): tf.einsum
     of the input and the kernel, plus the bias (stored in the shape Keras
-    broadcasts), then the activation. output_shape is implied by the kernel."""
+    broadcasts), then the activation. output_shape is implied by the kernel.
+    Keras 3 quantized ones in common/quantized.py."""
+    if layer.quantization is not None:
+        return quantized.einsum_dense(layer, inputs, ctx)
     x = inputs[0]
     c = layer.config
     X, W, Y = parse_equation(layer, c["equation"], x.rank)

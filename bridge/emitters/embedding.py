@@ -11,23 +11,28 @@ from onnx import TensorProto
 from ..context import Tensor
 from ..dtypes import FLOATS
 from ..registry import register
+from .common import quantized
 from .common.rnn import flag
 
 
-@register("Embedding", layout="keras", weights=("embeddings",))
+@register("Embedding", check=quantized.check, layout="keras", weights=("embeddings",))
 def embedding(layer, inputs, ctx):
     """Embedding(input_dim, output_dim, mask_zero); weight embeddings
     (input_dim, output_dim). Float ids are truncated to integers as Keras's
-    cast does; the mask (mask_zero) is ids != 0 on the ids as given."""
+    cast does; the mask (mask_zero) is ids != 0 on the ids as given. Keras 3
+    quantized tables: common/quantized.py."""
     t = inputs[0]
     c = layer.config
-    n_in = c.get("input_dim")
-    n_out = c.get("output_dim")
-    shape = (int(n_in), int(n_out)) if n_in is not None and n_out is not None else None
-    table = ctx.weight(layer, "embeddings", shape=shape)
     g = ctx.g
     ids = t.name if t.dtype == TensorProto.INT64 else g.op("Cast", t.name, to=TensorProto.INT64)
-    y = g.op("Gather", ctx.const(table, "embeddings"), ids, axis=0)
+    if layer.quantization is not None:
+        y, width = quantized.embedding_lookup(ctx, layer, ids)
+    else:
+        n_in = c.get("input_dim")
+        n_out = c.get("output_dim")
+        shape = (int(n_in), int(n_out)) if n_in is not None and n_out is not None else None
+        table = ctx.weight(layer, "embeddings", shape=shape)
+        y, width = g.op("Gather", ctx.const(table, "embeddings"), ids, axis=0), int(table.shape[1])
     mask = None
     if flag(c, "mask_zero"):
         if t.dtype in FLOATS:   # Keras compares the ids as given: 0.5 is not masked
@@ -35,7 +40,7 @@ def embedding(layer, inputs, ctx):
             mask = g.op("Not", g.op("Equal", t.name, zero))
         else:
             mask = g.op("Not", g.op("Equal", ids, g.i64(0)))
-    return [Tensor(name=y, shape=tuple(t.shape) + (int(table.shape[1]),), mask=mask)]
+    return [Tensor(name=y, shape=tuple(t.shape) + (width,), mask=mask)]
 
 
 @register("Masking", layout="keras", weights=())

@@ -28,8 +28,11 @@ valid step, or zeros throughout with zero_output_for_mask, which
 Bidirectional forces when it returns sequences).
 
 go_backwards reverses the input (and mask) and keeps the outputs in the
-order processed, as Keras does. stateful=True is refused with a message:
-an ONNX model keeps no state between runs (pass states with initial_state).
+order processed, as Keras does. stateful=True: an ONNX model keeps nothing
+between runs, so the states Keras stores in the layer become graph inputs
+and outputs (common/rnn.py carried_states / end_states, bridge.emit): a run
+starts from the states fed in and returns the ones it ends with, which the
+caller feeds to the next run (zeros: Keras's reset_states()).
 """
 from __future__ import annotations
 
@@ -46,9 +49,10 @@ from ..registry import REGISTRY, register, with_bias
 from ..safety import check_elements
 from ..walk import emit_inner
 from .common.scan import scan_cell
-from .common.rnn import (GATES, KINDS, Cell, cell_activations, fallback_reason, flag, keras_perm_seq, onnx_activation,
-                         cached, read_cell, reverse_time, reversed_seq, rnn_config_problems, scalar_i64,
-                         rnn_cells, split_inputs, state_tensor, time_major_input)
+from .common.rnn import (GATES, KINDS, Cell, carried_states, cell_activations, end_states, fallback_reason, flag,
+                         keras_perm_seq, onnx_activation, cached, read_cell, reverse_time, reversed_seq,
+                         rnn_config_problems, scalar_i64, rnn_cells, split_inputs, state_tensor,
+                         time_major_input)
 
 _LAYERS = ("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU")
 _MERGE = ("concat", "sum", "mul", "ave", None)
@@ -284,9 +288,12 @@ def recurrent_layer(layer, inputs, ctx):
     x, states = split_inputs(ctx, inputs)
     cell = read_cell(ctx, layer, x.shape[-1])
     init = _initial_states(ctx, layer, states, cell.n_states, layer)
+    stateful = flag(layer.config, "stateful")
+    init = carried_states(ctx, layer, init, [(cell.units,)] * cell.n_states, stateful=stateful)
     s = time_major_input(ctx, x, cell.time_major)
     out = run_cell(ctx, cell, s, init, cell.return_sequences)
     u = cell.units
+    end_states(ctx, layer, [_vec(st, u) for st in out.states], stateful=stateful)
     main = _seq_tensor(out.seq, cell, x, u) if cell.return_sequences else _vec(out.last, u)
     return [main] + ([_vec(st, u) for st in out.states] if cell.return_state else [])
 
@@ -313,12 +320,7 @@ def _check_rnn(layer, opset) -> list:
         name = cell.get("class_name") if isinstance(cell, dict) else cell
         return [f"RNN with the cell {name!r}: only LSTMCell, GRUCell, SimpleRNNCell and "
                 f"StackedRNNCells of them convert; register an emitter for a custom cell's RNN"]
-    problems = [p for p in rnn_config_problems(dict(cells[0][1], **layer.config), cells[0][0])
-                if "stateful" in p]
-    for cls, cfg in cells:
-        problems += [same_kind(p, f"{cls}: {p}")
-                     for p in rnn_config_problems(dict(cfg, stateful=False), cls)]
-    return problems
+    return [same_kind(p, f"{cls}: {p}") for cls, cfg in cells for p in rnn_config_problems(cfg, cls)]
 
 
 def _cell_weights(layer: Layer, cells: list) -> list:
@@ -358,6 +360,9 @@ def generic_rnn(layer, inputs, ctx):
         raise ConfigError(f"{layer_where(layer)} is called with {len(states)} initial state "
                           f"tensor(s) but needs {n}; the config is malformed")
     inits = [state_tensor(ctx, t) for t in states]
+    inits = carried_states(ctx, layer, inits, [(cell.units,) for cell in cells
+                                               for _ in range(cell.n_states)],
+                           stateful=flag(c, "stateful"))
     s = time_major_input(ctx, x, cells[0].time_major)
     if flag(c, "go_backwards"):
         s = reversed_seq(ctx, s)
@@ -374,6 +379,7 @@ def generic_rnn(layer, inputs, ctx):
     main = (_seq_tensor(outs[-1].seq, top, x, top.units) if top.return_sequences
             else _vec(outs[-1].last, top.units))
     extra = [_vec(st, cell.units) for cell, o in zip(cells, outs) for st in o.states]
+    end_states(ctx, layer, extra, stateful=flag(c, "stateful"))
     return [main] + (extra if top.return_state else [])
 
 
@@ -479,8 +485,11 @@ def _bidirectional_conv_lstm(ctx, fl: Layer, bl: Layer, x: Tensor, states: list,
     if states and len(states) != 4:
         raise ConfigError(f"{ctx.where()} is called with {len(states)} initial state tensor(s) but "
                           f"needs 4 (forward h, c, backward h, c); the config is malformed")
-    fo = _conv_lstm_direction(ctx, fl, x, states[:2], rs)
-    bo = _conv_lstm_direction(ctx, bl, x, states[2:], rs)
+    outer = ctx.layer
+    with ctx.states_of(outer, 0):      # stateful: h, c forward, then backward (indices 2, 3)
+        fo = _conv_lstm_direction(ctx, fl, x, states[:2], rs)
+    with ctx.states_of(outer, 2):
+        bo = _conv_lstm_direction(ctx, bl, x, states[2:], rs)
     yf, yb = fo[0], bo[0]
     if rs:
         yb = yb.like(g.op("Slice", yb.name, g.i64([-1]), g.i64([np.iinfo(np.int64).min]),
@@ -518,6 +527,11 @@ def bidirectional(layer, inputs, ctx):
                           f"tensor(s) but needs {n}; the config is malformed")
     fi = [state_tensor(ctx, t) for t in states[:fc.n_states]] or None
     bi = [state_tensor(ctx, t) for t in states[fc.n_states:]] or None
+    stateful = flag(fl.config, "stateful")
+    if stateful:   # Keras: the forward layer's states, then the backward's
+        carried = carried_states(ctx, layer, fi and fi + bi, [(fc.units,)] * fc.n_states
+                                 + [(bc.units,)] * bc.n_states, stateful=True)
+        fi, bi = carried[:fc.n_states], carried[fc.n_states:]
     s = time_major_input(ctx, x, fc.time_major)
     masked = s.mask is not None
     one_node = (ctx.target.rnn_bidirectional and not fc.go_backwards and bc.go_backwards
@@ -548,8 +562,10 @@ def bidirectional(layer, inputs, ctx):
             y = (_merge_stacked(ctx, mode, stacked[1], 0) if stacked
                  else _merge(ctx, mode, fo.last, bo.last, 1))
             outs = [_vec(y, units)]
+    finals = [_vec(st, fc.units) for st in fo.states] + [_vec(st, bc.units) for st in bo.states]
+    end_states(ctx, layer, finals, stateful=stateful)
     if fc.return_state:
-        outs += [_vec(st, fc.units) for st in fo.states] + [_vec(st, bc.units) for st in bo.states]
+        outs += finals
     return outs
 
 

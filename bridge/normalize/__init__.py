@@ -80,6 +80,8 @@ def _policy_name(v):
         cfg = v.get("config")
         if isinstance(cfg, dict) and isinstance(cfg.get("name"), str):
             return cfg["name"]
+        if isinstance(cfg, dict) and isinstance(cfg.get("mode"), str):   # a quantized policy
+            return f"{cfg['mode']}_from_{cfg.get('source_name', 'float32')}"
         return v.get("class_name")
     return v
 

@@ -5,10 +5,13 @@ dtype policies are objects ({"class_name": "DTypePolicy", "config": {"name":
 "float32"}}), InputLayer says batch_shape, LeakyReLU says negative_slope,
 nested layer specs carry module / registered_name / build_config, and
 DepthwiseConv1D/2D call their kernel 'kernel' (tf.keras: depthwise_kernel).
+A quantized layer's dtype policy becomes `Layer.quantization` (a
+MultiHeadAttention's: what its projections' stored variables show).
 """
 from __future__ import annotations
 
 from ..ir import Model, Weight
+from ..readers.keras3 import projection_quantization, quantization_of
 
 _SPEC_ONLY = ("module", "registered_name", "build_config", "compile_config", "shared_object_id")
 
@@ -25,6 +28,11 @@ def looks_like_keras3(model: Model) -> bool:
 
 def normalize_model(model: Model) -> None:
     for layer in model.walk():
+        layer.quantization = quantization_of(layer.config)
+        if layer.class_name == "MultiHeadAttention":
+            query = [w.array for w in layer.weights if w.name.split("/")[-2:-1] == ["query"]]
+            layer.quantization = projection_quantization(query, layer.config.get("use_bias", True)
+                                                         is not False)
         layer.config = normalize_config(layer.class_name, layer.config)
         if layer.class_name in ("DepthwiseConv1D", "DepthwiseConv2D"):
             layer.weights = _rename(layer.weights, "kernel", "depthwise_kernel")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..ir import Layer, Model
 from ..readers.config import MODEL_CLASSES, parse_model
+from ..readers.keras3 import quantization_of
 from ..readers.store import distribute_nested
 
 
@@ -49,7 +50,8 @@ def _time_distributed(layer: Layer, source: str) -> list:
         return []                      # the support check reports it
     cls, cfg = spec["class_name"], spec.get("config") or {}
     name = f"{layer.name}/{cfg.get('name', cls.lower()) if isinstance(cfg, dict) else cls.lower()}"
-    inner = Layer(name=name, class_name=cls, config=cfg, weights=list(layer.weights))
+    inner = Layer(name=name, class_name=cls, config=cfg, weights=list(layer.weights),
+                  quantization=quantization_of(cfg) if isinstance(cfg, dict) else None)
     if cls in MODEL_CLASSES:
         inner.inner = parse_model({"class_name": cls, "config": cfg}, source)
         if layer.weights:

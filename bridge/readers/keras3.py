@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputFileError, WeightsError
 from ..errors import short as shortened
-from ..ir import Model, Weight
+from ..ir import AbsMax, Model, Quantization, Weight
 from ..registry import REGISTRY
 from .config import MODEL_CLASSES, parse_model
 from .guard import Archive, H5Dataset, H5Group, load_json
@@ -146,12 +146,120 @@ def _vars_name(g):
     return n
 
 
+# -- quantized layers ------------------------------------------------------------
+
+_QUANTIZED_POLICIES = ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy", "Int4DTypePolicy",
+                       "GPTQDTypePolicy", "AWQDTypePolicy")
+
+
+def quantization_of(c: dict):
+    """The Quantization a Keras 3 layer config records, None when it is not
+    quantized. The mode is the dtype policy's ({"class_name":
+    "QuantizedDTypePolicy", "config": {"mode": "int8", ...}}, or the policy
+    name "int8_from_float32"; int4 says its block size: "int4/128", -1 per
+    channel, none in files from before block sizes). The inputs' quantizer is
+    quantization_config's activation_quantizer, or Keras's default for the
+    mode when the config has none (int8: AbsMaxQuantizer(); int4: none)."""
+    policy = c.get("dtype")
+    mode = None
+    if isinstance(policy, dict):
+        pc = policy.get("config") or {}
+        if policy.get("class_name") in _QUANTIZED_POLICIES:
+            mode = pc.get("mode")
+        if mode is None and isinstance(pc.get("name"), str) and "_from_" in pc["name"]:
+            mode = pc["name"].split("_from_", 1)[0]
+    elif isinstance(policy, str) and "_from_" in policy:
+        mode = policy.split("_from_", 1)[0]
+    if not isinstance(mode, str):
+        return None
+    base, _, block = mode.partition("/")
+    block_size = None
+    if base == "int4" and block:
+        try:
+            block_size = int(block)
+        except ValueError:
+            block_size = None
+        block_size = None if block_size is None or block_size <= 0 else block_size
+    qc = c.get("quantization_config")
+    if isinstance(qc, dict) and "config" in qc:
+        spec = (qc.get("config") or {}).get("activation_quantizer")
+        inputs = _abs_max(spec) if spec is not None else None
+    else:
+        inputs = AbsMax() if base == "int8" else None
+    return Quantization(mode=base if base in ("int8", "int4", "float8") else mode,
+                        block_size=block_size, inputs=inputs)
+
+
+def _abs_max(spec):
+    """An AbsMaxQuantizer config as AbsMax; any other quantizer as its class
+    name (which the emitters' checks refuse)."""
+    if not isinstance(spec, dict) or spec.get("class_name") != "AbsMaxQuantizer":
+        return spec.get("class_name") if isinstance(spec, dict) else str(spec)
+    sc = spec.get("config") or {}
+    lo, hi = sc.get("value_range", (-127, 127))
+    return AbsMax(lo=int(lo), hi=int(hi), epsilon=float(sc.get("epsilon", 1e-7)))
+
+
+def _quantized_names(cls: str, c: dict, q: Quantization, bias: list) -> list:
+    """Variable names of a quantized Dense / EinsumDense / Embedding, in the
+    order of the layer's variable_serialization_spec (optional ones left out
+    as save_own_variables leaves them out)."""
+    grouped = q.block_size is not None
+    if cls == "Embedding":
+        return ["embeddings", "embeddings_scale"] + (
+            ["embeddings_zero", "g_idx"] if q.mode == "int4" and grouped else [])
+    if q.mode == "int8":
+        return ["kernel"] + bias + ["kernel_scale"]
+    if q.mode == "int4":
+        return ["kernel"] + bias + ["kernel_scale"] + (["kernel_zero", "g_idx"] if grouped else [])
+    return ["kernel"] + bias + ["inputs_scale", "inputs_amax_history", "kernel_scale",
+                                "kernel_amax_history", "outputs_grad_scale",
+                                "outputs_grad_amax_history"]
+
+
+def projection_quantization(arrays: list, use_bias: bool):
+    """How a MultiHeadAttention projection (an EinsumDense inside it) was
+    quantized, read off its stored variables: `model.quantize` reaches those
+    layers, but the MultiHeadAttention config keeps no trace of it (Keras
+    itself cannot load such a file back). Keras's default quantizers for the
+    mode are assumed. None: not quantized."""
+    n = len(arrays) - (1 if use_bias else 0)
+    if n <= 1 or not arrays:
+        return None
+    kernel = arrays[0]
+    if kernel.dtype.kind == "f":
+        return Quantization(mode="float8") if n == 7 else None
+    if n == 4:
+        g_idx = np.asarray(arrays[-1])
+        return Quantization(mode="int4", block_size=int(np.sum(g_idx == g_idx.min())))
+    if kernel.ndim == 2:     # int4 kernels are flattened to (rows, columns) and packed
+        return Quantization(mode="int4")
+    return Quantization(mode="int8", inputs=AbsMax())
+
+
+def _projection_names(arrays: list, c: dict) -> list:
+    use_bias = c.get("use_bias", True) is not False
+    q = projection_quantization(arrays, use_bias)
+    bias = ["bias"] if use_bias else []
+    if q is None:
+        return (["kernel"] + bias)[:len(arrays)]
+    return _quantized_names("EinsumDense", c, q, bias)
+
+
 # -- which variable is which ------------------------------------------------------
 
 def _own_names(cls: str, c: dict, n: int) -> list:
     """Keras 2 short names of a layer's own Keras 3 variables, in stored
-    order: the names its emitter's registration declares (Keras's
+    order: a quantized layer's as its variable_serialization_spec orders
+    them, else the names its emitter's registration declares (Keras's
     layer.weights order, which is the Keras 3 creation order), else var_<i>."""
+    q = quantization_of(c) if cls in ("Dense", "EinsumDense", "Embedding") else None
+    if q is not None:
+        if q.mode not in ("int8", "int4", "float8"):
+            return [f"var_{i}" for i in range(n)]    # a mode the emitters' checks refuse
+        bias = ["bias"] if (c.get("bias_axes") if cls == "EinsumDense"
+                            else c.get("use_bias", True) is not False) else []
+        return _quantized_names(cls, c, q, bias)
     names = REGISTRY.weight_names(cls, c)
     return names if names is not None else [f"var_{i}" for i in range(n)]
 
@@ -176,6 +284,8 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
         arrs = _vars(cell, path)
         names = _own_names(cls, c, len(arrs))
         return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
+    if cls == "RNN" and isinstance(c.get("cell"), dict):
+        return _rnn_cells(c["cell"], g["cell"] if g is not None and "cell" in g else None, scope, path)
     if cls == "Bidirectional":
         fcls, fconf = _spec_parts(c.get("layer") or {})
         bcls, bconf = _spec_parts(c.get("backward_layer") or c.get("layer") or {})
@@ -204,7 +314,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
             part = part if g is None or part in g else "_" + part
             sub = g[part] if g is not None and part in g else None
             arrs = _vars(sub, path)
-            out += _zip(["kernel", "bias"][:len(arrs)], arrs, f"{scope}/{short}", cls, path)
+            out += _zip(_projection_names(arrs, c), arrs, f"{scope}/{short}", cls, path)
         return out
     arrs = _vars(g, path)
     names = _own_names(cls, c, len(arrs))
@@ -225,6 +335,32 @@ def _sublayer_vars(g, scope: str, path: str) -> list:
             continue
         out += [Weight(f"{scope}/{key}/var_{i}", a) for i, a in enumerate(_vars(sub, path))]
         out += _sublayer_vars(sub, f"{scope}/{key}", path)
+    return out
+
+
+# A cell's variables are those of the layer of the cell (whose registration names them).
+_CELL_LAYER = {"LSTMCell": "LSTM", "GRUCell": "GRU", "SimpleRNNCell": "SimpleRNN"}
+
+
+def _rnn_cells(spec: dict, g, scope: str, path: str) -> list:
+    """An RNN(cell)'s weights, '<scope>/<cell name>/<short>': one cell's at
+    `cell/vars`, StackedRNNCells' at `cell/cells/<key>/vars` (keys: the
+    cells' snake_case class names, made unique in order)."""
+    ccls, ccfg = _spec_parts(spec)
+    if ccls != "StackedRNNCells":
+        arrs = _vars(g, path)
+        name = ccfg.get("name") or to_snake_case(ccls)
+        return _zip(_own_names(_CELL_LAYER.get(ccls, ccls), ccfg, len(arrs)), arrs, f"{scope}/{name}",
+                    ccls, path)
+    group = g["cells"] if g is not None and "cells" in g else None
+    used: dict = {}
+    out = []
+    for sub in ccfg.get("cells") or []:
+        scls, scfg = _spec_parts(sub)
+        key = _unique(to_snake_case(scls), used)
+        arrs = _vars(group[key] if group is not None and key in group else None, path)
+        out += _zip(_own_names(_CELL_LAYER.get(scls, scls), scfg, len(arrs)), arrs,
+                    f"{scope}/{scfg.get('name') or key}", scls, path)
     return out
 
 

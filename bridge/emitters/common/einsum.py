@@ -15,13 +15,21 @@ The result keeps the batch labels in x's ONNX order and is tagged with the
 permutation to Keras's output order, so no Transpose is spent on it. Any
 other equation (a label in all three terms, a label summed away) is emitted
 as one ONNX Einsum in Keras's layout.
+
+Quantized layers (quantized.py) use two variants: an int8 x int8 product
+accumulated in int32 (`integer=True`: MatMulInteger, or an int32 Einsum),
+and a kernel computed in the graph (a GraphKernel, e.g. dequantized int4),
+whose re-layout is then Transpose / Reshape nodes on constants that ONNX
+Runtime folds when it loads the model.
 """
 from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass
 
 import numpy as np
+from onnx import TensorProto
 
 from ...context import Tensor, is_identity
 from ...errors import ConfigError, layer_where
@@ -65,15 +73,48 @@ def relabel(*terms):
     return ["".join(letters[c] for c in t) for t in terms]
 
 
+@dataclass(frozen=True)
+class GraphKernel:
+    """A kernel that is an ONNX value (of constants only), in Keras's layout."""
+    name: str
+    shape: tuple
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+def _kernel(ctx, kernel, tag: str, perm=None, shape2d=None, integer: bool = False) -> str:
+    """The kernel as an ONNX value, transposed by `perm` and reshaped to
+    `shape2d` when given."""
+    g = ctx.g
+    if isinstance(kernel, GraphKernel):
+        k = kernel.name
+        if perm is not None and list(perm) != list(range(kernel.ndim)):
+            k = g.op("Transpose", k, perm=list(perm))
+        if shape2d is not None:
+            k = g.op("Reshape", k, g.i64(list(shape2d)))
+        return g.op("Cast", k, to=TensorProto.INT32) if integer and shape2d is None else k
+    k = np.transpose(kernel, perm) if perm is not None else np.asarray(kernel)
+    if shape2d is not None:
+        k = np.ascontiguousarray(k.reshape(shape2d))
+    elif integer:
+        k = k.astype(np.int32)
+    return ctx.const(k, tag)
+
+
 def output_shape(x: Tensor, X, W, Y, kernel) -> tuple:
     return tuple(x.shape[X.index(c)] if c in X else int(kernel.shape[W.index(c)]) for c in Y)
 
 
-def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, Y: str, kernel: np.ndarray,
-                       bias=None, tag: str = "kernel") -> Tensor:
-    """x (labels X) times the constant kernel (labels W) -> labels Y, plus an
-    optional bias broadcast against the Keras-layout output."""
+def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, Y: str, kernel, bias=None,
+                       tag: str = "kernel", *, integer: bool = False) -> Tensor:
+    """x (labels X) times the constant kernel (labels W: a numpy array or a
+    GraphKernel) -> labels Y, plus an optional bias broadcast against the
+    Keras-layout output. `integer`: x and kernel hold int8 values, the
+    result is their exact int32 product (Keras's int8 x int8 einsum)."""
     g = ctx.g
+    out_dtype = TensorProto.INT32 if integer else x.dtype
     shape = output_shape(x, X, W, Y, kernel)
     batch = [c for c in X if c in Y and c not in W]
     contr = [c for c in X if c in W and c not in Y]
@@ -83,8 +124,9 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, Y: str, kernel: np.ndarra
     if not lowerable:
         xk = ctx.keras(x)
         eq = "{},{}->{}".format(*relabel(X, W, Y))
-        y = g.op("Einsum", xk.name, ctx.const(kernel, tag), equation=eq)
-        out = Tensor(name=y, shape=shape, perm=None, dtype=x.dtype)
+        xn = g.op("Cast", xk.name, to=TensorProto.INT32) if integer else xk.name
+        y = g.op("Einsum", xn, _kernel(ctx, kernel, tag, integer=integer), equation=eq)
+        out = Tensor(name=y, shape=shape, perm=None, dtype=out_dtype)
     else:
         onnx_labels = [X[p] for p in (x.perm or range(x.rank))]
         b_order = [c for c in onnx_labels if c in batch]
@@ -93,19 +135,19 @@ def einsum_with_kernel(ctx, x: Tensor, X: str, W: str, Y: str, kernel: np.ndarra
         if want != onnx_labels:
             x = ctx.to_perm(x, [X.index(c) for c in want])
         f_order = [c for c in Y if c in free]
-        k = np.transpose(kernel, [W.index(c) for c in c_order + f_order])
         kc = int(np.prod([kernel.shape[W.index(c)] for c in c_order], dtype=np.int64))
         kf = int(np.prod([kernel.shape[W.index(c)] for c in f_order], dtype=np.int64))
         nb = len(b_order)
         y = x.name
         if len(c_order) != 1:
             y = g.op("Reshape", y, g.i64([0] * nb + [kc]))
-        y = g.op("MatMul", y, ctx.const(np.ascontiguousarray(k.reshape(kc, kf)), tag))
+        k = _kernel(ctx, kernel, tag, [W.index(c) for c in c_order + f_order], (kc, kf))
+        y = g.op("MatMulInteger" if integer else "MatMul", y, k)
         if len(f_order) != 1:
             y = g.op("Reshape", y, g.i64([0] * nb + [int(kernel.shape[W.index(c)]) for c in f_order]))
         perm = [Y.index(c) for c in b_order + f_order]
         out = Tensor(name=y, shape=shape, perm=None if is_identity(perm) else tuple(perm),
-                     dtype=x.dtype)
+                     dtype=out_dtype)
     if bias is not None:
         b = np.asarray(bias, np.float32)
         b = b.reshape((1,) * (len(Y) - b.ndim) + b.shape)

@@ -139,11 +139,6 @@ def rnn_config_problems(cfg: dict, cls: str) -> list:
     """Problems of an LSTM / GRU / SimpleRNN / CuDNN config, before emission."""
     from .activation_functions import activation_problems
     problems = []
-    if flag(cfg, "stateful"):
-        problems.append("stateful=True keeps the recurrent state between predict() calls, which "
-                        "a stateless ONNX model cannot do; re-create the layer with "
-                        "stateful=False (same weights) and pass the carried state with "
-                        "initial_state=... as extra model inputs")
     if cls not in CUDNN:
         problems += activation_problems(cfg.get("activation", "tanh"))
         if KINDS.get(cls) != "RNN":
@@ -319,6 +314,29 @@ def keras_perm_seq(rank: int, time_major: bool):
     if time_major:
         return None
     return (1, 0) + tuple(range(2, rank))
+
+
+def carried_states(ctx, layer: Layer, given, shapes: list, *, stateful: bool):
+    """The states a call starts from: `given` (initial_state=..., ONNX names
+    in Keras layout, or None), or for a stateful layer (stateful=True) the
+    graph inputs that carry them over from the previous run (Keras's stored
+    states; zeros are reset_states()). `shapes`: Keras's state shapes without
+    the batch, in Keras's order."""
+    if not stateful:
+        return given
+    if given:
+        from ...errors import UnsupportedError
+        raise UnsupportedError([f"{layer_where(layer)} is stateful and also given initial_state; "
+                                f"Keras then ignores the carried state: drop one of the two"],
+                               ctx.model.source)
+    return [t.name for t in ctx.state_inputs(layer, shapes)]
+
+
+def end_states(ctx, layer: Layer, states: list, *, stateful: bool) -> None:
+    """The states a stateful layer's run ends with (Tensors), carried over to
+    the next run as graph outputs; nothing for other layers."""
+    if stateful:
+        ctx.state_outputs(layer, states)
 
 
 def state_tensor(ctx, t: Tensor) -> str:

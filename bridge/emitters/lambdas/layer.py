@@ -218,7 +218,7 @@ def _note(layer, keras_major, target=None):
     return "translated from its byte code" if fn.code is not None and not fn.module else "a library function"
 
 
-@register("Lambda", check=_check, note=_note, layout="any")
+@register("Lambda", check=_check, note=_note, layout="any", weights=())
 def lambda_layer(layer, inputs, ctx):
     """Lambda(function, arguments, output_shape): the function's byte code
     interpreted symbolically over the op table (see the module doc)."""

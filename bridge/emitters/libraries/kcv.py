@@ -46,6 +46,8 @@ conv stack stays channels-first).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ...context import Tensor
@@ -208,7 +210,8 @@ def levit_positional_embedding(layer, inputs, ctx):
 
 def _check_patch_conv(layer, opset) -> list:
     em = REGISTRY.lookup("Conv2D", opset)
-    return list(em.check(layer, opset)) if em.check is not None else []
+    as_conv = replace(layer, class_name="Conv2D")       # checked as the Conv2D it computes
+    return list(em.check(as_conv, opset)) if em.check is not None else []
 
 
 @register("beit>PatchConv2DWithResampleWeights", check=_check_patch_conv, layout="any")
