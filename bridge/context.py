@@ -53,14 +53,17 @@ class Tensor:
         return self.perm.index(a) if self.perm else a
 
 
-def floating(w: np.ndarray, what: str) -> np.ndarray:
-    """A weight an emitter computes with, as float32; weights of any other
-    kind (integers, booleans: a damaged or foreign file) are refused."""
-    if w.dtype.kind != "f":
-        raise WeightsError(f"{what} holds {w.dtype} values, but the layer computes with floating-point "
-                           f"weights (float16, bfloat16, float32 or float64); the file is damaged or "
-                           f"not written by Keras: re-save the model")
-    return w if w.dtype == np.float32 else w.astype(np.float32)
+def floating(w: np.ndarray, what: str, quantized: bool = False) -> np.ndarray:
+    """A weight an emitter computes with: floating point, as float32; or, in
+    a quantized layer, integers as stored. Any other kind (integers in a
+    float layer, booleans: a damaged or foreign file) is refused."""
+    if w.dtype.kind == "f":
+        return w if w.dtype == np.float32 else w.astype(np.float32)
+    if quantized and w.dtype.kind in "iu":
+        return w
+    raise WeightsError(f"{what} holds {w.dtype} values, but the layer computes with floating-point "
+                       f"weights (float16, bfloat16, float32 or float64); the file is damaged or not "
+                       f"written by Keras: re-save the model")
 
 
 @dataclass
@@ -198,7 +201,8 @@ class Context:
             raise WeightsError(f"{self.model.source}: {layer_where(layer)} {label} has shape "
                                f"{tuple(w.shape)} but the architecture needs {tuple(shape)}; the "
                                f"weights file does not match this architecture")
-        return floating(w, f"{self.model.source}: {layer_where(layer)} {label}")
+        return floating(w, f"{self.model.source}: {layer_where(layer)} {label}",
+                        quantized=layer.quantization is not None)
 
     def const(self, array: "np.typing.ArrayLike", tag: str) -> str:
         """An initializer named '<scope>/<layer>/<tag>'. Content-addressed:

@@ -1,13 +1,16 @@
 """Every error a user can cause is a BridgeError with a message that says what
 went wrong, where (file, layer name and class) and what to do about it.
 
-A message is one line of bounded length whatever the file holds: control
-characters are escaped, names are shortened in the middle (`short`), and a
-message past MAX_MESSAGE characters keeps its start (the file, the layer)
-and its end (what to do)."""
+A message is one line of bounded length whatever the file holds: its lines
+are joined with " | ", other control characters escaped, names shortened in
+the middle (`short`), and a message past MAX_MESSAGE characters keeps its
+start (the file, the layer) and its end (what to do)."""
+
+import re
 
 MAX_NAME = 80
 MAX_MESSAGE = 4000
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*")
 
 
 class BridgeWarning(UserWarning):
@@ -18,7 +21,8 @@ class BridgeError(Exception):
     """Base of every error a user of the converter can cause."""
 
     def __str__(self) -> str:
-        return one_line(super().__str__(), MAX_MESSAGE)
+        # lines (a listing in the message) joined with " | ": one line on stderr
+        return one_line(_LINE_BREAK.sub(" | ", super().__str__()), MAX_MESSAGE)
 
 
 class InputFileError(BridgeError):

@@ -102,7 +102,7 @@ def test_limits_are_per_conversion():
 # (message, what str() of a BridgeError holding it must be)
 MESSAGES = [
     ("plain", "plain"),
-    ("two\nlines\r\x00", "two\\nlines\\r\\x00"),
+    ("a listing:\n    line 1\r\n    line 2\nend\x00", "a listing: | line 1 | line 2 | end\\x00"),
     ("sep\u2028arated\x85", "sep\\u2028arated\\x85"),
 ]
 

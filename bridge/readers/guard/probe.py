@@ -199,6 +199,9 @@ def _forked(target, seconds: float) -> str:
     if pid == 0:                                   # the child: never returns
         try:
             os.close(r)
+            quiet = os.open(os.devnull, os.O_WRONLY)   # nothing it says reaches our stdout / stderr
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
             walk(target)
         except BaseException:  # noqa: BLE001 -- only loops and crashes matter here
             pass
