@@ -742,7 +742,9 @@ def mutate_file(src: str, weights, out_dir: str, plan: list, env: dict) -> dict:
     if weights:
         new_w = os.path.join(out_dir, os.path.basename(weights))
         shutil.copyfile(weights, new_w)
-    for kind, seed in plan:
+    # byte damage last: h5py (HDF5's C library) can loop forever opening a
+    # file whose bytes were damaged, and the mutations must always finish
+    for kind, seed in sorted(plan, key=lambda step: step[0] == "bytes"):
         rng = random.Random(seed)
         warnings.simplefilter("ignore")         # (numpy's overflow, zipfile's duplicate names)
         target = new_w if kind == "weights" and new_w else new_src
@@ -1007,6 +1009,12 @@ def hand_made(out_dir: str, env: dict) -> list:
     p = copy("zip_truncated", CNN_K3)
     open(p, "wb").write(open(CNN_K3, "rb").read()[:20000])
     case("zip_truncated", p, "InputFileError")
+
+    # -- a file HDF5's C library (1.14.6) loops on forever, reading its global
+    # heap: refused by the probe (another HDF5 may just fail to read it)
+    loop = mutate_file(_fixture("conv", "conv2d_cf_groups_dilated.h5"), None, os.path.join(out_dir, "loop"),
+                       [("structure", 3427142700), ("bytes", 2645855748)], env)
+    case("hdf5_heap_loop", loop["src"], None)
 
     # -- JSON
     p = os.path.join(out_dir, "deep.json")
