@@ -967,15 +967,15 @@ def hand_made(out_dir: str, env: dict) -> list:
              "ConfigError", ["hidden"])
     cfg_case("huge_name", lambda c: _rename(c, "hidden", "h" * 100000 + "\nnext line"), None)
     cfg_case("deep_inbound", lambda c: _layer(c, "hidden").__setitem__("inbound_nodes", _deep(50000)),
-             "ConfigError")
+             "LimitError", ["max_json_depth"])
     cfg_case("deep_config", lambda c: _layer(c, "hidden")["config"].__setitem__("units", _deep(100000)),
-             "ConfigError")
+             "LimitError", ["max_json_depth"])
     cfg_case("nan_in_config", lambda c: _layer(c, "hidden")["config"].__setitem__("units", float("nan")),
              "ConfigError", ["hidden"])
     cfg_case("class_name_int", lambda c: _layer(c, "hidden").__setitem__("class_name", 7), "ConfigError")
     cfg_case("config_is_list", lambda c: c.__setitem__("config", [1, 2]), "ConfigError")
     cfg_case("nested_40", lambda c: _nest(c, 40), "LimitError", ["max_model_depth"])
-    cfg_case("nested_100", lambda c: _nest(c, 100), "ConfigError", ["max_json_depth"])
+    cfg_case("nested_100", lambda c: _nest(c, 100), "LimitError", ["max_json_depth"])
     for cls, key, val in [("ZeroPadding2D", "padding", [[2 ** 40, 2 ** 40], [1, 1]]),
                           ("UpSampling2D", "size", [2 ** 40, 2 ** 40]),
                           ("Reshape", "target_shape", [2 ** 40, -1]),
@@ -1019,7 +1019,7 @@ def hand_made(out_dir: str, env: dict) -> list:
     # -- JSON
     p = os.path.join(out_dir, "deep.json")
     open(p, "w").write("[" * 200000 + "]" * 200000)
-    case("deep_json", p, "ConfigError", ["deep"])
+    case("deep_json", p, "LimitError", ["deep", "max_json_depth"])
     p = os.path.join(out_dir, "reverse_10000.h5")
     with h5py.File(p, "w") as f:
         f.attrs["model_config"] = json.dumps(_reverse_chain(10000))

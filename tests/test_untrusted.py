@@ -74,7 +74,7 @@ def test_a_limit_refuses_and_can_be_raised(tmp_path):
     """Over a limit: a LimitError-like error naming it and how to raise it;
     raised for one conversion (keyword or --limit), the file converts."""
     src = _deep_config(tmp_path, 300)
-    with pytest.raises(bridge.ConfigError, match=r"max_json_depth \(200\).*--limit max_json_depth"):
+    with pytest.raises(bridge.LimitError, match=r"max_json_depth \(200\).*--limit max_json_depth"):
         bridge.to_onnx(src)
     assert bridge.to_onnx(src, limits=bridge.Limits(max_json_depth=400)).graph.node
     assert bridge.to_onnx(src, limits={"max_json_depth": 400}).graph.node

@@ -104,8 +104,7 @@ class H5Group:
         return self._lookup(key, missing_ok=True) is not None
 
     def __getitem__(self, key):
-        got = self._lookup(key, missing_ok=False)
-        return got
+        return self._lookup(key, missing_ok=False)
 
     def get(self, key, default=None):
         got = self._lookup(key, missing_ok=True)
@@ -176,7 +175,7 @@ class H5Group:
     def _lookup(self, key, missing_ok: bool):
         key = str(key)
         start = self._root() if key.startswith("/") else self
-        obj = start._walk([p for p in key.split("/") if p], 0, key)
+        obj = start._walk([p for p in key.split("/") if p], 0)
         if obj is None and not missing_ok:
             raise KeyError(key)
         return obj
@@ -187,11 +186,11 @@ class H5Group:
         except Exception as e:  # noqa: BLE001
             raise self._src.damaged("the root group", e) from None
 
-    def _walk(self, parts: list, hops: int, key: str):
+    def _walk(self, parts: list, hops: int):
         import h5py
         from h5py import h5l
         node = self
-        for i, part in enumerate(parts):
+        for part in parts:
             if not isinstance(node, H5Group):
                 return None                      # a path through a dataset
             what = f"'{short(node.name.rstrip('/') + '/' + part)}'"
@@ -217,7 +216,7 @@ class H5Group:
                                          f"more than 16 links (a loop); the file is damaged")
                 target = links.get_val(name).decode("utf-8", "replace")
                 base = node._root() if target.startswith("/") else node
-                node = base._walk([p for p in target.split("/") if p], hops + 1, key)
+                node = base._walk([p for p in target.split("/") if p], hops + 1)
                 if node is None:
                     return None                  # a dangling soft link: as if missing
             elif kind == h5l.TYPE_EXTERNAL:

@@ -9,7 +9,7 @@ import stat
 import numpy as np
 
 from ... import safety
-from ...errors import ConfigError, InputFileError, LimitError, short
+from ...errors import ConfigError, InputFileError, short
 
 # -- paths ---------------------------------------------------------------------------
 
@@ -96,25 +96,18 @@ def load_json(data, source: str, what: str):
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     if len(data) > lim.max_config_bytes:
-        raise _limit(source, f"{what} is {safety.size(len(data))}", "max_config_bytes")
+        raise safety.refuse(f"{source}: {what} is {safety.size(len(data))}", "max_config_bytes")
     deepest, items = json_shape(data)
     if deepest > lim.max_json_depth:
-        raise _limit(source, f"{what} nests {deepest} levels deep", "max_json_depth",
-                     ConfigError)
+        raise safety.refuse(f"{source}: {what} nests {deepest} levels deep", "max_json_depth")
     if items > lim.max_json_items:
-        raise _limit(source, f"{what} holds {items} lists and objects", "max_json_items")
+        raise safety.refuse(f"{source}: {what} holds {items} lists and objects", "max_json_items")
     try:
         text = data.decode("utf-8")
         return json.loads(text)
     except (ValueError, RecursionError) as e:
         raise ConfigError(f"{source}: {what} is not valid JSON ({short(e, 200)}); the file is "
                           f"damaged: re-save the model") from None
-
-
-def _limit(source: str, what: str, name: str, cls=LimitError):
-    e = safety.refuse(f"{source}: {what}", name)
-    return e if cls is LimitError else cls(str(e))
-
 
 
 def reason(e: Exception) -> str:
