@@ -6,7 +6,7 @@ cap and a 30 s limit (tests/fuzz_runner.py). Every case must end converted
 or in a BridgeError naming the file, with exit 2 and one line on stderr from
 the CLI and nothing left at the destination.
 
-The mutation test draws BRIDGE_FUZZ cases (default 300; BRIDGE_FUZZ=2000 for
+The mutation test draws BRIDGE_FUZZ cases (default 500; BRIDGE_FUZZ=2000 for
 a long run) from a fixed seed. Plus: eight processes writing one destination
 leave one whole file, written with the mode open() would give it."""
 from __future__ import annotations
@@ -25,7 +25,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-CASES = int(os.environ.get("BRIDGE_FUZZ", "300"))
+CASES = int(os.environ.get("BRIDGE_FUZZ", "500"))
 SEEDS = hostile.seed_files()
 KINDS = ["bytes", "structure", "config", "weights"]
 
