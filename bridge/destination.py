@@ -25,7 +25,8 @@ def check_destination(dst, *sources) -> str:
     name = os.path.basename(dst)
     if not name or os.path.isdir(dst):
         raise OutputError(f"{dst}: the output path is a directory; pass a file name such as "
-                          f"{os.path.join(dst, 'model.onnx')}")
+                          f"{os.path.join(dst, 'model.onnx')} (bridge convert: end the folder with "
+                          f"'/' to write <model name>.onnx inside it)")
     if os.path.exists(dst) and not os.path.isfile(dst):
         raise OutputError(f"{dst}: the output path exists and is not a regular file (a device, FIFO "
                           f"or socket); pass the path of a file to write")

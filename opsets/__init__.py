@@ -10,8 +10,8 @@ from .builders import (BUILDERS, Opset13, Opset14, Opset17, Opset18, Opset19, Op
 MIN_OPSET = 13
 DEFAULT_OPSET = 17
 
-__all__ = ["Graph", "GraphTooLarge", "BUILDERS", "Opset13", "Opset14", "Opset17", "Opset18", "Opset19", "Opset20", "Opset28",
-           "builder_for", "MIN_OPSET", "DEFAULT_OPSET", "max_opset"]
+__all__ = ["Graph", "GraphTooLarge", "BUILDERS", "Opset13", "Opset14", "Opset17", "Opset18", "Opset19",
+           "Opset20", "Opset28", "builder_for", "MIN_OPSET", "DEFAULT_OPSET", "max_opset"]
 
 _max = None
 

@@ -66,9 +66,11 @@ def run(a: argparse.Namespace) -> int:
 
 
 def _many(a) -> bool:
-    """Several files, a Triton repository, or -o naming a folder."""
+    """Several files, a Triton repository, or -o naming a folder with a
+    trailing slash (an existing folder without one is refused as the file
+    to write, so a mistyped destination never converts somewhere else)."""
     out = a.output or ""
-    return len(a.model) > 1 or bool(a.triton_repo) or out.endswith(("/", os.sep)) or os.path.isdir(out)
+    return len(a.model) > 1 or bool(a.triton_repo) or out.endswith(("/", os.sep))
 
 
 def _convert_many(a) -> int:
