@@ -238,7 +238,12 @@ def cropping(layer, inputs, ctx):
             # tf-keras's Cropping3D (and Keras 2's 1D/2D) slice as Python does:
             # cropping all of an axis, or more, leaves it empty, not an error
             shape[a] = max(0, shape[a] - b - e)
-        if b or e:
+        if shape[a] == 0:
+            # [0:0], not [b:-e] past each other: tract refuses start > end
+            starts.append(0)
+            ends.append(0)
+            onnx_axes.append(t.onnx_axis(a))
+        elif b or e:
             starts.append(b)
             ends.append(-e if e else _I64_MAX)
             onnx_axes.append(t.onnx_axis(a))
