@@ -8,14 +8,18 @@ The public API: `to_onnx` (convert; precision="fp16" for float16), `run`
 layer), `make_reference` (a reference .npz computed by Keras), `quantize` (int8 by
 ONNX Runtime's quantizer), `to_triton` (a Triton model repository entry),
 `register` / `REGISTRY` (emitters for your own layer classes, which receive
-`Tensor`s and a `Context`), and the errors, every one a `BridgeError`
-subclass.
+`Tensor`s and a `Context`), `Limits` / `limits` (what a model file may ask
+of the converter, bridge/safety.py), and the errors, every one a
+`BridgeError` subclass.
 """
 from .context import Context, Tensor
 from .convert import to_onnx
 from .errors import (BridgeError, BridgeWarning, ConfigError, DependencyError, InputFileError,
-                     OpsetError, OptionError, ReferenceError_, UnsupportedError, WeightsError)
+                     LimitError, OpsetError, OptionError, OutputError, ReferenceError_, UnsupportedError,
+                     WeightsError)
 from .registry import REGISTRY, register
+from .safety import DEFAULT as limits
+from .safety import Limits
 from .version import __version__
 
 # Imported when first used: a conversion (the `bridge convert` process
@@ -38,4 +42,4 @@ __all__ = ["to_onnx", "check", "make_reference", "run", "quantize", "to_triton",
            "REGISTRY", "Tensor",
            "Context", "BridgeError", "BridgeWarning", "ConfigError", "DependencyError",
            "InputFileError", "OpsetError", "OptionError", "ReferenceError_", "UnsupportedError",
-           "WeightsError", "__version__"]
+           "WeightsError", "LimitError", "OutputError", "Limits", "limits", "__version__"]

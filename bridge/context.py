@@ -22,6 +22,7 @@ from opsets import Opset13
 from . import targets
 from .errors import UnsupportedError, WeightsError, layer_where
 from .ir import Call, Layer, Model
+from .safety import check_elements
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,19 @@ class Tensor:
         """Where a Keras axis sits in the ONNX value."""
         a = keras_axis % self.rank
         return self.perm.index(a) if self.perm else a
+
+
+def floating(w: np.ndarray, what: str, quantized: bool = False) -> np.ndarray:
+    """A weight an emitter computes with: floating point, as float32; or, in
+    a quantized layer, integers as stored. Any other kind (integers in a
+    float layer, booleans: a damaged or foreign file) is refused."""
+    if w.dtype.kind == "f":
+        return w if w.dtype == np.float32 else w.astype(np.float32)
+    if quantized and w.dtype.kind in "iu":
+        return w
+    raise WeightsError(f"{what} holds {w.dtype} values, but the layer computes with floating-point "
+                       f"weights (float16, bfloat16, float32 or float64); the file is damaged or not "
+                       f"written by Keras: re-save the model")
 
 
 @dataclass
@@ -174,6 +188,7 @@ class Context:
             w = layer.weight(key)
             what, label = f"no '{key}' weight", f"weight '{key}'"
         if w is None and self.tolerant is not None and shape is not None and None not in shape:
+            check_elements(shape, label)
             return np.zeros(shape, np.float32)  # inspect without weights: shapes only
         if w is None:
             if not required:
@@ -186,7 +201,8 @@ class Context:
             raise WeightsError(f"{self.model.source}: {layer_where(layer)} {label} has shape "
                                f"{tuple(w.shape)} but the architecture needs {tuple(shape)}; the "
                                f"weights file does not match this architecture")
-        return w.astype(np.float32) if w.dtype != np.float32 and w.dtype.kind == "f" else w
+        return floating(w, f"{self.model.source}: {layer_where(layer)} {label}",
+                        quantized=layer.quantization is not None)
 
     def const(self, array: "np.typing.ArrayLike", tag: str) -> str:
         """An initializer named '<scope>/<layer>/<tag>'. Content-addressed:

@@ -10,6 +10,7 @@ takes the destination's place), `to_onnx` through it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -21,9 +22,11 @@ from onnx import helper
 
 import opsets
 
-from . import targets, writer
+from . import safety, targets, writer
+from .destination import check_destination, explain, write_atomically
 from .emit import emit, emit_parts
-from .errors import BridgeWarning, OpsetError, OptionError, TargetError
+from .errors import (BridgeError, BridgeWarning, ConfigError, LimitError, OpsetError, OptionError,
+                     TargetError, short)
 from .ir import Model
 from .normalize import normalize
 from .passes import Net, optimize, run_passes
@@ -40,7 +43,7 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
             opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
             keep_io_types: bool = True, target: Optional[str] = None,
             batch_size: Optional[int] = None,
-            emitters: Optional[Mapping[str, Callable]] = None,
+            emitters: Optional[Mapping[str, Callable]] = None, limits=None,
             external_data: Optional[bool] = None) -> onnx.ModelProto:
     """Convert a Keras model file to ONNX; write it to `dst` when given.
 
@@ -59,6 +62,8 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     Keras class name: fn}, a layer name matched first (bridge.registry; the
     global registry is untouched). Emitter packages installed under the
     entry-point group 'bridge.emitters' are loaded first.
+    `limits`: a bridge.Limits (or a dict of its fields to change) for a file
+    that needs more than the defaults (bridge.limits, bridge/safety.py) allow.
     `external_data`: write the weights to `dst + '.data'` beside the model
     (ONNX's external data format); by default only when they pass the 2 GiB
     one protobuf file holds. The returned model then refers to that file
@@ -66,7 +71,7 @@ def to_onnx(src: PathLike, dst: Optional[PathLike] = None, *, weights: Optional[
     """
     options = dict(weights=weights, opset=opset, backend=backend, precision=precision,
                    keep_io_types=keep_io_types, target=target, batch_size=batch_size,
-                   emitters=emitters, external_data=external_data)
+                   emitters=emitters, limits=limits, external_data=external_data)
     if dst is not None:
         convert_file(src, dst, **options)
         return onnx.load(os.fspath(dst), load_external_data=False)
@@ -84,7 +89,7 @@ def convert_file(src: PathLike, dst: PathLike, *, weights: Optional[PathLike] = 
                  opset: Optional[int] = None, backend: Optional[str] = None, precision: str = "fp32",
                  keep_io_types: bool = True, target: Optional[str] = None,
                  batch_size: Optional[int] = None,
-                 emitters: Optional[Mapping[str, Callable]] = None,
+                 emitters: Optional[Mapping[str, Callable]] = None, limits=None,
                  external_data: Optional[bool] = None, progress=None) -> tuple:
     """The whole pipeline, from the Keras file to a checked ONNX file at dst
     (to_onnx's options). Returns (the model without its weights, whether they
@@ -96,6 +101,15 @@ def convert_file(src: PathLike, dst: PathLike, *, weights: Optional[PathLike] = 
     batch_size = resolve_batch_size(batch_size)
     precision = resolve_precision(precision)
     load_plugins()
+    with safety.applied(limits), naming(src):
+        dst = check_destination(dst, src, weights)    # before any work
+        return _pipeline(src, dst, weights=weights, opset=opset, backend=backend, precision=precision,
+                         keep_io_types=keep_io_types, tgt=tgt, batch_size=batch_size, emitters=emitters,
+                         external_data=external_data, progress=progress)
+
+
+def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tgt, batch_size,
+              emitters, external_data, progress) -> tuple:
     progress.stage("reading the model")
     raw = read_raw(src, weights)                   # the file as it is
     model = normalize(raw, backend=backend)        # every Keras version -> one schema
@@ -112,15 +126,20 @@ def convert_file(src: PathLike, dst: PathLike, *, weights: Optional[PathLike] = 
     _warn(target_warnings(opset, tgt) + caught)
     if precision == "fp16":
         proto, consts = _float16(proto, consts, keep_io_types)   # float16, where it holds
-    external = writer.save(proto, consts, dst, external=external_data, check=verify,
-                           progress=progress)      # checked on the file, then moved into place
+    require_loadable(proto.graph, consts)          # what the checker leaves to the runtime
+    try:
+        external = writer.save(proto, consts, dst, external=external_data, check=verify,
+                               progress=progress)  # checked on the file, then moved into place
+    except OSError as e:
+        raise explain(e, dst) from None
     return proto, external
 
 
 def read_model(src: PathLike, weights: Optional[PathLike] = None,
                backend: Optional[str] = None) -> Model:
     """The first two stages: a Keras file read into the normalized IR."""
-    return normalize(read_raw(src, weights), backend=backend)
+    with naming(src):
+        return normalize(read_raw(src, weights), backend=backend)
 
 
 def build(model: Model, opset: int, target: Optional[str] = None,
@@ -196,12 +215,44 @@ def verify(path: PathLike) -> None:
     """onnx.checker on the written file (full_check: strict shape inference).
     On the path, not on bytes: that works for models past 2 GiB, and the
     model is never serialized a second time for it."""
-    onnx.checker.check_model(os.fspath(path), full_check=True)
+    try:
+        onnx.checker.check_model(os.fspath(path), full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        raise ConfigError(f"the exported graph fails ONNX's checker ({short(e, 300)}); the model's "
+                          f"config or weights are not what Keras writes (or this is a converter "
+                          f"bug: re-run with --debug and report it)") from e
+
+
+def require_loadable(graph, consts=()) -> None:
+    """The graph (with `consts`, the initializers kept beside it) refused
+    unless ONNX Runtime would load it."""
+    problems = graph_problems(graph, consts)
+    if problems:
+        raise ConfigError(f"the exported graph would not load: {'; '.join(problems[:5])}; the model "
+                          f"config is malformed")
+
+
+def graph_problems(graph, consts=()) -> list:
+    """What ONNX Runtime would refuse in a graph the checker passes: no
+    outputs, values read or returned that nothing makes, values made twice."""
+    made = {v.name for v in graph.input} | {t.name for t in graph.initializer} | set(consts)
+    problems = [] if len(graph.output) else ["the model has no outputs"]
+    for node in graph.node:
+        missing = [i for i in node.input if i and i not in made]
+        if missing:
+            problems.append(f"node {short(node.name)} reads {short(missing[0])}, which nothing makes")
+        for o in node.output:
+            if o and o in made:
+                problems.append(f"value {short(o)} is made twice")
+            made.add(o)
+    problems += [f"output {short(o.name)} is never made" for o in graph.output if o.name not in made]
+    return problems
 
 
 def write(data: bytes, dst: PathLike) -> None:
-    """Write bytes atomically: a failed write never leaves a partial file at dst."""
-    writer.write_bytes(data, dst)
+    """Write bytes atomically: a failed write never leaves a partial file at dst
+    (bridge/destination.py)."""
+    write_atomically(data, dst)
 
 
 def _release_weights(*models: Model) -> None:
@@ -225,6 +276,32 @@ def _float16(proto, consts: dict, keep_io_types: bool) -> tuple:
     consts = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
     del proto.graph.initializer[:]
     return proto, consts
+
+
+@contextlib.contextmanager
+def naming(src):
+    """Every error out of a conversion of `src` names it; what escapes the
+    stages' own checks (a file damaged in a way none foresaw) becomes a
+    BridgeError too, the original chained for --debug."""
+    src = os.fspath(src)
+    try:
+        yield
+    except BridgeError as e:
+        if src not in str(e):
+            e.args = (f"{src}: {e.args[0] if e.args else ''}",) + tuple(e.args[1:])
+        raise
+    except Warning:
+        raise                  # a warning the caller turned into an error is theirs to see
+    except MemoryError:
+        raise LimitError(f"{src}: the conversion ran out of memory; the file declares more data than "
+                         f"this machine holds") from None
+    except RecursionError:
+        raise ConfigError(f"{src}: the model nests too deeply to convert; the file is damaged or "
+                          f"hostile") from None
+    except Exception as e:  # noqa: BLE001 -- the last net: a file no check above foresaw
+        raise ConfigError(f"{src}: the conversion failed ({type(e).__name__}: {short(e, 300)}); the "
+                          f"model's config or weights are not what Keras writes (or this is a "
+                          f"converter bug: re-run with --debug and report it)") from e
 
 
 def _warn(messages: list) -> None:

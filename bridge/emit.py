@@ -17,9 +17,10 @@ from onnx import helper, numpy_helper
 import opsets
 
 from . import emitters  # noqa: F401  (registers the built-in emitters)
+from . import safety
 from .context import Context, Tensor
 from .dtypes import ONNX_DTYPES, PRECISION_KEY, onnx_dtype
-from .errors import ConfigError, layer_where
+from .errors import BridgeError, ConfigError, LimitError, layer_where, short
 from .ir import Model
 from .taps import TapRecorder
 from .version import __version__
@@ -39,12 +40,33 @@ def input_tensors(model: Model) -> list:
         dtype = c.get("dtype") or "float32"
         if isinstance(dtype, dict):  # Keras 3 dtype policy objects
             dtype = dtype.get("config", {}).get("name", "float32")
-        if dtype not in ONNX_DTYPES:
-            raise ConfigError(f"{model.source}: {layer_where(layer)} has input dtype {dtype!r}, "
-                              f"which ONNX cannot take; use one of {sorted(ONNX_DTYPES)}")
-        shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
+        if not isinstance(dtype, str) or dtype not in ONNX_DTYPES:
+            raise ConfigError(f"{model.source}: {layer_where(layer)} has input dtype "
+                              f"{short(repr(dtype))}, which ONNX cannot take; use one of "
+                              f"{sorted(ONNX_DTYPES)}")
+        shape = (None,) + _dims(shape, model, layer)
         out.append(Tensor(name=layer.name, shape=shape, dtype=onnx_dtype(dtype)))
     return out
+
+
+def _dims(shape, model: Model, layer) -> tuple:
+    """An input's declared dimensions after the batch: each None or a
+    whole number, and not more elements than the limits allow."""
+    ok = isinstance(shape, (list, tuple)) and len(shape) >= 1 and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2 ** 63)
+        or (isinstance(d, float) and d.is_integer() and 0 <= d < 2 ** 63) for d in shape[1:])
+    if not ok:
+        raise ConfigError(f"{model.source}: {layer_where(layer)} declares the input shape "
+                          f"{short(repr(shape), 200)}, which is not a list of whole numbers (or None); "
+                          f"the config is malformed")
+    dims = tuple(None if d is None else int(d) for d in shape[1:])
+    known = 1
+    for d in dims:
+        known *= d or 1
+    if known > safety.current().max_tensor_elements:
+        raise safety.refuse(f"{model.source}: {layer_where(layer)} declares an input of {known} "
+                            f"elements per example", "max_tensor_elements")
+    return dims
 
 
 def output_names(model: Model) -> list:
@@ -90,6 +112,7 @@ def emit_parts(model: Model, opset: int, *,
     as emit(), with the weights left numpy arrays (often still mapped from
     the Keras file) until the passes and the writer are done with them."""
     g = opsets.builder_for(opset)
+    g.graph.max_nodes = safety.current().max_nodes
     caught: list = []
     ctx = Context(g, model, opset, warn=caught.append, target=target)
     ctx.taps = taps
@@ -97,7 +120,12 @@ def emit_parts(model: Model, opset: int, *,
     for t in ins:
         g.graph.reserve(t.name)
     held = [hold_inputs(ctx, t) for t in ins] if hold_inputs is not None else ins
-    outs = emit_graph(model, ctx, held)
+    try:
+        outs = emit_graph(model, ctx, held)
+    except Warning:
+        raise                  # a warning the caller turned into an error is theirs to see
+    except Exception as e:  # noqa: BLE001 -- every error of every layer, located once here
+        raise located(e, model.source) from (None if isinstance(e, BridgeError) else e)
 
     out_vis = []
     for name, t in zip(output_names(model), outs):
@@ -128,6 +156,36 @@ def emit_parts(model: Model, opset: int, *,
     if any(layer.quantization is not None for layer in model.walk()):
         proto.metadata_props.add(key=PRECISION_KEY, value="keras-quantized")
     return proto, g.graph.initializers, caught
+
+
+def located(e: Exception, source: str) -> BridgeError:
+    """An exception out of an emitter (walk.py notes which layer, with the
+    models it is nested in) as a BridgeError naming the file and the layer's
+    path. One an emitter did not foresee (a config holding a value of a
+    type or size Keras never writes) becomes a ConfigError."""
+    path, cls = getattr(e, "bridge_layer", ("", ""))
+    where = f"layer '{short(path)}' ({short(cls)})" if path else ""
+    if isinstance(e, BridgeError):
+        msg = str(e.args[0]) if e.args else ""
+        if source and msg.startswith(f"{source}: "):
+            msg = msg[len(source) + 2:]
+        name = path.rsplit("/", 1)[-1]
+        if where and "/" in path and f"layer '{short(name)}' (" in msg:
+            msg = msg.replace(f"layer '{short(name)}' (", f"layer '{short(path)}' (", 1)
+        elif where and f"'{short(name)}'" not in msg:
+            msg = f"{where}: {msg}"
+        e.args = (f"{source}: {msg}" if source else msg,) + tuple(e.args[1:])
+        return e
+    if isinstance(e, opsets.GraphTooLarge):
+        return safety.refuse(f"{source}: {where}: {e}", "max_nodes")
+    if isinstance(e, MemoryError):
+        return LimitError(f"{source}: {where}: the config asks for more memory than this machine has "
+                          f"(a dimension or count far larger than any real model's)")
+    if isinstance(e, RecursionError):
+        return ConfigError(f"{source}: {where}: the config nests too deeply to convert")
+    return ConfigError(f"{source}: {where or 'the model'}: the config is malformed ({type(e).__name__}: "
+                       f"{short(e, 200)}); it holds a value Keras never writes there (or this is a "
+                       f"converter bug: re-run with --debug and report it)")
 
 
 def _value_info(name, shape, dtype, batch_size=None):

@@ -3,7 +3,8 @@ model cannot be converted at the target opset, all at once (as Keras itself
 reports every problem of a file it cannot load)."""
 from __future__ import annotations
 
-from .errors import ConfigError, Malformed, UnsupportedError, WeightsError, layer_where, same_kind
+from .errors import (BridgeError, ConfigError, Malformed, UnsupportedError, WeightsError, layer_where,
+                     malformed, same_kind, short)
 from .ir import Model
 from .registry import REGISTRY
 
@@ -28,7 +29,7 @@ def support_problems(model: Model, opset: int) -> list:
                                 f"with --opset {lowest}")
             continue
         if em.check is not None:
-            problems.extend(same_kind(p, f"{layer_where(layer)}: {p}") for p in em.check(layer, opset))
+            problems.extend(same_kind(p, f"{layer_where(layer)}: {p}") for p in _check(em, layer, opset))
     return problems
 
 
@@ -36,6 +37,19 @@ def _register_names(class_name: str) -> str:
     """'pkg>Cls' or 'Cls': a registered name matches either way."""
     short = class_name.rpartition(">")[2]
     return f"'{class_name}'" + (f" (or '{short}')" if short != class_name else "")
+
+
+def _check(em, layer, opset: int) -> list:
+    """The emitter's check; one that fails on the config (a value of a type
+    Keras never writes) reports that as the layer's malformed config."""
+    try:
+        return list(em.check(layer, opset))
+    except Warning:
+        raise
+    except BridgeError as e:
+        return [malformed(str(e))]
+    except Exception as e:  # noqa: BLE001 -- a config the check did not foresee
+        return [malformed(f"the config is malformed ({type(e).__name__}: {short(e, 200)})")]
 
 
 def require_support(model: Model, opset: int) -> None:

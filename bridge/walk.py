@@ -159,11 +159,14 @@ class _working_on:
         if ctx.taps is not None:
             ctx.taps.enter(self.first, self.ins)
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, exc, tb):
         ctx = self.ctx
         ctx.layer, ctx.call, ctx.g.scope = self.saved
         if ctx.taps is not None:
             ctx.taps.leave()
+        if exc is not None and not hasattr(exc, "bridge_layer"):
+            # the innermost layer an error came out of, for emit.located
+            exc.bridge_layer = ("/".join(ctx.scope + (self.layer.name,)), self.layer.class_name)
         return False
 
 
@@ -178,6 +181,10 @@ def _emit_tolerant(em, layer: Layer, i: int, ins: list, ctx: Context) -> list:
             outs = _run(em, layer, ins, ctx)
         except BridgeError as e:
             ctx.tolerant[(ctx.scope, layer.name, i)] = str(e)
+        except Warning:
+            raise
+        except Exception as e:  # noqa: BLE001 -- a config the emitter did not foresee
+            ctx.tolerant[(ctx.scope, layer.name, i)] = f"the config is malformed ({type(e).__name__})"
     if layer.inner is None:
         ctx.tolerant[(ctx.scope, layer.name, i)] = [None if t is UNKNOWN else t.shape for t in outs]
     return outs

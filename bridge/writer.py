@@ -28,6 +28,8 @@ import tempfile
 import numpy as np
 from onnx import TensorProto, helper
 
+from .destination import keep_mode
+
 # Inline weights above this go to a data file (protobuf's limit is 2 GiB for
 # the whole message; leave room for the graph).
 INLINE_LIMIT = 2 ** 31 - 2 ** 26
@@ -217,6 +219,7 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
         if check is not None:
             progress.stage("checking the model")
             check(model_tmp)
+        keep_mode(model_tmp, dst)
         with _folder_lock(folder):
             if external:
                 os.replace(data_path(model_tmp), data_path(dst))
@@ -224,18 +227,3 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return external
-
-
-def write_bytes(data: bytes, dst) -> None:
-    """Write one file atomically: a failed write never leaves a partial file."""
-    dst = os.fspath(dst)
-    folder = os.path.dirname(os.path.abspath(dst))
-    fd, tmp = tempfile.mkstemp(prefix=".bridge-", suffix=os.path.splitext(dst)[1], dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -3,7 +3,7 @@
 Emitters call one builder API; each class below overrides only what its opset
 changed, so emitters never branch on the opset number.
 """
-from .graph import Graph
+from .graph import Graph, GraphTooLarge
 from .builders import (BUILDERS, Opset13, Opset14, Opset17, Opset18, Opset19, Opset20, Opset28,
                        builder_for)
 
@@ -13,8 +13,8 @@ DEFAULT_OPSET = 17
 # both run: no need to ask the installed ones (which costs a session per opset).
 SAFE_OPSET = 19
 
-__all__ = ["Graph", "BUILDERS", "Opset13", "Opset14", "Opset17", "Opset18", "Opset19", "Opset20", "Opset28",
-           "builder_for", "MIN_OPSET", "DEFAULT_OPSET", "SAFE_OPSET", "max_opset"]
+__all__ = ["Graph", "GraphTooLarge", "BUILDERS", "Opset13", "Opset14", "Opset17", "Opset18", "Opset19",
+           "Opset20", "Opset28", "builder_for", "MIN_OPSET", "DEFAULT_OPSET", "SAFE_OPSET", "max_opset"]
 
 _max = None
 

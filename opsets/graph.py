@@ -16,14 +16,19 @@ class Graph:
         self.used_names = set() if used_names is None else used_names
         # Values helpers build once per conversion and share (key -> value name).
         self.memo = {}
+        # Per hint, a suffix below which every name is taken (names are never
+        # freed): a hint asked for n times costs n lookups, not n**2 / 2.
+        self._suffix = {}
 
     def fresh(self, hint: str) -> str:
-        """A value or node name not used before, readable from its hint."""
+        """A value or node name not used before, readable from its hint:
+        the hint itself, else the first of hint_1, hint_2, ... not taken."""
         name = hint
-        i = 1
+        i = self._suffix.get(hint, 1)
         while name in self.used_names:
             name = f"{hint}_{i}"
             i += 1
+        self._suffix[hint] = i
         self.used_names.add(name)
         return name
 
@@ -52,9 +57,19 @@ class Graph:
         return name
 
     def node(self, op_type: str, inputs, outputs, name: str, domain: str = "", **attrs):
+        if len(self.nodes) >= self.max_nodes:
+            raise GraphTooLarge(f"the graph would have more than {self.max_nodes} nodes")
         attrs = {k: v for k, v in attrs.items() if v is not None}
         self.nodes.append(helper.make_node(op_type, list(inputs), list(outputs), name=name,
                                            domain=domain, **attrs))
+
+    # A graph stops growing here (a loop over a huge count read from a file
+    # ends in GraphTooLarge, not in hours of work); the caller may lower it.
+    max_nodes = 1_000_000
+
+
+class GraphTooLarge(Exception):
+    """More nodes than Graph.max_nodes."""
 
 
 def same_array(a: np.ndarray, b: np.ndarray) -> bool:

@@ -1,6 +1,7 @@
 """Every bad input a user can hand over gets a BridgeError subclass whose
 message names the file (and the layer, where there is one) and what to do,
 the CLI prints one line and exits 2, and nothing is left at the output path."""
+import errno
 import json
 import os
 import shutil
@@ -235,9 +236,9 @@ def test_bad_opset(tmp_path, opset):
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def boom(data, fh=None):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(bridge.OutputError, match="disk is full"):
         bridge.to_onnx(DENSE, tmp_path / "o.onnx")
     assert list(tmp_path.iterdir()) == []
 

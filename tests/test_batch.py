@@ -134,8 +134,18 @@ def test_usage_errors(argv, text, tmp_path, capsys):
 
 def test_one_file_into_a_folder(tmp_path, capsys):
     (tmp_path / "out").mkdir()
-    assert cli.main(["convert", GOOD[0], "-o", str(tmp_path / "out")]) == 0
+    assert cli.main(["convert", GOOD[0], "-o", str(tmp_path / "out") + os.sep]) == 0
     assert os.listdir(tmp_path / "out") == ["small_cnn.onnx"]
+
+
+def test_one_file_onto_a_folder_without_the_slash_is_refused(tmp_path, capsys):
+    """An existing folder named as the output file is a mistake, not a request
+    to write inside it (that takes the trailing slash)."""
+    (tmp_path / "out").mkdir()
+    assert cli.main(["convert", GOOD[0], "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is a directory" in err and "end the folder with '/'" in err and "\n" not in err
+    assert os.listdir(tmp_path / "out") == []
 
 
 def test_without_a_folder_each_lands_beside_its_model(tmp_path, capsys):

@@ -25,12 +25,16 @@ LEVELS = [
     (["opsets"], False),
     # what every stage shares: errors, dtypes, the IR, the emitter API
     (["bridge.version", "bridge.errors", "bridge.dtypes"], False),
+    # the limits a model file is held to
+    (["bridge.safety"], False),
     (["bridge.ir", "bridge.targets"], False),
     (["bridge.context"], False),
     (["bridge.registry"], False),
     # where each layer's output is held in the graph (recorded while emitting)
     (["bridge.taps"], False),
-    # 1. read the file as it is
+    # 1. read the file as it is (its bytes enter through the guard)
+    (["bridge.readers.guard.*"], True),
+    (["bridge.readers.guard"], False),
     (["bridge.readers.store", "bridge.readers.config"], False),
     (["bridge.readers.hdf5", "bridge.readers.keras3"], False),
     (["bridge.readers"], False),
@@ -58,7 +62,9 @@ LEVELS = [
     (["bridge.passes"], False),
     # float16: a rewrite of the emitted graph, run by to_onnx when asked for
     (["bridge.deploy.fp16"], False),
-    # 6., 7. write and verify: the writer, its progress display, the pipeline itself
+    # 6., 7. write and verify: where the file goes, the progress display, the
+    # writer, the pipeline itself
+    (["bridge.destination"], False),
     (["bridge.progress"], False),
     (["bridge.writer"], False),
     (["bridge.convert"], False),

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import warnings
 from types import ModuleType
 from typing import Optional, Sequence
 
-from ..errors import BridgeError
+from ..errors import MAX_MESSAGE, BridgeError, one_line
 
 
 def subcommands(only: Optional[str] = None) -> dict:
@@ -57,9 +58,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             rc = commands[a.cmd].run(a)
+            sys.stdout.flush()
         for w in caught:
-            print(f"warning: {w.message}", file=sys.stderr)
+            print(f"warning: {one_line(str(w.message), MAX_MESSAGE)}", file=sys.stderr)
         return rc
+    except BrokenPipeError:
+        return _reader_gone()
     except BridgeError as e:
         if a.debug:
             raise
@@ -71,3 +75,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
               f"(re-run with --debug and report it)", file=sys.stderr)
         return 3
+
+
+def _reader_gone() -> int:
+    """Whoever read our output stopped (`bridge layers | head`): a normal
+    end. Later writes (and the flush at exit) go nowhere instead of failing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 0

@@ -10,7 +10,8 @@ import os
 
 from ..deploy.triton import DEFAULT_MAX_BATCH
 from ..errors import OptionError
-from .options import BACKENDS, add_plugin, add_target, add_tolerances, import_plugins, report, tally
+from .options import (BACKENDS, add_limits, add_plugin, add_target, add_tolerances, import_plugins,
+                      limits_from, report, tally)
 
 HELP = "convert Keras files to ONNX"
 ORDER = 1
@@ -47,6 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_plugin(p)
     p.add_argument("--jobs", type=int, help="with several files: worker processes (default: one "
                                             "per CPU, at most one per file)")
+    add_limits(p)
 
 
 def run(a: argparse.Namespace) -> int:
@@ -61,7 +63,7 @@ def run(a: argparse.Namespace) -> int:
         proto, external = convert_file(model, out, weights=a.weights, opset=a.opset,
                                        backend=a.backend, precision=a.precision,
                                        keep_io_types=a.keep_io_types, target=a.target,
-                                       batch_size=a.batch_size,
+                                       batch_size=a.batch_size, limits=limits_from(a),
                                        external_data=a.external_data or None, progress=progress)
     where = f"{out} and {out}.data" if external else out
     print(f"wrote {where} (opset {proto.opset_import[0].version}, {len(proto.graph.node)} nodes)")
@@ -71,9 +73,11 @@ def run(a: argparse.Namespace) -> int:
 
 
 def _many(a) -> bool:
-    """Several files, a Triton repository, or -o naming a folder."""
+    """Several files, a Triton repository, or -o naming a folder with a
+    trailing slash (an existing folder without one is refused as the file
+    to write, so a mistyped destination never converts somewhere else)."""
     out = a.output or ""
-    return len(a.model) > 1 or bool(a.triton_repo) or out.endswith(("/", os.sep)) or os.path.isdir(out)
+    return len(a.model) > 1 or bool(a.triton_repo) or out.endswith(("/", os.sep))
 
 
 def _convert_many(a) -> int:
@@ -85,7 +89,7 @@ def _convert_many(a) -> int:
     if len(a.model) > 1 and a.name:
         raise OptionError("--name names one model; with several files each is named after its file")
     options = {"opset": a.opset, "backend": a.backend, "precision": a.precision,
-               "keep_io_types": a.keep_io_types}
+               "keep_io_types": a.keep_io_types, "limits": limits_from(a)}
     if a.weights:
         options["weights"] = a.weights
     if a.triton_repo and len(a.model) == 1:

@@ -35,6 +35,20 @@ def add_target(p: argparse.ArgumentParser) -> None:
                         "that runtime gets wrong (default onnxruntime; portable = all of them)")
 
 
+def add_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="raise (or lower) a limit on what the file may ask for, e.g. "
+                        "max_weight_bytes=200GiB (see bridge.Limits; repeatable)")
+
+
+def limits_from(a: argparse.Namespace):
+    """The bridge.Limits that --limit options ask for (None: the defaults)."""
+    if not getattr(a, "limit", None):
+        return None
+    from ..safety import current, parse_setting
+    return current().replace(**dict(parse_setting(s) for s in a.limit))
+
+
 def report(model, onnx_path, reference, a) -> int:
     """Print the parity report of `onnx_path` against Keras's outputs (layer
     by layer with --layers; as JSON, a plot); 0 on parity, 1 if not."""

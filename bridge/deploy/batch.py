@@ -99,8 +99,8 @@ def convert_job(job: dict) -> FileResult:
     check (+ rtol, atol, provider) to check parity after converting."""
     def work():
         from ..convert import to_onnx
-        opts = {k: job[k] for k in ("weights", "opset", "backend", "precision", "keep_io_types")
-                if k in job}
+        opts = {k: job[k] for k in ("weights", "opset", "backend", "precision", "keep_io_types",
+                                    "limits") if k in job}
         if job.get("triton_repo"):
             from .triton import default_name, to_triton
             dst, config = to_triton(job["src"], job["triton_repo"], name=default_name(job["src"]),

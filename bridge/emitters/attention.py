@@ -33,6 +33,7 @@ from ..context import Tensor
 from ..errors import ConfigError, layer_where, malformed
 from ..ir import Layer
 from ..registry import register
+from ..safety import check_elements
 from ..walk import emit_inner
 from .common.activation_functions import softmax_over
 from .common.calls import bound_call, forced_training, refuse_training
@@ -51,6 +52,7 @@ def _causal(ctx, tq, tv, q_name=None, v_name=None, q_axis=1, v_axis=1):
     """A bool (tq, tv) lower-triangular matrix: row >= column."""
     g = ctx.g
     if tq is not None and tv is not None:
+        check_elements((tq, tv), "the causal mask")
         m = np.arange(tq)[:, None] >= np.arange(tv)[None, :]
         return ctx.const(m, f"causal_{tq}x{tv}")
 

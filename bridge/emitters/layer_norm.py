@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError, layer_where, malformed
 from ..registry import register
+from ..safety import check_elements
 
 
 def _axes(layer, t, key="axis", default=-1) -> list:
@@ -118,6 +119,7 @@ def _layer_norm(layer, inputs, ctx, native: bool):
             if gamma is not None:
                 scale = ctx.const(_onnx_layout(x, gamma).reshape(tail), "gamma")
             elif native:   # the ONNX op needs a scale input
+                check_elements(tail, "the normalized axes")
                 scale = ctx.const(np.ones(tail, np.float32), "ones")
             bias = ctx.const(_onnx_layout(x, beta).reshape(tail), "beta") if beta is not None else None
             y = g.layer_norm(x.name, scale, bias, axis=t.rank - k, rank=t.rank, epsilon=eps)

@@ -30,6 +30,7 @@ import numpy as np
 from ..context import Tensor
 from ..errors import ConfigError, layer_where, malformed
 from ..registry import register, with_bias
+from ..safety import check_elements
 from .common import spatial as sp
 from .common.activation_functions import activation_problems, apply_activation
 
@@ -62,6 +63,7 @@ def _windows(sizes, kernel, strides, padding):
     (P, Kw) mask of positions inside the input."""
     out = tuple(sp.conv_output_length(n, k, padding, s) for n, k, s in zip(sizes, kernel, strides))
     rank = len(sizes)
+    check_elements(tuple(out) + tuple(kernel) + (rank,), "the windows of the locally connected layer")
     o = np.indices(out).reshape(rank, -1).T                        # (P, rank)
     w = np.indices(kernel).reshape(rank, -1).T                     # (Kw, rank)
     start = o * np.asarray(strides)

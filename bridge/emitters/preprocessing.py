@@ -39,6 +39,7 @@ from ..context import Tensor
 from ..dtypes import numpy_dtype, onnx_dtype
 from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
+from ..safety import check_elements
 from .common.calls import forced_training, refuse_training
 from .common.resample import aspect_crop, crop_image, resize_image, smart_resize, to_nchw
 
@@ -135,6 +136,7 @@ def normalization(layer, inputs, ctx):
     kept_shape = tuple(t.shape[a] for a in keep)
     full = tuple(t.shape[i] if i in keep else 1 for i in range(t.rank))
     if c.get("mean") is not None:
+        check_elements(kept_shape, "the normalization statistics")
         mean = np.asarray(c["mean"], np.float64) * np.ones(kept_shape)
         var = np.asarray(c["variance"], np.float64) * np.ones(kept_shape)
     else:
@@ -265,6 +267,7 @@ def _encode(ctx, layer, idx: Tensor, depth: int, mode: str, weights=None, out_dt
     if len(shape) > 2:
         raise ConfigError(f"{layer_where(layer)}: output_mode={mode!r} supports inputs of rank 2 "
                           f"at most (Keras refuses {tuple(t.shape)} too)")
+    check_elements(depth, f"{depth} tokens")
     tok = ctx.const(np.arange(depth, dtype=numpy_dtype(t.dtype)), f"tokens_{depth}")
     hits = g.op("Cast", g.op("Equal", g.unsqueeze(x, [2]), tok), to=_FLOAT)   # (B, n, depth)
     if weights is not None:

@@ -46,6 +46,7 @@ from ..context import Tensor
 from ..errors import ConfigError, layer_where, malformed, same_kind
 from ..ir import Call, Layer, TensorRef
 from ..registry import REGISTRY, register, with_bias
+from ..safety import check_elements
 from ..walk import emit_inner
 from .common.scan import scan_cell
 from .common.rnn import (GATES, KINDS, Cell, carried_states, cell_activations, end_states, fallback_reason, flag,
@@ -145,6 +146,7 @@ class _Compaction:
         n = g.reduce("ReduceSum", mi, [0], keepdims=False)    # (B,) valid steps
         if s.steps is not None:
             t_len = g.i64([s.steps])
+            check_elements(s.steps, "the time steps")
             steps = g.i64(np.arange(s.steps).reshape(-1, 1))
         else:
             t_len = g.op("Slice", g.op("Shape", s.mask), g.i64([0]), g.i64([1]))

@@ -17,6 +17,7 @@ import numpy as np
 from ..context import Tensor, is_identity
 from ..errors import ConfigError, UnsupportedError, layer_where, malformed
 from ..registry import register
+from ..safety import check_count
 from .common import spatial as sp
 from .common.spatial import data_format_problems
 from .common.resample import resize_weights
@@ -128,6 +129,7 @@ def repeat_vector(layer, inputs, ctx):
     """RepeatVector(n): (batch, f) -> (batch, n, f)."""
     t = inputs[0]
     n = int(layer.config["n"])
+    check_count(n, "RepeatVector's copies")
     g = ctx.g
     # n copies concatenated, not Expand or Tile: tract moves a following
     # MatMul before those and then mis-shapes it
@@ -236,7 +238,12 @@ def cropping(layer, inputs, ctx):
             # tf-keras's Cropping3D (and Keras 2's 1D/2D) slice as Python does:
             # cropping all of an axis, or more, leaves it empty, not an error
             shape[a] = max(0, shape[a] - b - e)
-        if b or e:
+        if shape[a] == 0:
+            # [0:0], not [b:-e] past each other: tract refuses start > end
+            starts.append(0)
+            ends.append(0)
+            onnx_axes.append(t.onnx_axis(a))
+        elif b or e:
             starts.append(b)
             ends.append(-e if e else _I64_MAX)
             onnx_axes.append(t.onnx_axis(a))

@@ -9,15 +9,16 @@ Picks the reader from what the file is, not its extension alone:
 """
 from __future__ import annotations
 
-import json
 import os
 
-from ..errors import ConfigError, InputFileError
+from .. import safety
+from ..errors import BridgeError, ConfigError, InputFileError, short
 from ..ir import Model
 from .config import parse_model
+from .guard import check_regular, load_json, read_head
 from .hdf5 import read_h5_model, read_legacy_weights
 from .keras3 import attach_keras3_weights, read_keras_archive
-from .store import file_map, is_keras3_weights, open_h5
+from .store import is_keras3_weights, open_h5
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -25,11 +26,25 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 def read_raw(src, weights=None) -> Model:
     """The IR exactly as the file says it (names, layouts and configs of the
-    Keras that wrote it). `weights`: the weights for an architecture JSON."""
+    Keras that wrote it). `weights`: the weights for an architecture JSON.
+    Whatever the files hold, this returns a model within bridge.safety's
+    limits or raises a BridgeError."""
     src = os.fspath(src)
-    _check_path(src)
-    with open(src, "rb") as fh:
-        head = fh.read(8)
+    try:
+        model = _read(src, weights)
+    except (BridgeError, Warning):
+        raise
+    except RecursionError:
+        raise ConfigError(f"{src}: the model config nests too deeply to be read; the file is "
+                          f"damaged or hostile") from None
+    except Exception as e:  # noqa: BLE001 -- a file damaged in a way no check above foresaw
+        raise InputFileError(f"{src}: cannot be read ({type(e).__name__}: {short(e, 200)}); the file "
+                             f"is damaged or not a Keras model: re-save it") from e
+    return model
+
+
+def _read(src: str, weights) -> Model:
+    head = read_head(src)
     if head == _HDF5_MAGIC:
         if weights is not None:
             raise InputFileError(f"{src}: this is a full HDF5 model; --weights is only for an "
@@ -49,28 +64,15 @@ def read_raw(src, weights=None) -> Model:
                          f"pass a file saved with model.save('model.h5')")
 
 
-def _check_path(src: str) -> None:
-    if not os.path.exists(src):
-        raise InputFileError(f"{src}: no such file; check the path")
-    if os.path.isdir(src):
-        if os.path.exists(os.path.join(src, "saved_model.pb")):
-            raise InputFileError(f"{src}: this is a TensorFlow SavedModel directory, which is not a "
-                                 f"Keras file; load it in Keras and re-save it with "
-                                 f"model.save('model.h5') or model.save('model.keras')")
-        raise InputFileError(f"{src}: is a directory; pass a Keras model file (.h5)")
-
-
 def _read_json(src: str, weights) -> Model:
-    try:
-        with open(src, encoding="utf-8") as fh:
-            cfg = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{src}: not valid JSON ({e}); pass the output of model.to_json()") from None
+    size = check_regular(src)
+    if size > safety.current().max_config_bytes:
+        raise safety.refuse(f"{src}: the JSON file is {safety.size(size)}", "max_config_bytes")
+    with open(src, "rb") as fh:
+        data = fh.read(safety.current().max_config_bytes + 1)
+    cfg = load_json(data, src, "the file")
     if isinstance(cfg, str):            # json.dumps(model.to_json()): a JSON string of JSON
-        try:
-            cfg = json.loads(cfg)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{src}: not valid JSON ({e}); pass the output of model.to_json()") from None
+        cfg = load_json(cfg, src, "the JSON string in the file")
     model = parse_model(cfg, src)
     model.source = src
     model.keras_version = str(cfg.get("keras_version", "")) if isinstance(cfg, dict) else ""
@@ -81,15 +83,12 @@ def _read_json(src: str, weights) -> Model:
         model.weights_missing = True
         return model
     weights = os.fspath(weights)
-    _check_path(weights)
-    with open(weights, "rb") as fh:
-        whead = fh.read(8)
-    if whead != _HDF5_MAGIC:
+    if read_head(weights) != _HDF5_MAGIC:
         raise InputFileError(f"{weights}: the weights file is not HDF5; pass the file written by "
                              f"model.save_weights('weights.h5') (or 'x.weights.h5' in Keras 3)")
     with open_h5(weights) as f:
         if is_keras3_weights(f):
-            attach_keras3_weights(model, f, weights, file_map(weights))
+            attach_keras3_weights(model, f, weights)
             if not model.keras_version:
                 model.keras_version = "3"
         else:

@@ -12,7 +12,8 @@ normalize package turns them into the one schema emitters read.
 """
 from __future__ import annotations
 
-from ..errors import ConfigError
+from .. import safety
+from ..errors import ConfigError, short
 from ..ir import Call, Layer, Model, TensorRef
 
 MODEL_CLASSES = ("Sequential", "Model", "Functional")
@@ -20,6 +21,13 @@ _KERAS_TENSOR = "__keras_tensor__"
 
 
 def parse_model(cfg: dict, source: str) -> Model:
+    """The IR graph of a model config, within the limits on its size."""
+    model = _parse(cfg, source)
+    check_size(model, source)
+    return model
+
+
+def _parse(cfg: dict, source: str) -> Model:
     if not isinstance(cfg, dict) or "class_name" not in cfg:
         raise ConfigError(f"{source}: the model config has no 'class_name': this is not a Keras "
                           f"model config (expected the JSON of model.to_json())")
@@ -29,9 +37,40 @@ def parse_model(cfg: dict, source: str) -> Model:
         return _sequential(body, source)
     if cls in ("Model", "Functional"):
         return _functional(body, source)
-    raise ConfigError(f"{source}: the top-level class is {cls!r}, not a Keras Sequential or "
+    raise ConfigError(f"{source}: the top-level class is {short(repr(cls))}, not a Keras Sequential or "
                       f"functional Model; subclassed models cannot be read from their config: "
                       f"rebuild it as a functional model and save again")
+
+
+def check_size(model: Model, source: str) -> None:
+    """Refuse a model past the limits on nesting, layers and calls (before
+    anything walks it recursively)."""
+    lim = safety.current()
+    layers = calls = 0
+    stack = [(model, 1)]
+    while stack:
+        m, depth = stack.pop()
+        if depth > lim.max_model_depth:
+            raise safety.refuse(f"{source}: models are nested more than {lim.max_model_depth} deep",
+                                "max_model_depth")
+        for layer in m.layers:
+            layers += 1
+            calls += len(layer.calls)
+            if layer.inner is not None:
+                stack.append((layer.inner, depth + 1))
+        if layers > lim.max_layers:
+            raise safety.refuse(f"{source}: the model has more than {lim.max_layers} layers", "max_layers")
+        if calls > lim.max_calls:
+            raise safety.refuse(f"{source}: the model's layers are called more than {lim.max_calls} "
+                                f"times", "max_calls")
+
+
+def _model_name(body: dict, default: str, source: str) -> str:
+    name = body.get("name") or default
+    if not isinstance(name, str):
+        raise ConfigError(f"{source}: a model's name is {short(repr(name))}, not a string; the config "
+                          f"is malformed: re-export it with model.to_json()")
+    return name
 
 
 def _legacy_spec(spec):
@@ -59,13 +98,17 @@ def _layer(spec: dict, source: str) -> Layer:
             # package, so that emitters can tell libraries' layers apart
             cls = registered
     except (KeyError, TypeError) as e:
-        raise ConfigError(f"{source}: a layer entry in the model config lacks {e}: the config is "
-                          f"malformed; re-export it with model.to_json()") from None
+        raise ConfigError(f"{source}: a layer entry in the model config lacks {short(e)}: the config "
+                          f"is malformed; re-export it with model.to_json()") from None
+    if not isinstance(cls, str) or not isinstance(name, str) or not isinstance(conf, (dict, list)):
+        raise ConfigError(f"{source}: a layer entry in the model config has a class_name "
+                          f"{short(repr(cls))}, name {short(repr(name))} or config of a type Keras never "
+                          f"writes; the config is malformed: re-export it with model.to_json()")
     if isinstance(conf, list):          # a Keras 1 / 2.0 nested Sequential: config is the layer list
         conf = {"name": name, "layers": conf}
     layer = Layer(name=name, class_name=cls, config=conf)
     if cls in MODEL_CLASSES:
-        layer.inner = parse_model({"class_name": cls, "config": conf}, source)
+        layer.inner = _parse({"class_name": cls, "config": conf}, source)
     return layer
 
 
@@ -74,7 +117,7 @@ def _sequential(body, source: str) -> Model:
     if isinstance(body, list):
         specs, name, build_shape = body, "sequential", None
     elif isinstance(body, dict) and isinstance(body.get("layers"), list):
-        specs, name = body["layers"], body.get("name") or "sequential"
+        specs, name = body["layers"], _model_name(body, "sequential", source)
         build_shape = body.get("build_input_shape")
     else:
         raise ConfigError(f"{source}: the Sequential config has no layer list; the config is malformed")
@@ -121,7 +164,7 @@ def _legacy_merge_sequential(specs, name: str, source: str) -> Model:
             raise ConfigError(f"{source}: a branch of the Merge layer in Sequential '{name}' is not "
                               f"a layer config; the config is malformed")
         if b["class_name"] in MODEL_CLASSES:
-            sub = parse_model(b, source)
+            sub = _parse(b, source)
         else:  # a single layer with its own input shape
             sub = _sequential([b], source)
         layers.extend(sub.layers)
@@ -218,7 +261,7 @@ def _functional(body, source: str) -> Model:
         for node in spec.get("inbound_nodes") or []:
             layer.calls.append(_call(node, layer, source))
         layers.append(layer)
-    model = Model(name=body.get("name", "model"), layers=layers,
+    model = Model(name=_model_name(body, "model", source), layers=layers,
                   inputs=_refs(body.get("input_layers", []), source, "input_layers"),
                   outputs=_refs(body.get("output_layers", []), source, "output_layers"))
     _renumber_nested_calls(model)

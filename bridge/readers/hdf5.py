@@ -5,13 +5,11 @@ Weights are read as stored (names and layouts of the Keras that wrote them);
 bridge.normalize turns them into the Keras 2 names and layouts."""
 from __future__ import annotations
 
-import json
-
-from ..errors import ConfigError, InputFileError, WeightsError
+from ..errors import InputFileError, WeightsError, short
 from ..ir import Model, Weight
 from .config import parse_model
-from .store import (WEIGHTLESS, distribute_nested, file_map, is_keras3_weights, load_attr_list, open_h5,
-                    read_dataset, text)
+from .guard import H5Dataset, H5Group, load_json
+from .store import WEIGHTLESS, distribute_nested, is_keras3_weights, load_attr_list, open_h5, text
 
 
 def read_h5_model(path: str) -> Model:
@@ -29,16 +27,12 @@ def read_h5_model(path: str) -> Model:
                                      f"arch.json --weights {path}, or convert the .keras file")
             raise InputFileError(f"{path}: this HDF5 file has no Keras model config; it is not a "
                                  f"Keras model file: save the model with model.save('model.h5')")
-        try:
-            cfg = json.loads(text(raw))
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{path}: the model_config attribute is not valid JSON ({e}); the "
-                              f"file is damaged: re-save the model") from None
+        cfg = load_json(raw if isinstance(raw, bytes) else text(raw), path, "the model_config attribute")
         model = parse_model(cfg, path)
         model.source = path
         model.keras_version = text(f.attrs.get("keras_version", b""))
         model.backend = text(f.attrs.get("backend", b"")) or ""
-        root = f["model_weights"] if "model_weights" in f else f
+        root = weights_root(f)
         if not model.keras_version and "keras_version" in root.attrs:
             model.keras_version = text(root.attrs["keras_version"])
         if not model.backend and "backend" in root.attrs:
@@ -47,10 +41,17 @@ def read_h5_model(path: str) -> Model:
     return model
 
 
+def weights_root(f):
+    """The group holding the layers' weights: model_weights in a model file,
+    the file itself in a weights file."""
+    root = f.get("model_weights")
+    return root if isinstance(root, H5Group) else f
+
+
 def read_legacy_weights(model: Model, f, path: str) -> None:
     """Weights from model.save_weights() in Keras 1/2 HDF5 (or the weights of
     a full model file) onto `model`, matched by name, else by position."""
-    root = f["model_weights"] if "model_weights" in f else f
+    root = weights_root(f)
     if not load_attr_list(root, "layer_names"):
         raise InputFileError(f"{path}: no Keras weights in this HDF5 file (no layer_names "
                              f"attribute); pass the file written by model.save_weights()")
@@ -61,18 +62,17 @@ def read_legacy_weights(model: Model, f, path: str) -> None:
     attach_weights(model, root, path, by_order=True)
 
 
-def _read_group(g, where=None) -> list:
+def _read_group(g, path: str) -> list:
     out = []
     for i, wn in enumerate(load_attr_list(g, "weight_names")):
-        try:
-            arr = read_dataset(g, wn, where)
-        except KeyError:
-            if f"param_{i}" in g:          # very old Keras: datasets named param_<i>
-                arr = read_dataset(g, f"param_{i}", where)
-            else:
-                raise WeightsError(f"weight '{wn}' is listed in group '{g.name}' but missing; the "
-                                   f"file is truncated or damaged: re-save the model") from None
-        out.append(Weight(wn, arr))
+        ds = g.get(wn)
+        if ds is None:
+            ds = g.get(f"param_{i}")       # very old Keras: datasets named param_<i>
+        if not isinstance(ds, H5Dataset):
+            raise WeightsError(f"{path}: weight '{short(wn)}' is listed in group '{short(g.name)}' but "
+                               f"{'missing' if ds is None else 'is not a dataset'}; the file is "
+                               f"truncated or damaged: re-save the model")
+        out.append(Weight(wn, ds.read()))
     return out
 
 
@@ -96,20 +96,14 @@ def attach_weights(model: Model, root, path: str, by_order: bool = False) -> Non
     layers differently), by position among the layers that hold weights,
     as Keras's load_weights() does."""
     stored = {}
-    where = file_map(path)
-    try:
-        for name in load_attr_list(root, "layer_names"):
-            try:
-                group = root[name]
-            except KeyError:
-                raise WeightsError(f"{path}: layer '{name}' is listed in the weights but its group is "
-                                   f"missing; the file is truncated or damaged: re-save the model") from None
-            ws = _read_group(group, where)
-            if ws:
-                stored[name] = ws
-    finally:
-        if where is not None:
-            where.close()
+    for name in load_attr_list(root, "layer_names"):
+        group = root.get(name)
+        if group is None or isinstance(group, H5Dataset):
+            raise WeightsError(f"{path}: layer '{short(name)}' is listed in the weights but its group is "
+                               f"missing; the file is truncated or damaged: re-save the model")
+        ws = _read_group(group, path)
+        if ws:
+            stored[name] = ws
     by_name = {lyr.name: lyr for lyr in model.layers}
     unknown = [n for n in stored if n not in by_name]
     if unknown and by_order:

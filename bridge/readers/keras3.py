@@ -12,55 +12,43 @@ bias, gamma, ...), so that later stages see the one Keras 2 schema.
 """
 from __future__ import annotations
 
-import contextvars
-import io
-import json
 import re
-import zipfile
 
 import numpy as np
 
 from ..errors import ConfigError, InputFileError, WeightsError
+from ..errors import short as shortened
 from ..ir import AbsMax, Model, Quantization, Weight
 from ..registry import REGISTRY
 from .config import MODEL_CLASSES, parse_model
-from .store import file_map, needs_weights, read_dataset
+from .guard import Archive, H5Dataset, H5Group, load_json
+from .store import needs_weights
 
 
 def read_keras_archive(path: str) -> Model:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise InputFileError(f"{path}: not a readable .keras archive ({e}); the file is truncated "
-                             f"or damaged: re-save the model with model.save('model.keras')") from None
-    with zf:
-        names = set(zf.namelist())
+    with Archive(path) as zf:
+        names = zf.names()
         if "config.json" not in names:
             raise InputFileError(f"{path}: this zip file has no config.json, so it is not a Keras 3 "
                                  f".keras archive; save the model with model.save('model.keras')")
-        try:
-            cfg = json.loads(zf.read("config.json").decode("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: config.json in the archive is not valid JSON ({e}); the "
-                              f"file is damaged: re-save the model") from None
+        cfg = load_json(zf.read("config.json"), path, "config.json in the archive")
         meta = {}
         if "metadata.json" in names:
             try:
-                meta = json.loads(zf.read("metadata.json").decode("utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                meta = load_json(zf.read("metadata.json"), path, "metadata.json in the archive")
+            except ConfigError:
                 meta = {}
+        if not isinstance(meta, dict):
+            meta = {}
         model = parse_model(cfg, path)
         model.source = path
         model.keras_version = str(meta.get("keras_version") or "3")
         model.backend = "tensorflow"   # every Keras 3 backend computes cross-correlation
         if "model.weights.h5" in names:
-            import h5py
-            with _member(zf, path, "model.weights.h5") as fh, h5py.File(fh, "r") as f:
-                attach_keras3_weights(model, f, path,
-                                      file_map(path, fh.start) if isinstance(fh, _Span) else None)
+            with zf.open_h5("model.weights.h5") as f:
+                attach_keras3_weights(model, f, path)
         elif "model.weights.npz" in names:
-            with np.load(io.BytesIO(zf.read("model.weights.npz"))) as z:
-                attach_keras3_weights(model, _NpzStore(dict(z)), path)
+            attach_keras3_weights(model, _NpzStore(zf.read_npz("model.weights.npz")), path)
         elif any(n.endswith(".weights.json") or n.endswith(".weights.h5") for n in names):
             raise InputFileError(f"{path}: the archive's weights are sharded over several files, "
                                  f"which this reader does not read; re-save the model without "
@@ -100,6 +88,12 @@ class _NpzStore:
     def keys(self):
         return self._children()
 
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
     def __len__(self):
         return len(self._children())
 
@@ -109,61 +103,6 @@ class _NpzStore:
 
 
 # -- naming --------------------------------------------------------------------
-
-# The FileMap of the weights store being read (store.read_dataset); a
-# ContextVar, so per thread.
-_WHERE: contextvars.ContextVar = contextvars.ContextVar("bridge_keras3_weights_at", default=None)
-
-
-class _Span(io.RawIOBase):
-    """A byte range of a file as a seekable file: h5py reads an archive
-    member Keras stored uncompressed (as it does its weights) from the
-    archive itself, with no copy of the whole member in memory."""
-
-    def __init__(self, path: str, start: int, size: int):
-        super().__init__()
-        self._fh = open(path, "rb")
-        self.start, self._size, self._pos = start, size, 0
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def tell(self):
-        return self._pos
-
-    def seek(self, offset, whence=io.SEEK_SET):
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buf):
-        n = max(0, min(len(buf), self._size - self._pos))
-        self._fh.seek(self.start + self._pos)
-        got = self._fh.readinto(memoryview(buf)[:n])
-        self._pos += got
-        return got
-
-    def close(self):
-        self._fh.close()
-        super().close()
-
-
-def _member(zf, path: str, name: str):
-    """A file object for an archive member: a span of the archive when the
-    member is stored, else the member read into memory."""
-    info = zf.getinfo(name)
-    if info.compress_type != zipfile.ZIP_STORED:
-        return io.BytesIO(zf.read(name))
-    with open(path, "rb") as fh:
-        fh.seek(info.header_offset)
-        head = fh.read(30)   # the local header: its name and extra field lengths come last
-    start = info.header_offset + 30 + int.from_bytes(head[26:28], "little") + \
-        int.from_bytes(head[28:30], "little")
-    return _Span(path, start, info.file_size)
-
 
 def to_snake_case(name: str) -> str:
     """keras.src.utils.naming.to_snake_case."""
@@ -180,12 +119,21 @@ def _unique(base: str, used: dict) -> str:
     return base
 
 
-def _vars(g) -> list:
-    if g is None or "vars" not in g:
+def _vars(g, path: str) -> list:
+    if g is None or isinstance(g, H5Dataset) or "vars" not in g:
         return []
     v = g["vars"]
-    n = len(v.keys())
-    return [read_dataset(v, str(i), _WHERE.get()) for i in range(n)]
+    if isinstance(v, H5Dataset):
+        raise WeightsError(f"{path}: '{shortened(getattr(g, 'name', ''))}/vars' is a dataset, not a group "
+                           f"of variables; the file is damaged: re-save the model")
+    out = []
+    for i in range(len(v.keys())):
+        a = v.get(str(i))
+        if a is None or isinstance(a, H5Group):
+            raise WeightsError(f"{path}: variable {i} of '{shortened(getattr(g, 'name', ''))}' is missing "
+                               f"or not an array; the file is truncated or damaged: re-save the model")
+        out.append(a.read() if isinstance(a, H5Dataset) else np.asarray(a))
+    return out
 
 
 def _vars_name(g):
@@ -333,7 +281,7 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
     named '<scope>/<short>' as tf.keras names them."""
     if cls in _RNN:
         cell = g["cell"] if g is not None and "cell" in g else None
-        arrs = _vars(cell)
+        arrs = _vars(cell, path)
         names = _own_names(cls, c, len(arrs))
         return _zip(names, arrs, f"{scope}/{_CELL_NAME[cls]}", cls, path)
     if cls == "RNN" and isinstance(c.get("cell"), dict):
@@ -365,18 +313,18 @@ def _named(cls: str, c: dict, g, scope: str, path: str) -> list:
             # tf.keras 2.13-2.15 kept them as private attributes: '_query_dense'
             part = part if g is None or part in g else "_" + part
             sub = g[part] if g is not None and part in g else None
-            arrs = _vars(sub)
+            arrs = _vars(sub, path)
             out += _zip(_projection_names(arrs, c), arrs, f"{scope}/{short}", cls, path)
         return out
-    arrs = _vars(g)
+    arrs = _vars(g, path)
     names = _own_names(cls, c, len(arrs))
     out = _zip(names, arrs, scope, cls, path)
     if all(n.startswith("var_") for n in names):
-        out += _sublayer_vars(g, scope)
+        out += _sublayer_vars(g, scope, path)
     return out
 
 
-def _sublayer_vars(g, scope: str) -> list:
+def _sublayer_vars(g, scope: str, path: str) -> list:
     """A custom layer's sub-layers' variables (KerasHub's TransformerEncoder
     keeps its MultiHeadAttention at `_self_attention_layer/...`), named
     '<scope>/<attribute path>/var_<i>' in the stored order."""
@@ -385,8 +333,8 @@ def _sublayer_vars(g, scope: str) -> list:
         sub = g[key]
         if key == "vars" or not hasattr(sub, "keys"):
             continue
-        out += [Weight(f"{scope}/{key}/var_{i}", a) for i, a in enumerate(_vars(sub))]
-        out += _sublayer_vars(sub, f"{scope}/{key}")
+        out += [Weight(f"{scope}/{key}/var_{i}", a) for i, a in enumerate(_vars(sub, path))]
+        out += _sublayer_vars(sub, f"{scope}/{key}", path)
     return out
 
 
@@ -400,7 +348,7 @@ def _rnn_cells(spec: dict, g, scope: str, path: str) -> list:
     cells' snake_case class names, made unique in order)."""
     ccls, ccfg = _spec_parts(spec)
     if ccls != "StackedRNNCells":
-        arrs = _vars(g)
+        arrs = _vars(g, path)
         name = ccfg.get("name") or to_snake_case(ccls)
         return _zip(_own_names(_CELL_LAYER.get(ccls, ccls), ccfg, len(arrs)), arrs, f"{scope}/{name}",
                     ccls, path)
@@ -410,7 +358,7 @@ def _rnn_cells(spec: dict, g, scope: str, path: str) -> list:
     for sub in ccfg.get("cells") or []:
         scls, scfg = _spec_parts(sub)
         key = _unique(to_snake_case(scls), used)
-        arrs = _vars(group[key] if group is not None and key in group else None)
+        arrs = _vars(group[key] if group is not None and key in group else None, path)
         out += _zip(_own_names(_CELL_LAYER.get(scls, scls), scfg, len(arrs)), arrs,
                     f"{scope}/{scfg.get('name') or key}", scls, path)
     return out
@@ -433,10 +381,9 @@ def _zip(names: list, arrs: list, scope: str, cls: str, path: str) -> list:
 
 # -- attaching -----------------------------------------------------------------
 
-def attach_keras3_weights(model: Model, root, path: str, where=None) -> None:
+def attach_keras3_weights(model: Model, root, path: str) -> None:
     """Keras 3 weights store (a .keras archive's model.weights.h5, or a
-    .weights.h5 file) -> the layers of `model`. where: a store.FileMap of
-    the HDF5 data on disk, for the arrays to map it."""
+    .weights.h5 file) -> the layers of `model`."""
     root = _slashed(root)
     layers = _layers_of(root)
     if layers is None:
@@ -445,13 +392,7 @@ def attach_keras3_weights(model: Model, root, path: str, where=None) -> None:
                                f"'_layer_checkpoint_dependencies') group; it does not hold this "
                                f"model's weights")
         return
-    token = _WHERE.set(where)      # (where the arrays can map the file: store.read_dataset)
-    try:
-        _attach_model(model, layers, path)
-    finally:
-        _WHERE.reset(token)
-        if where is not None:
-            where.close()
+    _attach_model(model, layers, path)
 
 
 # tf.keras 2.13 called a model's layer list `_layer_checkpoint_dependencies`

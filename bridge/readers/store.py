@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputFileError, WeightsError
+from ..errors import WeightsError
 from ..ir import Model
+from . import guard
 
 
 def text(v) -> str:
@@ -17,71 +18,17 @@ def text(v) -> str:
 def load_attr_list(group, name: str) -> list:
     """A string-list attribute; long lists are split into name0, name1, ..."""
     if name in group.attrs:
-        return [text(v) for v in group.attrs[name]]
+        return [text(v) for v in np.atleast_1d(group.attrs[name]).reshape(-1)]
     out, i = [], 0
     while f"{name}{i}" in group.attrs:
-        out.extend(text(v) for v in group.attrs[f"{name}{i}"])
+        out.extend(text(v) for v in np.atleast_1d(group.attrs[f"{name}{i}"]).reshape(-1))
         i += 1
     return out
 
 
-class FileMap:
-    """Where the weights of an HDF5 file live: the file on disk and the
-    offset of the HDF5 data in it (a .keras archive stores its weights file
-    uncompressed). read_dataset's arrays are copy-on-write maps of it, one
-    per weight: a weight costs no memory or time until it is used, one
-    written out unchanged is never copied in memory at all, and one dropped
-    (replaced by a rewritten kernel) takes its mapped pages with it."""
-
-    def __init__(self, path: str, offset: int = 0):
-        self.path, self.offset = path, offset
-        self._fh = open(path, "rb")
-
-    def array(self, offset: int, shape, dtype) -> np.ndarray:
-        import mmap
-        start = self.offset + offset
-        aligned = start - start % mmap.ALLOCATIONGRANULARITY
-        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        mm = mmap.mmap(self._fh.fileno(), start - aligned + size, access=mmap.ACCESS_COPY, offset=aligned)
-        return np.ndarray(shape, dtype, buffer=mm, offset=start - aligned)
-
-    def close(self) -> None:
-        self._fh.close()     # (the maps stay valid without it)
-
-
-def file_map(path: str, offset: int = 0):
-    """A FileMap of the file, or None when it cannot be mapped."""
-    try:
-        return FileMap(path, offset)
-    except OSError:
-        return None
-
-
-def read_dataset(group, name: str, where=None) -> np.ndarray:
-    """group[name] as an array: a map of `where` (a FileMap) when the dataset
-    is stored in one piece, uncompressed; else read. KeyError when absent."""
-    if where is None or not hasattr(group, "id"):
-        return np.asarray(group[name])
-    import h5py
-    dsid = h5py.h5d.open(group.id, name.encode())
-    offset = dsid.get_offset() if dsid.dtype.kind in "fiub" and dsid.shape else None
-    contiguous = dsid.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS
-    if offset is None or not contiguous or not np.prod(dsid.shape):
-        return np.asarray(group[name])
-    return where.array(offset, dsid.shape, dsid.dtype)
-
-
 def open_h5(path: str):
-    import h5py
-    try:
-        return h5py.File(path, "r")
-    except OSError as e:
-        raise InputFileError(f"{path}: not a readable HDF5 file ({_short(e)}); the file is truncated, "
-                             f"empty or not a Keras model: re-save it with model.save('model.h5')") from None
-
-
-def _short(e: Exception) -> str:
-    return str(e).split("(")[0].strip().rstrip(",") or type(e).__name__
+    """The HDF5 file at `path`, read-only, behind the guard (readers/guard.py)."""
+    return guard.open_h5(path)
 
 
 def is_keras3_weights(f) -> bool:

@@ -16,6 +16,7 @@ from onnx import TensorProto
 
 from ...context import Tensor
 from ...errors import UnsupportedError, layer_where
+from ...safety import check_count, check_elements
 
 _FLOAT = TensorProto.FLOAT
 
@@ -61,6 +62,7 @@ def _kernel(name):
 
 def _span_matrix(kernel_name, n_in, n_out, antialias):
     """(n_out, n_in) weights of tf.raw_ops.ScaleAndTranslate (translation 0)."""
+    check_matrix(n_in, n_out)
     kernel, radius = _kernel(kernel_name)
     f32 = np.float32
     scale = f32(n_out) / f32(n_in)
@@ -86,6 +88,7 @@ def _span_matrix(kernel_name, n_in, n_out, antialias):
 
 def _area_matrix(n_in, n_out):
     """(n_out, n_in) weights of tf.raw_ops.ResizeArea (no half-pixel centers)."""
+    check_matrix(n_in, n_out)
     s = float(np.float32(n_in) / np.float32(n_out))
     m = np.zeros((n_out, n_in))
     for y in range(n_out):
@@ -97,8 +100,16 @@ def _area_matrix(n_in, n_out):
     return m.astype(np.float32)
 
 
+def check_matrix(n_in: int, n_out: int) -> None:
+    """A resampling matrix is built row by row in Python: its size, and the
+    rows (a few thousand elements' work each), within the limits."""
+    check_elements((n_out, n_in), "the resampling matrix")
+    check_count(n_out, "the resampling matrix's rows (each a loop in Python)")
+
+
 def nearest_indices(n_in, n_out):
     """tf.raw_ops.ResizeNearestNeighbor(half_pixel_centers=True) source indices."""
+    check_elements(n_out, "the resized axis")
     s = np.float32(n_in) / np.float32(n_out)
     idx = np.floor((np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * s).astype(np.int64)
     return np.clip(idx, 0, n_in - 1)
@@ -121,6 +132,7 @@ def bicubic_matrix(n_in: int, n_out: int, a: float = -0.5, table: int = 1024) ->
     """TensorFlow's ResizeBicubic (half-pixel centers): Keys cubic a=-0.5
     read from a 1024-entry table, taps outside the image dropped and the rest
     renormalized."""
+    check_matrix(n_in, n_out)
     x = np.arange(table + 1, dtype=np.float32) / np.float32(table)
     near = ((a + 2) * x - (a + 3)) * x * x + 1
     x1 = x + 1

@@ -23,6 +23,7 @@ bernoulli samples at inference too, so it is refused.
 """
 from __future__ import annotations
 
+from ...safety import check_count
 from .arrays import EPSILON, LOG2
 
 # Constructor parameters in order (positional arguments of the string form) and defaults.
@@ -394,6 +395,7 @@ def ternary(o, x, p):
         scale = o.div(o.mul(2.0, o.reduce_max(o.abs(x), axes)), 3.0)
         if alpha == "auto_po2":
             scale = _po2(o, scale)
+        check_count(int(p["number_of_unrolls"]), "ternary's number_of_unrolls")
         for _ in range(int(p["number_of_unrolls"])):
             v = o.mul(scale, _round_through(o, o.div(x, scale)))
             q = o.mul(o.to_float(o.ge(o.abs(v), o.div(scale, 2.0))), o.sign(x))

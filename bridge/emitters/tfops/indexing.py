@@ -13,6 +13,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ...context import Tensor
+from ...safety import check_elements
 from .dtypes import np_dtype
 from .table import TABLE
 from .values import as_tensor, broadcast_shapes, cast, constant, is_tensor, norm_axis, onnx_dtype, python_dtype, refuse
@@ -130,6 +131,7 @@ def one_hot(ctx, indices, depth, on_value=None, off_value=None, axis=None, dtype
     on = 1 if on_value is None else on_value
     off = 0 if off_value is None else off_value
     a = (-1 if axis is None else int(axis)) % (x.rank + 1)
+    check_elements(depth, f"one_hot of depth {depth}")
     tok = np.arange(depth, dtype=np_dtype(x.dtype)).reshape((depth,) + (1,) * (x.rank - a))
     hit = ctx.g.op("Equal", ctx.g.unsqueeze(x.name, [a]), ctx.const(tok, f"depth_{depth}"))
     y = ctx.g.op("Where", hit, constant(ctx, on, dt).name, constant(ctx, off, dt).name)

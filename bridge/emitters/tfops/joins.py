@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...context import Tensor
+from ...safety import check_count
 from .table import TABLE
 from .values import as_tensor, cast, is_tensor, norm_axis, refuse, same_layout
 
@@ -55,6 +56,7 @@ def unstack(ctx, value, num=None, axis=0):
     n = x.shape[a] if num is None else int(num)
     if n is None:
         refuse(ctx, "unstack along an axis of unknown size is not supported")
+    check_count(n, "unstack's outputs")
     outs = ctx.g.op("Split", x.name, ctx.g.i64([1] * n), axis=a, n_out=n)
     outs = outs if isinstance(outs, list) else [outs]
     shape = x.shape[:a] + x.shape[a + 1:]
@@ -74,6 +76,7 @@ def split(ctx, value, num_or_size_splits, axis=0, num=None):
     if np.ndim(n) == 0:
         if size is None:
             refuse(ctx, "split into equal parts along an axis of unknown size is not supported")
+        check_count(int(n), "split's parts")
         sizes = [size // int(n)] * int(n)
     else:
         sizes = [int(s) for s in n]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...context import Tensor
+from ...safety import check_elements
 from ..common.einsum import relabel
 from .table import TABLE
 from .values import as_tensor, broadcast_shapes, cast, constant, is_tensor, refuse
@@ -64,6 +65,7 @@ def band_part(ctx, input, num_lower, num_upper):
     m, n = x.shape[-2], x.shape[-1]
     if is_tensor(lo) or is_tensor(hi) or m is None or n is None:
         refuse(ctx, "band_part needs constant band widths and a static matrix size")
+    check_elements((m, n), "band_part's mask")
     i, j = np.arange(m)[:, None], np.arange(n)[None, :]
     keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
     y = ctx.g.op("Where", ctx.const(keep, f"band_{m}x{n}_{lo}_{hi}"), x.name, constant(ctx, 0, x.dtype).name)

@@ -185,5 +185,8 @@ def range_(ctx, start, limit=None, delta=1, dtype=None):
         names.append(ctx.g.op("Reshape", t.name, ctx.g.i64([])) if t.rank else t.name)
     n = None
     if not any(is_tensor(v) for v in vals):
-        n = len(np.arange(start, limit, delta))
+        n = len(range(int(start), int(limit), int(delta))) if all(
+            float(v).is_integer() for v in (start, limit, delta)) else None
+        if n is None:
+            n = max(0, int(np.ceil((float(limit) - float(start)) / float(delta))))
     return Tensor(name=ctx.g.op("Range", *names), shape=(n,), dtype=dt)
