@@ -3,9 +3,12 @@ parity harness every test uses, and the structural checks every exported
 model must pass."""
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 
 import onnx
+import pytest
 
 import bridge
 import opsets
@@ -35,6 +38,30 @@ def _changing_opsets() -> list:
 
 # The opsets a case runs at by default; BRIDGE_ALL_OPSETS=1 runs every one.
 OPSETS = ALL_OPSETS if os.environ.get("BRIDGE_ALL_OPSETS", "") not in ("", "0") else _changing_opsets()
+
+
+def at_every_opset(test):
+    """A test taking `opset`, run at each of OPSETS inside one test item:
+    one item per case keeps the suite's count in hand, and a failure says
+    at which opset (an opset that skips does not stop the others)."""
+    sig = inspect.signature(test)
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        skips = []
+        for opset in OPSETS:
+            try:
+                test(*args, opset=opset, **kwargs)
+            except pytest.skip.Exception as e:
+                skips.append(e)
+            except BaseException as e:
+                e.add_note(f"(at opset {opset})")
+                raise
+        if len(skips) == len(OPSETS):
+            raise skips[0]
+
+    run.__signature__ = sig.replace(parameters=[v for k, v in sig.parameters.items() if k != "opset"])
+    return run
 
 
 def fixture(case) -> tuple:

@@ -16,7 +16,7 @@ from bridge import cli
 from bridge.errors import DependencyError, OptionError
 from bridge.validate import DEFAULT_RTOLS, compare, load_reference, precision_of
 from tests.cases import all_cases
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, fixture
+from tests.helpers import at_every_opset, FIXTURES, OPSETS, assert_fully_shaped, fixture
 from tests.make_keras3_fixtures import FOLDER as KERAS3, keras3_cases
 
 pytest.importorskip("onnxconverter_common", reason="the fp16 extra (onnxconverter-common)")
@@ -89,7 +89,7 @@ def test_every_fixture_in_fp16(case):
     _parity(case, proto)
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", _cases(FOCUS), ids=lambda c: f"{c.family}/{c.name}")
 def test_focus_cases_at_every_opset(case, opset):
     proto = bridge.to_onnx(fixture(case)[0], opset=opset, precision="fp16")

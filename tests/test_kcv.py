@@ -9,7 +9,7 @@ import pytest
 import bridge
 from bridge.validate import compare, load_reference
 from tests.cases.kcv import CASES
-from tests.helpers import OPSETS, assert_fully_shaped, count_ops
+from tests.helpers import at_every_opset, OPSETS, assert_fully_shaped, count_ops
 from tests.make_kcv_fixtures import FOLDER
 
 
@@ -20,7 +20,7 @@ def _paths(name):
     return h5, npz
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_kcv_parity(case, opset):
     h5, npz = _paths(case.name)

@@ -10,7 +10,7 @@ import pytest
 import bridge
 from bridge.convert import build, read_model
 from bridge.errors import UnsupportedError
-from tests.helpers import FIXTURES, OPSETS, assert_parity
+from tests.helpers import at_every_opset, FIXTURES, assert_parity
 from tests.make_keras3_fixtures import FOLDER, keras3_cases
 
 CASES = keras3_cases()
@@ -28,7 +28,7 @@ def _reference(case):
     return path, ins, [o for _, o in outs]
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.family}/{c.name}")
 def test_keras3_parity(case, opset):
     path, ins, outs = _reference(case)

@@ -14,7 +14,7 @@ import pytest
 import bridge
 from bridge.emitters.common.quantized import bfloat16_round, float8_round_array, unpack_int4
 from bridge.errors import UnsupportedError
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, assert_parity
+from tests.helpers import at_every_opset, FIXTURES, assert_fully_shaped, assert_parity
 from tests.make_quantized_fixtures import CASES, FOLDER
 
 # Measured: int8 is exact but for the float activations; int4 and float8 multiply
@@ -34,7 +34,7 @@ def _reference(case):
     return path, ins, [o for _, o in outs]
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_quantized_parity(case, opset):
     path, ins, outs = _reference(case)
@@ -105,7 +105,7 @@ def test_float8_rounding_of_constants_matches_ml_dtypes():
     np.testing.assert_array_equal(float8_round_array(x), want)
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 def test_float8_rounding_in_the_graph_matches_ml_dtypes(opset):
     """The builders' float8_round: a Cast pair from opset 19, arithmetic before."""
     ml_dtypes = pytest.importorskip("ml_dtypes")

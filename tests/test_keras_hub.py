@@ -11,7 +11,7 @@ from bridge.errors import UnsupportedError
 from bridge.convert import read_model
 from bridge.validate import compare
 from tests.cases.keras_hub import CASES
-from tests.helpers import OPSETS, assert_fully_shaped
+from tests.helpers import at_every_opset, OPSETS, assert_fully_shaped
 from tests.make_keras_hub_fixtures import FOLDER
 
 
@@ -25,7 +25,7 @@ def _reference(name):
     return path, ins, [o for _, o in outs]
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_keras_hub_parity(case, opset):
     path, ins, outs = _reference(case.name)

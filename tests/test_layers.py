@@ -11,7 +11,8 @@ import pytest
 import bridge
 from bridge.validate import load_reference
 from tests.cases import all_cases
-from tests.helpers import OPSETS, assert_fully_shaped, assert_parity, convert_held_channels_first, fixture
+from tests.helpers import (OPSETS, assert_fully_shaped, assert_parity, at_every_opset,
+                           convert_held_channels_first, fixture)
 
 CASES = all_cases()
 
@@ -28,7 +29,7 @@ def _held_cases() -> list:
     return out
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.family}/{c.name}")
 def test_parity_with_keras(case, opset):
     h5, npz = fixture(case)

@@ -10,7 +10,7 @@ import pytest
 import bridge
 from bridge.validate import compare, load_reference
 from tests.cases.libraries import CASES
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, count_ops
+from tests.helpers import at_every_opset, FIXTURES, OPSETS, assert_fully_shaped, count_ops
 
 
 def _paths(case):
@@ -18,7 +18,7 @@ def _paths(case):
     return base + ".h5", base + ".npz"
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.library}/{c.name}")
 def test_library_parity(case, opset):
     h5, npz = _paths(case)
@@ -33,7 +33,7 @@ def test_library_parity(case, opset):
         assert_fully_shaped(proto)
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case", [c for c in CASES if c.archive], ids=lambda c: f"{c.library}/{c.name}")
 def test_library_parity_keras_archive(case, opset):
     """The same models saved by tf-keras as .keras archives, whose variables

@@ -2,10 +2,11 @@
 there and match what Keras computed; the default export loads and matches in
 ONNX Runtime for Node; the target table and its options.
 
-The fixture corpus runs on each runtime installed here (pip install
-'.[runtimes]'; Node: tests/node_runtime.py), every BRIDGE_RUNTIME_EVERY-th
-model (default 6: about 150 models, a few minutes in all; 1 for every one).
-tests/runtime_matrix.py runs them all and prints the README's table.
+Every fixture model runs on each Python runtime installed here (pip
+install '.[runtimes]'; about a minute in all); ONNX Runtime for Node
+(tests/node_runtime.py) takes every BRIDGE_RUNTIME_EVERY-th model (default
+6; 1 for every one). tests/runtime_matrix.py runs them all at several
+opsets and prints the README's table.
 """
 import os
 import subprocess
@@ -19,11 +20,11 @@ import pytest
 import bridge
 from bridge import cli
 from bridge import runtimes, targets
-from bridge.errors import RuntimeMissingError, TargetError
+from bridge.errors import RuntimeMissingError, RuntimeRunError, TargetError
 from bridge.validate import compare, load_reference
 from tests import node_runtime
 from tests.helpers import FIXTURES
-from tests.runtime_matrix import models
+from tests.runtime_matrix import models, rtol_for
 
 EVERY = int(os.environ.get("BRIDGE_RUNTIME_EVERY", "6"))
 RTOL = 1e-5
@@ -32,15 +33,14 @@ RTOL = 1e-5
 # that a fixed runtime shows up here.
 KNOWN = {
     ("openvino", "recurrent/seq_consumers.h5"): "OpenVINO's bidirectional GRU beside an LSTM",
+    ("openvino", "libraries/qkeras/qpooling.h5"):
+        "OpenVINO's low-precision ClampTransformation fails its own min <= max check on a Clip",
+    ("openvino", "quantized/text_mha_int8.keras"): "OpenVINO's int8 attention (rel 1.1e-4)",
 }
 
 
-def _subset():
-    ms = models()
-    return ms[::EVERY] if EVERY > 1 else ms
-
-
-SUBSET = _subset()
+ALL = models()
+SUBSET = ALL[::EVERY] if EVERY > 1 else ALL
 PY_RUNTIMES = ["openvino", "tract", "reference"]
 
 
@@ -56,22 +56,38 @@ def _convert(src, weights, **kw):
         return bridge.to_onnx(src, weights=weights, **kw)
 
 
-@pytest.mark.parametrize("runtime", PY_RUNTIMES)
-@pytest.mark.parametrize("label,src,weights,ref", SUBSET, ids=[m[0] for m in SUBSET])
-def test_target_export_matches_keras_on_its_runtime(runtime, label, src, weights, ref):
-    if not runtimes.available(runtime):
-        pytest.skip(f"{runtime} is not installed (pip install '.[runtimes]')")
+@pytest.mark.parametrize("label,src,weights,ref", ALL, ids=[m[0] for m in ALL])
+def test_target_export_matches_keras_on_its_runtime(label, src, weights, ref):
+    here = [rt for rt in PY_RUNTIMES if runtimes.available(rt)]
+    if not here:
+        pytest.skip(f"none of {', '.join(PY_RUNTIMES)} is installed (pip install '.[runtimes]')")
+    rtol = rtol_for(label, RTOL)
+    failed = [f"{rt}: {why}" for rt in here if (why := _fails_on(rt, label, src, weights, ref, rtol))]
+    assert not failed, "\n".join(failed)
+
+
+def _fails_on(runtime, label, src, weights, ref, rtol) -> str:
+    """What goes wrong with the export for `runtime` there ('' when it
+    matches Keras, and still matches in ONNX Runtime)."""
     proto = _convert(src, weights, target=runtime)
     feed, expected = _feed_and_expected(proto, ref)
-    got = bridge.run(proto, feed, runtime=runtime).outputs
-    report = compare(got, expected, rtol=RTOL, atol=0.0)
     if (runtime, label) in KNOWN:
-        assert not report.passed, f"{runtime} now runs {label}: drop it from KNOWN"
-        return
-    assert report.passed, str(report)
+        try:
+            got = bridge.run(proto, feed, runtime=runtime).outputs
+        except RuntimeRunError:
+            return ""
+        passed = compare(got, expected, rtol=rtol, atol=0.0).passed
+        return "it now runs the model: drop it from KNOWN" if passed else ""
+    try:
+        got = bridge.run(proto, feed, runtime=runtime).outputs
+    except RuntimeRunError as e:
+        return str(e)
+    report = compare(got, expected, rtol=rtol, atol=0.0)
+    if not report.passed:
+        return str(report)
     # the export for another runtime still matches in ONNX Runtime
-    assert compare(bridge.run(proto, feed, provider="cpu").outputs, expected, rtol=RTOL,
-                   atol=0.0).passed
+    report = compare(bridge.run(proto, feed, provider="cpu").outputs, expected, rtol=rtol, atol=0.0)
+    return "" if report.passed else f"its export fails in ONNX Runtime: {report}"
 
 
 def test_default_exports_match_in_onnxruntime_for_node(tmp_path):
@@ -92,7 +108,7 @@ def test_default_exports_match_in_onnxruntime_for_node(tmp_path):
         if isinstance(got, str):
             failed.append(f"{label}: {got}")
             continue
-        report = compare(got, expected, rtol=RTOL, atol=0.0)
+        report = compare(got, expected, rtol=rtol_for(label, RTOL), atol=0.0)
         if not report.passed:
             failed.append(f"{label}: {report}")
     assert not failed, f"{len(failed)} of {len(jobs)} fail in ONNX Runtime for Node " \

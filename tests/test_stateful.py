@@ -14,7 +14,7 @@ import pytest
 
 import bridge
 from bridge.errors import UnsupportedError
-from tests.helpers import FIXTURES, OPSETS, assert_fully_shaped, assert_parity
+from tests.helpers import at_every_opset, FIXTURES, assert_fully_shaped, assert_parity
 from tests.make_stateful_fixtures import CASES, CHUNKS, FOLDER
 
 FILES = [(c, major) for major in (2, 3) for c in CASES if major in c.keras]
@@ -44,7 +44,7 @@ def _ids(case, major):
     return f"{case.name}-k{major}"
 
 
-@pytest.mark.parametrize("opset", OPSETS)
+@at_every_opset
 @pytest.mark.parametrize("case,major", FILES, ids=[_ids(c, m) for c, m in FILES])
 def test_streaming_reproduces_keras_chunk_after_chunk(case, major, opset):
     path, data = _file(case, major)
