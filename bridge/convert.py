@@ -112,16 +112,18 @@ def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tg
               emitters, external_data, progress) -> tuple:
     progress.stage("reading the model")
     raw = read_raw(src, weights)                   # the file as it is
-    model = normalize(raw, backend=backend)        # every Keras version -> one schema
+    model = normalize(raw, backend=backend)        # every Keras version -> one schema (in place)
     progress.stage("converting")
     taps = TapRecorder()
     with REGISTRY.given(emitters):
         require_support(model, opset)              # every gap at once, before emitting
+        # layers -> ONNX nodes; each layer's weights let go once it is emitted, so that
+        # one copy of a weight is alive at a time, not the file's and the rewritten one
         proto, consts, caught = emit_parts(model, opset, target=tgt, batch_size=batch_size,
-                                           taps=taps)   # layers -> ONNX nodes
-    _release_weights(raw, model)                   # one copy of the weights alive from here, not two
-    net = optimize(Net.from_parts(proto, consts))  # graph passes, on the weights as arrays
-    proto, consts = net.parts(proto)
+                                           taps=taps, release_weights=True)
+    net = Net.from_parts(proto, consts)
+    del consts                                     # the net's the only reference: a rewritten weight frees its original
+    proto, consts = optimize(net).parts(proto)     # graph passes, on the weights as arrays
     write_taps(proto, taps)                        # where each layer's output is, as metadata
     _warn(target_warnings(opset, tgt) + caught)
     if precision == "fp16":
@@ -253,16 +255,6 @@ def write(data: bytes, dst: PathLike) -> None:
     """Write bytes atomically: a failed write never leaves a partial file at dst
     (bridge/destination.py)."""
     write_atomically(data, dst)
-
-
-def _release_weights(*models: Model) -> None:
-    """Drop the IR's references to its weight arrays (emitted, they live in
-    the ONNX constants now): a rewritten kernel then frees its original, and
-    a written one the file pages it maps, without waiting for a garbage
-    collection of the IR."""
-    for model in models:
-        for layer in model.walk():
-            layer.weights = []
 
 
 def _float16(proto, consts: dict, keep_io_types: bool) -> tuple:

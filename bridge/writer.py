@@ -34,6 +34,9 @@ from .destination import keep_mode
 # the whole message; leave room for the graph).
 INLINE_LIMIT = 2 ** 31 - 2 ** 26
 _ALIGN = 4096   # offsets in the data file (lets runtimes map it)
+# An inline model with more weights than this is checked through a stand-in
+# (_stand_in) instead of by parsing the written file.
+CHECK_STAND_IN = 2 ** 28
 
 _GRAPH_FIELD, _INITIALIZER_FIELD, _RAW_DATA_FIELD = 7, 5, 9
 
@@ -125,22 +128,21 @@ def _write_inline(fh, model, consts: dict, progress) -> None:
             _put(fh, raw, progress)
 
 
-def _write_external(fh_model, fh_data, model, consts: dict, location: str, progress) -> None:
-    g = model.graph
+def _external_initializers(consts: dict, location: str, put) -> tuple:
+    """(TensorProtos for `consts`, the data's length): small or non-numeric
+    ones inline, the rest as references into `location` at 4 KiB-aligned
+    offsets, each array handed to put(raw array, offset) to be stored there."""
+    from onnx import numpy_helper
     offset = 0
     tensors = []
     for name, a in consts.items():
         a = np.asarray(a)
         if a.dtype.kind not in "fiub" or a.nbytes < 1024:
-            from onnx import numpy_helper
             tensors.append(numpy_helper.from_array(a, name))
             continue
-        pad = -offset % _ALIGN
-        if pad:
-            fh_data.write(b"\0" * pad)
-            offset += pad
+        offset += -offset % _ALIGN
         raw = _raw(a)
-        _put(fh_data, raw, progress)
+        put(raw, offset)
         t = tensor_header(name, a)
         t.data_location = TensorProto.EXTERNAL
         for k, v in (("location", location), ("offset", str(offset)), ("length", str(raw.nbytes))):
@@ -148,9 +150,40 @@ def _write_external(fh_model, fh_data, model, consts: dict, location: str, progr
             e.key, e.value = k, v
         tensors.append(t)
         offset += raw.nbytes
-    del g.initializer[:]
-    g.initializer.extend(tensors)
+    return tensors, offset
+
+
+def _write_external(fh_model, fh_data, model, consts: dict, location: str, progress) -> None:
+    def put(raw, offset):
+        fh_data.seek(offset)       # (an alignment gap is a hole, read as zeros)
+        _put(fh_data, raw, progress)
+
+    tensors, end = _external_initializers(consts, location, put)
+    fh_data.truncate(end)
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(tensors)
     fh_model.write(model.SerializeToString())
+
+
+def _stand_in(model, consts: dict, folder: str) -> str:
+    """The model as the checker needs it, for an inline model too big to
+    parse twice over: the same graph and initializers, the large ones
+    referring to a sparse file of the right length. The checker and shape
+    inference read their types and shapes, never their bytes (the framing of
+    the written file is this module's, tested in tests/test_writer.py), and
+    parsing the real file with shape inference's copy of it would hold the
+    weights twice."""
+    os.mkdir(folder)
+    path = os.path.join(folder, "model.onnx")
+    tensors, end = _external_initializers(consts, "model.onnx.data", lambda raw, offset: None)
+    with open(path + ".data", "wb") as fh:
+        fh.truncate(end)
+    copy = type(model)()
+    copy.CopyFrom(model)
+    copy.graph.initializer.extend(tensors)
+    with open(path, "wb") as fh:
+        fh.write(copy.SerializeToString())
+    return path
 
 
 def _give_back_memory() -> None:
@@ -207,6 +240,9 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
     work = tempfile.mkdtemp(prefix=".bridge-", dir=folder)
     try:
         model_tmp = os.path.join(work, name)
+        checked = model_tmp
+        if check is not None and not external and size > CHECK_STAND_IN:
+            checked = _stand_in(model, consts, os.path.join(work, "check"))
         with open(model_tmp, "wb") as fm:
             if external:
                 with open(data_path(model_tmp), "wb") as fd:
@@ -218,7 +254,7 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
             _give_back_memory()
         if check is not None:
             progress.stage("checking the model")
-            check(model_tmp)
+            check(checked)
         keep_mode(model_tmp, dst)
         with _folder_lock(folder):
             if external:

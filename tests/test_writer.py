@@ -92,6 +92,37 @@ def test_failed_check_leaves_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_big_inline_model_is_checked_through_its_stand_in(tmp_path, monkeypatch):
+    """Past CHECK_STAND_IN the checker sees the graph with its large weights
+    as references into a sparse file: it still runs (and refuses a bad graph),
+    and the file written is the same inline model."""
+    monkeypatch.setattr(writer, "CHECK_STAND_IN", 0)
+    proto = bridge.to_onnx(CNN)
+    consts = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+    del proto.graph.initializer[:]
+    seen = []
+
+    def check(path):
+        seen.append(path)
+        stand_in = onnx.load(path, load_external_data=False)
+        assert any(t.data_location == onnx.TensorProto.EXTERNAL for t in stand_in.graph.initializer)
+        bridge.convert.verify(path)
+    dst = tmp_path / "m.onnx"
+    writer.save(proto, dict(consts), dst, external=False, check=check)
+    assert seen and os.path.basename(seen[0]) == "model.onnx" and not os.path.exists(str(dst) + ".data")
+    written = onnx.load(str(dst))
+    assert {t.name for t in written.graph.initializer} == set(consts)
+    x = _input(written)
+    np.testing.assert_array_equal(_outputs(str(dst), x)[0], _outputs(bridge.to_onnx(CNN), x)[0])
+    broken = onnx.ModelProto()
+    broken.CopyFrom(proto)
+    broken.graph.node[0].op_type = "NoSuchOp"
+    with pytest.raises(bridge.ConfigError, match="checker"):
+        writer.save(broken, dict(consts), tmp_path / "b.onnx", external=False,
+                    check=bridge.convert.verify)
+    assert not os.path.exists(tmp_path / "b.onnx") and not _leftovers(tmp_path)
+
+
 def test_concurrent_writers_leave_one_consistent_pair(tmp_path):
     """8 writers, inline and external, two different models, one destination:
     the result is one writer's model with that writer's weights."""
