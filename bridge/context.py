@@ -129,7 +129,6 @@ class Context:
         self.target = target or targets.get(None)   # what the runtime runs right
         self.fallbacks: dict = {}     # (scope, layer name) -> why it took an explicit recurrence
         self.taps = None              # a bridge.taps.TapRecorder while layer outputs are recorded
-        self.release_weights = False  # drop each layer's weights after its last call (convert_file)
         self.state_ports: list = []   # StatePort of every stateful layer, in emission order
         self._state_alias: Optional[tuple] = None   # states_of: (owner name, first index)
 

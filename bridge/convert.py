@@ -117,10 +117,9 @@ def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tg
     taps = TapRecorder()
     with REGISTRY.given(emitters):
         require_support(model, opset)              # every gap at once, before emitting
-        # layers -> ONNX nodes; each layer's weights let go once it is emitted, so that
-        # one copy of a weight is alive at a time, not the file's and the rewritten one
         proto, consts, caught = emit_parts(model, opset, target=tgt, batch_size=batch_size,
-                                           taps=taps, release_weights=True)
+                                           taps=taps)   # layers -> ONNX nodes
+    _release_weights(model)                        # the graph's constants hold them now
     net = Net.from_parts(proto, consts)
     del consts                                     # the net's the only reference: a rewritten weight frees its original
     proto, consts = optimize(net).parts(proto)     # graph passes, on the weights as arrays
@@ -255,6 +254,14 @@ def write(data: bytes, dst: PathLike) -> None:
     """Write bytes atomically: a failed write never leaves a partial file at dst
     (bridge/destination.py)."""
     write_atomically(data, dst)
+
+
+def _release_weights(model: Model) -> None:
+    """Drop the IR's references to its weight arrays (emitted, they live in
+    the graph's constants now): a kernel the passes rewrite then frees its
+    original, and the file pages it maps, at once."""
+    for layer in model.walk():
+        layer.weights = []
 
 
 def _float16(proto, consts: dict, keep_io_types: bool) -> tuple:

@@ -107,18 +107,15 @@ def emit(model: Model, opset: int, *,
 def emit_parts(model: Model, opset: int, *,
                hold_inputs: Optional[Callable[[Context, Tensor], Tensor]] = None,
                target=None, batch_size: Optional[int] = None,
-               taps: Optional[TapRecorder] = None, release_weights: bool = False) -> tuple:
+               taps: Optional[TapRecorder] = None) -> tuple:
     """(ModelProto without initializers, {initializer name: array}, warnings):
     as emit(), with the weights left numpy arrays (often still mapped from
-    the Keras file) until the passes and the writer are done with them.
-    `release_weights`: empty each layer's weights once it is emitted (the
-    model cannot be emitted again)."""
+    the Keras file) until the passes and the writer are done with them."""
     g = opsets.builder_for(opset)
     g.graph.max_nodes = safety.current().max_nodes
     caught: list = []
     ctx = Context(g, model, opset, warn=caught.append, target=target)
     ctx.taps = taps
-    ctx.release_weights = release_weights
     ins = input_tensors(model)
     for t in ins:
         g.graph.reserve(t.name)

@@ -66,11 +66,7 @@ def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
     return its output Tensors."""
     env = dict(zip(model.inputs, inputs))
     order, stuck = schedule(model)
-    # a nested model may be called again: only the outermost graph knows a
-    # layer's last call
-    last = {id(layer): k for k, (layer, _) in enumerate(order)} if ctx.release_weights and not ctx.scope \
-        else {}
-    for k, (layer, i) in enumerate(order):
+    for layer, i in order:
         call = layer.calls[i]
         if not all(r in env for r in call.inputs):
             stuck.append((layer, i))    # an output index its producer does not have
@@ -78,8 +74,6 @@ def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
         outs = emit_call(ctx, layer, i, [env[r] for r in call.inputs])
         for j, t in enumerate(outs):
             env[TensorRef(layer.name, i, j)] = t
-        if last.get(id(layer)) == k:
-            release_weights(layer)
     if stuck:
         index = {id(layer): n for n, layer in enumerate(model.layers)}
         layer, i = min(stuck, key=lambda c: (index[id(c[0])], c[1]))
@@ -92,17 +86,6 @@ def emit_graph(model: Model, ctx: Context, inputs: list) -> list:
     except KeyError as e:
         raise ConfigError(f"{ctx.model.source or model.source}: model output {e.args[0]} is never "
                           f"computed; the config is malformed") from None
-
-
-def release_weights(layer: Layer) -> None:
-    """Drop a layer's (and its nested model's) references to its weight
-    arrays once emitted: a kernel the emitter rewrote then frees its
-    original -- the pages mapped from the Keras file with it -- at once,
-    instead of all originals living on beside all rewrites until the end."""
-    layer.weights = []
-    if layer.inner is not None:
-        for sub in layer.inner.walk():
-            sub.weights = []
 
 
 def emit_call(ctx: Context, layer: Layer, i: int, ins: list) -> list:
