@@ -1,10 +1,13 @@
 """fold_batch_norm: BatchNormalization and per-channel affine constants into
 the linear op before (or, unpadded, after) them."""
+import numpy as np
 import pytest
 
 from bridge.passes import fold_batch_norm
 from tests.pass_cases import Case, check, rng_array as r
 
+# numpy's divide-by-zero and overflow warnings are failures here: a user sees them
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 C = 4
 
 
@@ -53,6 +56,14 @@ CASES = [
     # stays: the constant varies along a spatial axis
     Case("conv_mul_spatial", [("Conv", ["x", "w", "b"], ["c"]), ("Mul", ["c", "k"], ["y"])],
          {"x": (None, 3, 6, 6)}, {"y": 4}, {**CONV, "k": r(1, 1, 4, 1, seed=7)}, ["Conv", "Mul"]),
+    # a scale with a zero channel folds (and nothing is divided by it on the way)
+    Case("conv_times_a_zero_channel", [("Conv", ["x", "w", "b"], ["c"]), ("Mul", ["c", "k"], ["y"])],
+         {"x": (None, 3, 6, 6)}, {"y": 4}, {**CONV, "k": np.array([0.5, 0, -2, 1], np.float32).reshape(C, 1, 1)},
+         ["Conv"]),
+    # stays: a division by a zero channel is inf or nan as it comes, not once folded into the sums
+    Case("conv_divided_by_a_zero_channel", [("Conv", ["x", "w", "b"], ["c"]), ("Div", ["c", "k"], ["y"])],
+         {"x": (None, 3, 6, 6)}, {"y": 4}, {**CONV, "k": np.array([0.5, 0, -2, 1], np.float32).reshape(C, 1, 1)},
+         ["Conv", "Div"]),
     # stays: x / c folds, c / x does not
     Case("const_divided_by_conv", [("Conv", ["x", "w", "b"], ["c"]), ("Div", ["k", "c"], ["y"])],
          {"x": (None, 3, 6, 6)}, {"y": 4}, {**CONV, "k": r(C, 1, 1, seed=7)}, ["Conv", "Div"]),

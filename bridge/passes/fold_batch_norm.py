@@ -50,8 +50,14 @@ def _elementwise_affine(net, node, y, rank, axis, n):
     c = _per_channel(net.value(other), rank, axis, n)
     if c is None or (node.op in ("Sub", "Div") and node.inputs[0] != y):
         return None
+    if node.op == "Div" and not c.all():
+        return None     # x / 0 is inf or nan as it comes; folded, the kernel's sums would differ
     one, zero = np.ones(n), np.zeros(n)
-    return {"Mul": (c, zero), "Add": (one, c), "Sub": (one, -c), "Div": (1.0 / c, zero)}[node.op]
+    if node.op == "Mul":
+        return c, zero
+    if node.op == "Div":
+        return 1.0 / c, zero
+    return one, (c if node.op == "Add" else -c)
 
 
 def scale_const(net, node, i, factor, hint) -> None:
