@@ -9,7 +9,8 @@ converter runs as a whole process of its own, as a user runs it: `bridge
 convert model.h5`, and a Python process that loads the file with tf-keras
 and calls tf2onnx.convert.from_keras (Keras 3: its call, frozen, to
 tf2onnx.convert.from_graph_def; loading TensorFlow is part of what tf2onnx
-costs). Per model it prints, as bridge / tf2onnx:
+costs). Both run from byte code, as pip installs them (bridge's is compiled
+first). Per model it prints, as bridge / tf2onnx:
 
   convert   wall time of the whole converting process (imports included)
   memory    its peak resident memory
@@ -266,6 +267,12 @@ def main():
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--opset", default="17")
     a = p.parse_args()
+    # byte code, as pip compiles it for an installed package (tf2onnx and
+    # TensorFlow have theirs): a checkout run with PYTHONDONTWRITEBYTECODE
+    # would otherwise compile bridge from source in every conversion
+    import compileall
+    for package in ("bridge", "opsets"):
+        compileall.compile_dir(os.path.join(ROOT, package), quiet=1)
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name in a.models.split(","):
