@@ -122,6 +122,8 @@ USAGE_ERRORS = [
     (lambda t: ["convert", *GOOD[:2], "-o", f"{t}/out/", "--name", "x"], "--name names one model"),
     (lambda t: ["convert", *GOOD[:2], "-o", f"{t}/out/", "--weights", "w.h5"], "--weights goes"),
     (lambda t: ["check", *GOOD[:2], "--reference", "r.npz"], "--reference goes with one model"),
+    (lambda t: ["convert", *GOOD[:2], "--triton-repo", f"{t}/out", "--target", "tract"],
+     "--target do not go with --triton-repo"),
 ]
 
 
@@ -130,6 +132,19 @@ def test_usage_errors(argv, text, tmp_path, capsys):
     assert cli.main(argv(tmp_path)) == 2
     assert text in capsys.readouterr().err
     assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
+
+
+def test_the_export_options_reach_every_file(tmp_path, capsys):
+    """--target, --batch-size and --external-data apply to each file as to one."""
+    import onnx
+    out = tmp_path / "out"
+    assert cli.main(["convert", *GOOD[:2], "-o", f"{out}/", "--target", "reference", "--batch-size", "2",
+                     "--external-data", "--jobs", "1"]) == 0
+    for stem in ("small_cnn", "k3_cnn"):
+        proto = onnx.load(str(out / f"{stem}.onnx"), load_external_data=False)
+        assert (out / f"{stem}.onnx.data").exists()
+        assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 2
+        assert proto.opset_import[0].version == 19       # the reference target's own default
 
 
 def test_one_file_into_a_folder(tmp_path, capsys):

@@ -90,6 +90,14 @@ def _convert_many(a) -> int:
         raise OptionError("--name names one model; with several files each is named after its file")
     options = {"opset": a.opset, "backend": a.backend, "precision": a.precision,
                "keep_io_types": a.keep_io_types, "limits": limits_from(a)}
+    for_files = {"target": a.target, "batch_size": a.batch_size, "external_data": a.external_data or None}
+    if a.triton_repo:
+        given = [f"--{k.replace('_', '-')}" for k, v in for_files.items() if v is not None]
+        if given:
+            raise OptionError(f"{', '.join(given)} do not go with --triton-repo (Triton serves the "
+                              f"model with ONNX Runtime and batches it itself); drop them")
+    else:
+        options.update(for_files)
     if a.weights:
         options["weights"] = a.weights
     if a.triton_repo and len(a.model) == 1:

@@ -100,7 +100,7 @@ def convert_job(job: dict) -> FileResult:
     def work():
         from ..convert import to_onnx
         opts = {k: job[k] for k in ("weights", "opset", "backend", "precision", "keep_io_types",
-                                    "limits") if k in job}
+                                    "limits", "target", "batch_size", "external_data") if k in job}
         if job.get("triton_repo"):
             from .triton import default_name, to_triton
             dst, config = to_triton(job["src"], job["triton_repo"], name=default_name(job["src"]),
