@@ -5,8 +5,9 @@
 Each stage is a module of its own (bridge/readers, bridge/normalize,
 bridge/support.py, bridge/emit.py with bridge/walk.py and the emitters,
 bridge/passes, bridge/writer.py, and the checker below); `convert_file`
-runs them in that order (the checker runs on the written file before it
-takes the destination's place), `to_onnx` through it.
+runs them in that order (the checker runs on the written file, or on a
+stand-in for a large one, before it takes the destination's place),
+`to_onnx` through it.
 """
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def _pipeline(src, dst, *, weights, opset, backend, precision, keep_io_types, tg
     require_loadable(proto.graph, consts)          # what the checker leaves to the runtime
     try:
         external = writer.save(proto, consts, dst, external=external_data, check=verify,
-                               progress=progress)  # checked on the file, then moved into place
+                               progress=progress)  # checked, then moved into place
     except OSError as e:
         raise explain(e, dst) from None
     return proto, external

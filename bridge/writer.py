@@ -238,10 +238,12 @@ def save(model, consts: dict, dst, *, external=None, check=None, progress=None) 
     if external is None:
         external = size > INLINE_LIMIT
     # both files under their final names in a private folder beside dst: the
-    # check sees the pair as it will be, and the moves out are renames
+    # check sees the pair as it will be, and the moves out are renames (the
+    # stand-in, when there is one, in a folder of its own beside them)
     work = tempfile.mkdtemp(prefix=".bridge-", dir=folder)
     try:
-        model_tmp = os.path.join(work, name)
+        os.mkdir(os.path.join(work, "out"))
+        model_tmp = os.path.join(work, "out", name)
         checked = model_tmp
         if check is not None and not external and size > CHECK_STAND_IN:
             checked = _stand_in(model, consts, os.path.join(work, "check"))

@@ -121,6 +121,9 @@ def test_a_big_inline_model_is_checked_through_its_stand_in(tmp_path, monkeypatc
         writer.save(broken, dict(consts), tmp_path / "b.onnx", external=False,
                     check=bridge.convert.verify)
     assert not os.path.exists(tmp_path / "b.onnx") and not _leftovers(tmp_path)
+    for name in ("check", "out", "model.onnx"):     # names the private folders use inside
+        bridge.to_onnx(CNN, tmp_path / name)
+        onnx.checker.check_model(str(tmp_path / name), full_check=True)
 
 
 def test_concurrent_writers_leave_one_consistent_pair(tmp_path):
