@@ -7,6 +7,7 @@ import functools
 import inspect
 import os
 
+import numpy as np
 import onnx
 import pytest
 
@@ -62,6 +63,19 @@ def at_every_opset(test):
 
     run.__signature__ = sig.replace(parameters=[v for k, v in sig.parameters.items() if k != "opset"])
     return run
+
+
+def keras3_fixture(folder: str, name: str, maker: str) -> tuple:
+    """(path, inputs by name, outputs in order) of the Keras 3 fixture
+    NAME.keras in `folder` and the NAME.npz beside it, which the script
+    tests/MAKER wrote ('input:<name>' and 'output:<index>' arrays)."""
+    path, npz = os.path.join(folder, name + ".keras"), os.path.join(folder, name + ".npz")
+    assert os.path.exists(path) and os.path.exists(npz), (
+        f"fixture for {name} missing: run python tests/{maker} --case {name}")
+    data = np.load(npz)
+    ins = {k.split(":", 1)[1]: data[k] for k in data.files if k.startswith("input:")}
+    outs = sorted((int(k.split(":")[1]), data[k]) for k in data.files if k.startswith("output:"))
+    return path, ins, [o for _, o in outs]
 
 
 def fixture(case) -> tuple:

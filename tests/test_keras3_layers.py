@@ -4,28 +4,19 @@ saves them (.keras), at every supported opset, against what Keras 3 computed
 model's order."""
 import os
 
-import numpy as np
 import pytest
 
 import bridge
 from bridge.convert import build, read_model
 from bridge.errors import UnsupportedError
-from tests.helpers import at_every_opset, FIXTURES, assert_parity
+from tests.helpers import at_every_opset, keras3_fixture, FIXTURES, assert_parity
 from tests.make_keras3_fixtures import FOLDER, keras3_cases
 
 CASES = keras3_cases()
 
 
 def _reference(case):
-    path = os.path.join(FOLDER, case.name + ".keras")
-    npz = os.path.join(FOLDER, case.name + ".npz")
-    assert os.path.exists(path) and os.path.exists(npz), (
-        f"fixture for {case.name} missing: run python tests/make_keras3_fixtures.py "
-        f"--case {case.name}")
-    data = np.load(npz)
-    ins = {k.split(":", 1)[1]: data[k] for k in data.files if k.startswith("input:")}
-    outs = sorted((int(k.split(":")[1]), data[k]) for k in data.files if k.startswith("output:"))
-    return path, ins, [o for _, o in outs]
+    return keras3_fixture(FOLDER, case.name, "make_keras3_fixtures.py")
 
 
 @at_every_opset

@@ -14,7 +14,7 @@ import pytest
 import bridge
 from bridge.emitters.common.quantized import bfloat16_round, float8_round_array, unpack_int4
 from bridge.errors import UnsupportedError
-from tests.helpers import at_every_opset, FIXTURES, assert_fully_shaped, assert_parity
+from tests.helpers import at_every_opset, keras3_fixture, FIXTURES, assert_fully_shaped, assert_parity
 from tests.make_quantized_fixtures import CASES, FOLDER
 
 # Measured: int8 is exact but for the float activations; int4 and float8 multiply
@@ -23,15 +23,7 @@ RTOL = 1e-5
 
 
 def _reference(case):
-    path = os.path.join(FOLDER, case.name + ".keras")
-    npz = os.path.join(FOLDER, case.name + ".npz")
-    assert os.path.exists(path) and os.path.exists(npz), (
-        f"fixture for {case.name} missing: run python tests/make_quantized_fixtures.py "
-        f"--case {case.name}")
-    data = np.load(npz)
-    ins = {k.split(":", 1)[1]: data[k] for k in data.files if k.startswith("input:")}
-    outs = sorted((int(k.split(":")[1]), data[k]) for k in data.files if k.startswith("output:"))
-    return path, ins, [o for _, o in outs]
+    return keras3_fixture(FOLDER, case.name, "make_quantized_fixtures.py")
 
 
 @at_every_opset

@@ -3,7 +3,6 @@ supported opset, against what KerasHub's own predict() computed (fixtures
 from tests/make_keras_hub_fixtures.py); plus the registered-name rules."""
 import os
 
-import numpy as np
 import pytest
 
 import bridge
@@ -11,18 +10,12 @@ from bridge.errors import UnsupportedError
 from bridge.convert import read_model
 from bridge.validate import compare
 from tests.cases.keras_hub import CASES
-from tests.helpers import at_every_opset, OPSETS, assert_fully_shaped
+from tests.helpers import at_every_opset, keras3_fixture, OPSETS, assert_fully_shaped
 from tests.make_keras_hub_fixtures import FOLDER
 
 
 def _reference(name):
-    path, npz = os.path.join(FOLDER, name + ".keras"), os.path.join(FOLDER, name + ".npz")
-    assert os.path.exists(path) and os.path.exists(npz), (
-        f"fixture for {name} missing: run tests/make_keras_hub_fixtures.py --case {name}")
-    data = np.load(npz)
-    ins = {k.split(":", 1)[1]: data[k] for k in data.files if k.startswith("input:")}
-    outs = sorted((int(k.split(":")[1]), data[k]) for k in data.files if k.startswith("output:"))
-    return path, ins, [o for _, o in outs]
+    return keras3_fixture(FOLDER, name, "make_keras_hub_fixtures.py")
 
 
 @at_every_opset
