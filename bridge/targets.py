@@ -91,6 +91,7 @@ TARGETS = {t.name: t for t in [
     Target("portable", "onnxruntime", 15, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
            rnn_defaults_only=True, rnn_sequence_lens=False, rnn_initial_states=False,
            rnn_y_with_y_c=False, rnn_bidirectional=False, resize_any_axes=False,
+           default_opset=19,   # onnx.reference's QuantizeLinear / DequantizeLinear, as for 'reference'
            why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
                          "training statistics"),
 ]}

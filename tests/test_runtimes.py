@@ -170,6 +170,22 @@ def test_batch_size_fixes_the_batch_dimension():
     assert compare(bridge.run(proto, ins).outputs, outs, rtol=RTOL, atol=0.0).passed
 
 
+# quantized layers (QuantizeLinear / DequantizeLinear), which onnx.reference runs from opset 19 only
+QUANTIZED = [m for m in ALL if m[0] in ("libraries/qkeras/qconv.h5", "libraries/qkeras/qdense_bits.h5")]
+
+
+@pytest.mark.parametrize("label,src,weights,ref", QUANTIZED, ids=[m[0] for m in QUANTIZED])
+def test_the_portable_export_runs_everywhere(label, src, weights, ref):
+    here = [rt for rt in PY_RUNTIMES if runtimes.available(rt)]
+    if not here:
+        pytest.skip(f"none of {', '.join(PY_RUNTIMES)} is installed (pip install '.[runtimes]')")
+    proto = _convert(src, weights, target="portable")
+    feed, expected = _feed_and_expected(proto, ref)
+    for rt in ["onnxruntime"] + here:
+        report = compare(bridge.run(proto, feed, runtime=rt).outputs, expected, rtol=RTOL, atol=0.0)
+        assert report.passed, f"{rt}: {report}"
+
+
 @pytest.mark.parametrize("bad", [0, -1, 2.5, "4", True])
 def test_batch_size_must_be_a_positive_integer(bad):
     with pytest.raises(TargetError, match="batch_size"):
