@@ -16,11 +16,14 @@ Measured with tests/runtime_matrix.py (numbers in the README):
                some bidirectional nodes (a GRU's sequence, per-direction
                activations): each direction is a node of its own. It
                resizes a 5-D value only on its last three axes (NCDHW):
-               channels-last 3-D upsampling computes channels-first.
+               channels-last 3-D upsampling computes channels-first. Its
+               casts to float8 round differently (float8 quantized layers
+               round in float32 arithmetic instead).
   tract        LSTM/GRU/RNN nodes run with their default activations whatever
                the node says (wrong numbers, no error), a sequence_lens
                computed at run time (a Keras mask) is refused; initial
-               states, and an LSTM's Y with Y_c, fail at run time.
+               states, and an LSTM's Y with Y_c, fail at run time; it has
+               no float8 types.
   reference    onnx.reference ignores LSTM/GRU/RNN activations and
                sequence_lens, does not run RNN with Relu, and before opset 15
                computes BatchNormalization with training statistics (its
@@ -60,6 +63,7 @@ class Target:
     rnn_y_with_y_c: bool = True       # gives an LSTM's Y and Y_c from one node
     rnn_bidirectional: bool = True    # runs direction="bidirectional" nodes right
     resize_any_axes: bool = True      # resizes a 5-D value on any axes (not only NC's last three)
+    float8_casts: bool = True         # casts to and from float8 types (opset 19) exactly
     why_min_opset: str = ""
     default_opset: int = 17           # what to_onnx(target=...) picks without --opset
 
@@ -82,15 +86,15 @@ TARGETS = {t.name: t for t in [
     Target("onnxruntime", "onnxruntime", 13, 26, 13),
     Target("openvino", "openvino", 13, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
            rnn_sequence_lens=False, rnn_initial_states=False, rnn_bidirectional=False,
-           resize_any_axes=False),
+           resize_any_axes=False, float8_casts=False),
     Target("tract", "tract", 13, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
-           rnn_initial_states=False, rnn_y_with_y_c=False),
+           rnn_initial_states=False, rnn_y_with_y_c=False, float8_casts=False),
     Target("reference", "reference", 15, 26, 13, rnn_defaults_only=True, rnn_sequence_lens=False,
            default_opset=19, why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
                          "training statistics"),
     Target("portable", "onnxruntime", 15, 26, 13, rnn_activations=_SIGMOID_TANH_RELU,
            rnn_defaults_only=True, rnn_sequence_lens=False, rnn_initial_states=False,
-           rnn_y_with_y_c=False, rnn_bidirectional=False, resize_any_axes=False,
+           rnn_y_with_y_c=False, rnn_bidirectional=False, resize_any_axes=False, float8_casts=False,
            default_opset=19,   # onnx.reference's QuantizeLinear / DequantizeLinear, as for 'reference'
            why_min_opset="before opset 15 onnx.reference computes BatchNormalization with "
                          "training statistics"),

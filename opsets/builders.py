@@ -117,10 +117,11 @@ class Opset13:
                         f"{int(zero_point)}")
         return self.op("DequantizeLinear", self.op("QuantizeLinear", x, s, zp), s, zp)
 
-    def float8_round(self, x, *, fmt: str):
+    def float8_round(self, x, *, fmt: str, casts: bool = True):
         """float32 `x`, already within the float8 format's finite range, rounded
         to the nearest value of `fmt` ('e4m3fn' or 'e5m2'), ties to even, as
-        float32. Before float8 types: round(x / step) * step, with step the
+        float32. Before float8 types (or without `casts`, for runtimes that
+        lack them): round(x / step) * step, with step the
         spacing of x's binade (fixed below the smallest normal), found by
         counting the powers of two at or below |x| (exact, no logarithm)."""
         mbits, emin, emax = FLOAT8_FORMATS[fmt]
@@ -193,7 +194,9 @@ class Opset18(Opset17):
 class Opset19(Opset18):
     version = 19
 
-    def float8_round(self, x, *, fmt: str):
+    def float8_round(self, x, *, fmt: str, casts: bool = True):
+        if not casts:
+            return super().float8_round(x, fmt=fmt)
         to = {"e4m3fn": TensorProto.FLOAT8E4M3FN, "e5m2": TensorProto.FLOAT8E5M2}[fmt]
         return self.op("Cast", self.op("Cast", x, to=to), to=TensorProto.FLOAT)
 

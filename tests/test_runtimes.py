@@ -170,8 +170,10 @@ def test_batch_size_fixes_the_batch_dimension():
     assert compare(bridge.run(proto, ins).outputs, outs, rtol=RTOL, atol=0.0).passed
 
 
-# quantized layers (QuantizeLinear / DequantizeLinear), which onnx.reference runs from opset 19 only
-QUANTIZED = [m for m in ALL if m[0] in ("libraries/qkeras/qconv.h5", "libraries/qkeras/qdense_bits.h5")]
+# quantized layers: QuantizeLinear / DequantizeLinear, which onnx.reference runs from opset 19
+# only, and float8 rounding, which from opset 19 is a Cast pair tract and OpenVINO get wrong
+QUANTIZED = [m for m in ALL if m[0] in ("libraries/qkeras/qconv.h5", "libraries/qkeras/qdense_bits.h5",
+                                        "quantized/dense_float8.keras", "quantized/text_mha_float8.keras")]
 
 
 @pytest.mark.parametrize("label,src,weights,ref", QUANTIZED, ids=[m[0] for m in QUANTIZED])

@@ -120,7 +120,7 @@ def _float8_inputs(ctx, x: str, scale) -> str:
     g = ctx.g
     s = g.f32(np.float32(scale))
     v = g.clip(g.op("Div", x, s), -FLOAT8_MAX, FLOAT8_MAX)
-    return g.op("Mul", g.float8_round(v, fmt="e4m3fn"), s)
+    return g.op("Mul", g.float8_round(v, fmt="e4m3fn", casts=ctx.target.float8_casts), s)
 
 
 def _dequantized(ctx, layer, q_values: np.ndarray, scale: np.ndarray, group_axis: int,
