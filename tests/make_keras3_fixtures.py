@@ -209,11 +209,17 @@ def make(case, keras) -> None:
     ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
     os.makedirs(FOLDER, exist_ok=True)
     model.save(os.path.join(FOLDER, case.name + ".keras"))
+    save_reference(os.path.join(FOLDER, case.name + ".npz"), model, xs, ys)
+
+
+def save_reference(path: str, model, xs, ys) -> None:
+    """What Keras 3 computed, as tests/helpers.keras3_fixture reads it:
+    'input:<name>' and 'output:<index>:<name>' arrays."""
     arrays = {f"input:{t.name}": x for t, x in zip(model.inputs, xs)}
     names = [getattr(o, "name", f"output_{i}") for i, o in enumerate(model.outputs)]
     for i, (n, y) in enumerate(zip(names, ys)):
         arrays[f"output:{i}:{n}"] = np.asarray(y)
-    np.savez(os.path.join(FOLDER, case.name + ".npz"), **arrays)
+    np.savez(path, **arrays)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ if os.path.dirname(HERE) not in sys.path:
     sys.path.insert(0, os.path.dirname(HERE))
 
 from tests.cases.keras_hub import CASES, NO_RELOAD  # noqa: E402
+from tests.make_keras3_fixtures import save_reference  # noqa: E402
 
 FOLDER = os.path.join(HERE, "fixtures", "libraries", "keras_hub")
 BATCH = 3
@@ -102,11 +103,7 @@ def make(case, keras) -> None:
         ys2 = list(ys2) if isinstance(ys2, (list, tuple)) else [ys2]
         for a, b in zip(ys, ys2):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
-    arrays = {f"input:{t.name}": x for t, x in zip(model.inputs, xs)}
-    names = [getattr(o, "name", f"output_{i}") for i, o in enumerate(model.outputs)]
-    for i, (n, y) in enumerate(zip(names, ys)):
-        arrays[f"output:{i}:{n}"] = np.asarray(y)
-    np.savez(os.path.join(FOLDER, case.name + ".npz"), **arrays)
+    save_reference(os.path.join(FOLDER, case.name + ".npz"), model, xs, ys)
 
 
 def main() -> None:

@@ -180,7 +180,7 @@ def _float8_layers(model):
 
 
 def make(case: QCase, keras) -> None:
-    from tests.make_keras3_fixtures import randomize
+    from tests.make_keras3_fixtures import randomize, save_reference
     seed = sum(map(ord, case.name)) + 11
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
@@ -208,10 +208,7 @@ def make(case: QCase, keras) -> None:
         again = list(again) if isinstance(again, (list, tuple)) else [again]
         for a, b in zip(ys, again):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    arrays = {f"input:{t.name}": x for t, x in zip(model.inputs, xs)}
-    for i, (o, y) in enumerate(zip(model.outputs, ys)):
-        arrays[f"output:{i}:{getattr(o, 'name', i)}"] = np.asarray(y)
-    np.savez(os.path.join(FOLDER, case.name + ".npz"), **arrays)
+    save_reference(os.path.join(FOLDER, case.name + ".npz"), model, xs, ys)
 
 
 def main() -> None:
